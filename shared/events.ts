@@ -1,0 +1,88 @@
+/**
+ * The Socket.IO contract. Event names are `domain:verb`. Every client event that
+ * takes a callback is acknowledged with `Ack<T>` (success-or-error union).
+ * See docs/protocol.md for the prose description.
+ */
+import type {
+  AckCallback,
+  FinalStandings,
+  FramePayload,
+  FrameResult,
+  GameSettings,
+  JoinResult,
+  LeaderboardEntry,
+  LeaderboardPeriod,
+  ProtocolError,
+  RoomState,
+  RoundResults,
+} from './protocol.ts';
+
+export const CLIENT_EVENTS = {
+  roomCreate: 'room:create',
+  roomJoin: 'room:join',
+  roomLeave: 'room:leave',
+  roomSettings: 'room:settings',
+  roomKick: 'room:kick',
+  gameStart: 'game:start',
+  frameSend: 'frame:send',
+  leaderboardGet: 'leaderboard:get',
+} as const;
+
+export const SERVER_EVENTS = {
+  roomState: 'room:state',
+  roomKicked: 'room:kicked',
+  roundResults: 'round:results',
+  gameFinal: 'game:final',
+  frameResult: 'frame:result',
+  serverError: 'server:error',
+} as const;
+
+export interface CreateRoomRequest {
+  nickname: string;
+  playerToken: string;
+  settings?: Partial<GameSettings>;
+}
+
+export interface JoinRoomRequest {
+  code: string;
+  nickname: string;
+  playerToken: string;
+}
+
+export interface KickRequest {
+  playerId: string;
+}
+
+export interface LeaderboardRequest {
+  period: LeaderboardPeriod;
+  limit?: number;
+}
+
+export interface ClientToServerEvents {
+  'room:create': (req: CreateRoomRequest, ack: AckCallback<JoinResult>) => void;
+  'room:join': (req: JoinRoomRequest, ack: AckCallback<JoinResult>) => void;
+  'room:leave': (ack?: AckCallback<null>) => void;
+  'room:settings': (settings: Partial<GameSettings>, ack: AckCallback<GameSettings>) => void;
+  'room:kick': (req: KickRequest, ack: AckCallback<null>) => void;
+  'game:start': (ack: AckCallback<null>) => void;
+  /** The ack is optional so that a client may stream without round trips; errors still arrive on it if given. */
+  'frame:send': (frame: FramePayload, ack?: AckCallback<null>) => void;
+  'leaderboard:get': (req: LeaderboardRequest, ack: AckCallback<LeaderboardEntry[]>) => void;
+}
+
+export interface ServerToClientEvents {
+  'room:state': (state: RoomState) => void;
+  'room:kicked': (info: { reason: string }) => void;
+  'round:results': (results: RoundResults) => void;
+  'game:final': (standings: FinalStandings) => void;
+  'frame:result': (result: FrameResult) => void;
+  'server:error': (error: ProtocolError) => void;
+}
+
+export type InterServerEvents = Record<string, never>;
+
+export interface SocketData {
+  playerToken?: string;
+  playerId?: string;
+  roomCode?: string;
+}

@@ -1,0 +1,176 @@
+import type { Emotion } from './emotions.ts';
+
+/** Room codes avoid look-alike characters (no I, L, O, 0, 1). */
+export const ROOM_CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+export const ROOM_CODE_LENGTH = 5;
+export const MAX_PLAYERS_PER_ROOM = 16;
+export const MAX_SPECTATORS_PER_ROOM = 32;
+
+export const NICKNAME_MIN_LENGTH = 2;
+export const NICKNAME_MAX_LENGTH = 16;
+/** Letters (any script), digits, space, underscore, dash, dot. */
+export const NICKNAME_PATTERN = /^[\p{L}\p{N} _.-]+$/u;
+
+export const PLAYER_TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
+
+export const CLIENT_FRAME_RATE = 5;
+export const SERVER_FRAME_RATE_LIMIT = 10;
+export const MAX_MESSAGE_BYTES = 16 * 1024;
+export const RECONNECT_GRACE_MS = 60_000;
+export const STATE_BROADCAST_HZ = 10;
+
+export const GAME_LIMITS = {
+  rounds: { min: 1, max: 20, default: 5 },
+  roundSeconds: { min: 5, max: 60, default: 10 },
+  countdownSeconds: 3,
+  roundResultsSeconds: 5,
+} as const;
+
+export const PHASES = ['lobby', 'countdown', 'round', 'roundResults', 'finalResults'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export const ERROR_CODES = {
+  INVALID_PAYLOAD: 'INVALID_PAYLOAD',
+  ROOM_NOT_FOUND: 'ROOM_NOT_FOUND',
+  ROOM_FULL: 'ROOM_FULL',
+  NICKNAME_INVALID: 'NICKNAME_INVALID',
+  NICKNAME_TAKEN: 'NICKNAME_TAKEN',
+  NOT_IN_ROOM: 'NOT_IN_ROOM',
+  ALREADY_IN_ROOM: 'ALREADY_IN_ROOM',
+  NOT_HOST: 'NOT_HOST',
+  WRONG_PHASE: 'WRONG_PHASE',
+  KICKED: 'KICKED',
+  RATE_LIMITED: 'RATE_LIMITED',
+  FRAME_INVALID: 'FRAME_INVALID',
+  NOT_A_PLAYER: 'NOT_A_PLAYER',
+  UNAVAILABLE: 'UNAVAILABLE',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+
+export interface ProtocolError {
+  code: ErrorCode;
+  message: string;
+}
+
+/** Every acknowledgement is a success-or-error union. */
+export type Ack<T> = { ok: true; data: T } | { ok: false; error: ProtocolError };
+export type AckCallback<T> = (response: Ack<T>) => void;
+
+export interface GameSettings {
+  rounds: number;
+  roundSeconds: number;
+  /** Emotions the game may prompt; at least one. */
+  emotions: Emotion[];
+}
+
+export type PlayerRole = 'player' | 'spectator';
+
+export interface PlayerView {
+  /** Public id (never the secret player token). */
+  id: string;
+  nickname: string;
+  role: PlayerRole;
+  isHost: boolean;
+  connected: boolean;
+  score: number;
+  /** Live match with the prompted emotion, 0..1 (smoothed); 0 outside rounds. */
+  meter: number;
+  /** True when the player joined mid-game and waits for the next game. */
+  waiting: boolean;
+}
+
+export interface RoundView {
+  /** 0-based index of the current (or last) round. */
+  index: number;
+  total: number;
+  prompt: Emotion | null;
+  /** Milliseconds left in the current phase, by the server's clock. */
+  timeLeftMs: number;
+}
+
+export interface RoomState {
+  code: string;
+  phase: Phase;
+  hostId: string | null;
+  settings: GameSettings;
+  players: PlayerView[];
+  round: RoundView | null;
+  /** Server time (ms since epoch) at which this snapshot was taken. */
+  serverTime: number;
+}
+
+export interface SelfInfo {
+  playerId: string;
+  role: PlayerRole;
+}
+
+export interface JoinResult {
+  self: SelfInfo;
+  state: RoomState;
+  /** The last round's and game's results, for a reconnecting player. */
+  lastRound: RoundResults | null;
+  final: FinalStandings | null;
+}
+
+export interface RoundResultEntry {
+  playerId: string;
+  nickname: string;
+  /** Points earned in this round. */
+  points: number;
+  totalScore: number;
+  /** Best held (smoothed) probability of the prompt during the round, 0..1. */
+  peak: number;
+}
+
+export interface RoundResults {
+  index: number;
+  prompt: Emotion;
+  entries: RoundResultEntry[];
+}
+
+export interface FinalStandingEntry {
+  rank: number;
+  playerId: string;
+  nickname: string;
+  totalScore: number;
+  averagePerRound: number;
+}
+
+export interface FinalStandings {
+  gameId: string;
+  rounds: number;
+  entries: FinalStandingEntry[];
+}
+
+export const LEADERBOARD_PERIODS = ['all', 'day', 'week'] as const;
+export type LeaderboardPeriod = (typeof LEADERBOARD_PERIODS)[number];
+export const LEADERBOARD_MAX_LIMIT = 100;
+
+export interface LeaderboardEntry {
+  rank: number;
+  /** Public id derived from the player token. */
+  playerId: string;
+  nickname: string;
+  gamesPlayed: number;
+  totalPoints: number;
+  /** Best average points per round over a game of at least 3 rounds. */
+  bestAveragePerRound: number;
+}
+
+export interface FrameResult {
+  seq: number;
+  /** 7 probabilities in FER2013 order. */
+  probabilities: number[];
+  /** Probability of the prompted emotion in this frame (0 outside rounds). */
+  match: number;
+  /** False when the frame was not counted (e.g. replayed still image). */
+  counted: boolean;
+}
+
+export interface FramePayload {
+  /** Client's sequence number, echoed in the FrameResult. Non-negative integer. */
+  seq: number;
+  /** Exactly FRAME_BYTES bytes (48×48 uint8 grayscale, row-major). */
+  data: ArrayBuffer | Uint8Array;
+}
