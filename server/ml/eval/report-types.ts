@@ -1,0 +1,48 @@
+/** Shapes of evaluation reports and of a model folder's metrics.json. */
+import type { Emotion } from '../../../shared/emotions.ts';
+
+export interface ClassReport {
+  precision: number;
+  recall: number;
+  f1: number;
+  /** Number of true examples of this class. */
+  support: number;
+}
+
+export interface EvalReport {
+  n: number;
+  accuracy: number;
+  macroF1: number;
+  /** Only classes present in the evaluated data appear here. */
+  perClass: Partial<Record<Emotion, ClassReport>>;
+  /** confusion[true][predicted], 7×7 in FER2013 order. */
+  confusion: number[][];
+}
+
+export interface SplitReports {
+  plain: EvalReport;
+  flipTta: EvalReport;
+}
+
+export interface ModelMetrics {
+  architecture: string;
+  backend: string;
+  params: number;
+  flopsPerImage: number;
+  epochs: number;
+  bestEpoch: number;
+  wallTimeS: number;
+  trainImgPerSec: number;
+  /** What the server does at inference: with flip TTA the cost per frame doubles. */
+  served: { tta: boolean };
+  evaluation: { PublicTest: SplitReports; PrivateTest?: SplitReports };
+  [extra: string]: unknown;
+}
+
+/** Recall per emotion on PublicTest in the configuration the server uses. */
+export function servedPublicRecall(m: ModelMetrics): Partial<Record<Emotion, number>> {
+  const r = m.served.tta ? m.evaluation.PublicTest.flipTta : m.evaluation.PublicTest.plain;
+  const out: Partial<Record<Emotion, number>> = {};
+  for (const [k, v] of Object.entries(r.perClass)) if (v) out[k as Emotion] = v.recall;
+  return out;
+}
