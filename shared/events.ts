@@ -12,6 +12,7 @@ import type {
   JoinResult,
   LeaderboardEntry,
   LeaderboardPeriod,
+  PlayerRole,
   ProtocolError,
   RoomState,
   RoundResults,
@@ -41,12 +42,20 @@ export interface CreateRoomRequest {
   nickname: string;
   playerToken: string;
   settings?: Partial<GameSettings>;
+  /**
+   * Requested role (additive, optional). 'spectator' lets a browser without a usable camera
+   * watch the game without counting as a player; absent means 'player' (server may still make
+   * a late joiner a spectator when the room is full).
+   */
+  role?: PlayerRole;
 }
 
 export interface JoinRoomRequest {
   code: string;
   nickname: string;
   playerToken: string;
+  /** Requested role, as in CreateRoomRequest. */
+  role?: PlayerRole;
 }
 
 export interface KickRequest {

@@ -1,0 +1,151 @@
+/**
+ * Socket.IO client: wraps the typed protocol in promises, pushes server events onto the bus,
+ * and re-joins the room with the same player token after a reconnect.
+ */
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../../shared/events.ts';
+import type {
+  Ack,
+  GameSettings,
+  JoinResult,
+  LeaderboardEntry,
+  LeaderboardPeriod,
+  PlayerRole,
+  ProtocolError,
+} from '../../../shared/protocol.ts';
+import type { EventBus } from '../core/event-bus.ts';
+
+const ACK_TIMEOUT_MS = 8000;
+
+export class ProtocolFailure extends Error {
+  constructor(readonly error: ProtocolError) {
+    super(error.message);
+    this.name = 'ProtocolFailure';
+  }
+}
+
+interface Membership {
+  code: string;
+  nickname: string;
+  role: PlayerRole;
+}
+
+export class ArenaClient {
+  readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  private membership: Membership | null = null;
+  private wasConnected = false;
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly playerToken: string,
+    url?: string,
+  ) {
+    // websocket first: on a LAN the polling upgrade only adds a round trip; polling stays as fallback.
+    this.socket = io(url ?? '/', { transports: ['websocket', 'polling'], reconnectionDelayMax: 3000 });
+    this.bus.emit('connection', 'connecting');
+    this.socket.on('connect', () => {
+      this.bus.emit('connection', 'connected');
+      if (this.wasConnected && this.membership) void this.rejoin(this.membership);
+      this.wasConnected = true;
+    });
+    this.socket.on('disconnect', (reason) => {
+      // A server-side kick or our own leave does not reconnect; everything else does.
+      if (reason === 'io client disconnect') return;
+      this.bus.emit('connection', 'reconnecting');
+      if (reason === 'io server disconnect') this.socket.connect();
+    });
+    this.socket.io.on('reconnect_attempt', () => this.bus.emit('connection', 'reconnecting'));
+    this.socket.on('room:state', (s) => this.bus.emit('room', s));
+    this.socket.on('round:results', (r) => this.bus.emit('roundResults', r));
+    this.socket.on('game:final', (f) => this.bus.emit('final', f));
+    this.socket.on('frame:result', (r) => this.bus.emit('frameResult', r));
+    this.socket.on('server:error', (e) => this.bus.emit('serverError', e));
+    this.socket.on('room:kicked', ({ reason }) => {
+      this.membership = null;
+      this.bus.emit('kicked', reason);
+    });
+  }
+
+  get connected(): boolean {
+    return this.socket.connected;
+  }
+
+  get roomCode(): string | null {
+    return this.membership?.code ?? null;
+  }
+
+  async createRoom(nickname: string, role: PlayerRole, settings?: Partial<GameSettings>): Promise<JoinResult> {
+    const res = await this.call<JoinResult>((ack) =>
+      this.socket.emit('room:create', { nickname, playerToken: this.playerToken, settings, role }, ack),
+    );
+    this.membership = { code: res.state.code, nickname, role };
+    this.bus.emit('joined', res);
+    return res;
+  }
+
+  async joinRoom(code: string, nickname: string, role: PlayerRole): Promise<JoinResult> {
+    const res = await this.call<JoinResult>((ack) =>
+      this.socket.emit('room:join', { code, nickname, playerToken: this.playerToken, role }, ack),
+    );
+    this.membership = { code: res.state.code, nickname, role };
+    this.bus.emit('joined', res);
+    return res;
+  }
+
+  async leave(): Promise<void> {
+    this.membership = null;
+    try {
+      await this.call<null>((ack) => this.socket.emit('room:leave', ack));
+    } finally {
+      this.bus.emit('left', null);
+    }
+  }
+
+  updateSettings(settings: Partial<GameSettings>): Promise<GameSettings> {
+    return this.call<GameSettings>((ack) => this.socket.emit('room:settings', settings, ack));
+  }
+
+  kick(playerId: string): Promise<null> {
+    return this.call<null>((ack) => this.socket.emit('room:kick', { playerId }, ack));
+  }
+
+  startGame(): Promise<null> {
+    return this.call<null>((ack) => this.socket.emit('game:start', ack));
+  }
+
+  leaderboard(period: LeaderboardPeriod, limit = 50): Promise<LeaderboardEntry[]> {
+    return this.call<LeaderboardEntry[]>((ack) => this.socket.emit('leaderboard:get', { period, limit }, ack));
+  }
+
+  /** Fire-and-forget: results come back as frame:result; volatile so a blip drops stale frames. */
+  sendFrame(seq: number, data: Uint8Array): void {
+    if (!this.socket.connected) return;
+    this.socket.volatile.emit('frame:send', { seq, data });
+  }
+
+  private async rejoin(m: Membership): Promise<void> {
+    try {
+      await this.joinRoom(m.code, m.nickname, m.role);
+    } catch (err) {
+      // The room may have ended while we were away.
+      this.membership = null;
+      const error = err instanceof ProtocolFailure ? err.error : { code: 'INTERNAL' as const, message: String(err) };
+      this.bus.emit('serverError', error);
+      this.bus.emit('left', null);
+    }
+  }
+
+  private call<T>(send: (ack: (res: Ack<T>) => void) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new ProtocolFailure({ code: 'UNAVAILABLE', message: 'The server did not answer. Check the connection.' })),
+        ACK_TIMEOUT_MS,
+      );
+      send((res) => {
+        clearTimeout(timer);
+        if (res.ok) resolve(res.data);
+        else reject(new ProtocolFailure(res.error));
+      });
+    });
+  }
+}

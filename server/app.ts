@@ -1,0 +1,315 @@
+/**
+ * Wires the game core, the model engine and the store to HTTP and Socket.IO.
+ * `createApplication(httpServer, deps)` takes everything with state or I/O from
+ * `deps`, so tests inject stores, clocks, engines and short game timings.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Server as HttpServer } from 'node:http';
+import express from 'express';
+import { Server } from 'socket.io';
+import type { Emotion } from '../shared/emotions.ts';
+import {
+  GAME_LIMITS,
+  type GameSettings,
+  MAX_MESSAGE_BYTES,
+  RECONNECT_GRACE_MS,
+  SERVER_FRAME_RATE_LIMIT,
+  STATE_BROADCAST_HZ,
+} from '../shared/protocol.ts';
+import { type Clock, createSystemClock } from './game/clock.ts';
+import { LatestFrameQueue } from './game/latest-frame-queue.ts';
+import { defaultPromptSet } from './game/prompts.ts';
+import { ConcurrencyLimiter, KeyedRateLimiter, TokenBucket } from './game/rate-limiter.ts';
+import { DEFAULT_TIMINGS, type GameTimings, type RoomListener } from './game/room.ts';
+import { RoomRegistry } from './game/room-registry.ts';
+import { DEFAULT_SCORING, type ScoringRules } from './game/scoring.ts';
+import { createValidators, DEFAULT_SETTINGS_LIMITS, type SettingsLimits } from './game/validators.ts';
+import { leaderboardRouter } from './http/leaderboard-routes.ts';
+import { opsRouter } from './http/ops-routes.ts';
+import { registerClientAssets } from './http/static-assets.ts';
+import { type Logger, silentLogger } from './logging.ts';
+import { createMetrics, type ServerMetrics } from './metrics.ts';
+import type { EmotionEngine } from './ml/engine/types.ts';
+import { servedPublicRecall } from './ml/eval/report-types.ts';
+import type { ModelInfo, ReloadResult } from './model-host.ts';
+import { type FrameJob, type NetContext, Sessions } from './net/context.ts';
+import { deliverFrameResult, frameKey, registerFrameHandlers } from './net/frame-handlers.ts';
+import { registerGameHandlers } from './net/game-handlers.ts';
+import { registerLeaderboardHandlers } from './net/leaderboard-handlers.ts';
+import { registerRoomHandlers, restoreRecoveredSession } from './net/room-handlers.ts';
+import { StateBroadcaster } from './net/state-broadcaster.ts';
+import { type ArenaServer, type ArenaSocket, roomChannel } from './net/types.ts';
+import type { LeaderboardStore } from './store/types.ts';
+
+export interface AppDeps {
+  engine: EmotionEngine;
+  store: LeaderboardStore;
+  clock?: Clock;
+  log?: Logger;
+  metrics?: ServerMetrics;
+  /** Prompt draws (not room codes, which always use the CSPRNG). */
+  random?: () => number;
+  timings?: Partial<GameTimings>;
+  scoring?: Partial<ScoringRules>;
+  settingsLimits?: SettingsLimits;
+  /** Default rounds / round length of new rooms. */
+  defaultSettings?: Partial<Omit<GameSettings, 'emotions'>>;
+  /** The served model (for the default prompt set and /healthz). */
+  modelInfo?: () => ModelInfo | null;
+  reloadModel?: () => Promise<ReloadResult>;
+  adminToken?: string | null;
+  maxConnectionsPerIp?: number;
+  roomsPerIpPerMinute?: number;
+  framesPerSecond?: number;
+  trustProxy?: boolean;
+  inference?: { maxBatch?: number; maxInFlight?: number };
+  /** Serve the browser client (default true). */
+  serveClient?: boolean;
+}
+
+export interface Application {
+  app: express.Express;
+  io: ArenaServer;
+  rooms: RoomRegistry;
+  metrics: ServerMetrics;
+  /** Ends running rounds (results are published and finished games stored), then closes sockets. */
+  shutdown(): Promise<void>;
+}
+
+export function createApplication(httpServer: HttpServer, deps: AppDeps): Application {
+  const clock = deps.clock ?? createSystemClock();
+  const log = deps.log ?? silentLogger();
+  const metrics = deps.metrics ?? createMetrics();
+  const timings: GameTimings = { ...DEFAULT_TIMINGS, ...deps.timings };
+  const scoring: ScoringRules = { ...DEFAULT_SCORING, ...deps.scoring };
+  const validators = createValidators(deps.settingsLimits ?? DEFAULT_SETTINGS_LIMITS);
+  const modelInfo = deps.modelInfo ?? (() => null);
+  const pendingSaves = new Set<Promise<void>>();
+  let shuttingDown = false;
+
+  const app = express();
+  app.disable('x-powered-by');
+  if (deps.trustProxy) app.set('trust proxy', true);
+
+  const io: ArenaServer = new Server(httpServer, {
+    maxHttpBufferSize: MAX_MESSAGE_BYTES,
+    connectionStateRecovery: { maxDisconnectionDuration: RECONNECT_GRACE_MS, skipMiddlewares: true },
+    serveClient: false,
+  });
+
+  const broadcaster = new StateBroadcaster(io, clock, STATE_BROADCAST_HZ);
+  const sessions = new Sessions(io);
+
+  const defaultEmotions = (): Emotion[] => {
+    const metricsJson = modelInfo()?.metrics ?? null;
+    let recall: Partial<Record<Emotion, number>> | null = null;
+    try {
+      recall = metricsJson ? servedPublicRecall(metricsJson) : null;
+    } catch (err) {
+      log.warn({ err }, 'metrics.json of the served model is malformed; prompting all emotions');
+    }
+    return defaultPromptSet(recall);
+  };
+
+  const listener: RoomListener = {
+    changed: (room) => broadcaster.changed(room),
+    roundResults: (room, results) => {
+      broadcaster.flush(room);
+      io.to(roomChannel(room.code)).emit('round:results', results);
+    },
+    gameFinished: (room, standings, record) => {
+      broadcaster.flush(room);
+      io.to(roomChannel(room.code)).emit('game:final', standings);
+      metrics.gamesFinished.inc();
+      log.info({ room: room.code, game: record.id, rounds: record.rounds, players: record.players.length }, 'game finished');
+      const save = deps.store
+        .saveGame(record)
+        .catch((err: unknown) => log.error({ err, game: record.id }, 'could not store the finished game'))
+        .finally(() => pendingSaves.delete(save));
+      pendingSaves.add(save);
+    },
+    memberRemoved: (room, memberId, reason) => {
+      frames.forget(frameKey(room.code, memberId));
+      const socket = sessions.socketOf(room.code, memberId);
+      sessions.forgetMember(room.code, memberId);
+      if (socket) {
+        if (reason === 'kicked') socket.emit('room:kicked', { reason: 'the host removed you from this room' });
+        sessions.detach(socket);
+      }
+      log.info({ room: room.code, player: memberId, reason }, 'member removed');
+    },
+    empty: (room) => {
+      broadcaster.forget(room.code);
+      log.info({ room: room.code }, 'room closed (empty)');
+    },
+  };
+
+  const rooms = new RoomRegistry({
+    clock,
+    random: deps.random ?? Math.random,
+    timings,
+    scoring,
+    newGameId: randomUUID,
+    listener,
+    defaultSettings: () => ({
+      rounds: deps.defaultSettings?.rounds ?? GAME_LIMITS.rounds.default,
+      roundSeconds: deps.defaultSettings?.roundSeconds ?? GAME_LIMITS.roundSeconds.default,
+      emotions: defaultEmotions(),
+    }),
+  });
+
+  const frames: LatestFrameQueue<FrameJob> = new LatestFrameQueue<FrameJob>(
+    (batch) => {
+      metrics.inferenceBatchSize.observe(batch.length);
+      return deps.engine.predict(batch);
+    },
+    {
+      result: (_key, job, probabilities, latencyMs) => {
+        metrics.inferenceLatency.observe(latencyMs / 1000);
+        deliverFrameResult(ctx, job, probabilities);
+      },
+      stale: () => metrics.framesDropped.inc({ reason: 'stale' }),
+      failed: (_key, job, err) => {
+        metrics.framesDropped.inc({ reason: 'inference_error' });
+        log.error({ err, room: job.roomCode }, 'inference failed');
+      },
+    },
+    {
+      maxBatch: deps.inference?.maxBatch ?? 32,
+      maxInFlight: deps.inference?.maxInFlight ?? 2,
+      now: () => performance.now(),
+      schedule: (fn) => setImmediate(fn),
+    },
+  );
+
+  const frameBuckets = new WeakMap<ArenaSocket, TokenBucket>();
+  const fps = deps.framesPerSecond ?? SERVER_FRAME_RATE_LIMIT;
+  const clientIp = (socket: ArenaSocket): string => {
+    if (deps.trustProxy) {
+      const fwd = socket.handshake.headers['x-forwarded-for'];
+      const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0]?.trim();
+      if (first) return first;
+    }
+    return socket.handshake.address;
+  };
+
+  const ctx: NetContext = {
+    io,
+    rooms,
+    validators,
+    store: deps.store,
+    metrics,
+    log,
+    clock,
+    frames,
+    broadcaster,
+    roomCreation: new KeyedRateLimiter(
+      (deps.roomsPerIpPerMinute ?? 10) / 60,
+      deps.roomsPerIpPerMinute ?? 10,
+      () => clock.now(),
+    ),
+    frameLimiter: (socket) => {
+      let b = frameBuckets.get(socket);
+      if (!b) {
+        b = new TokenBucket(fps, fps, () => clock.now());
+        frameBuckets.set(socket, b);
+      }
+      return b;
+    },
+    sessions,
+    clientIp,
+    leaderboardDefaultLimit: 20,
+  };
+
+  const connections = new ConcurrencyLimiter(deps.maxConnectionsPerIp ?? 32);
+  const counted = new WeakSet<ArenaSocket>();
+  io.use((socket, next) => {
+    if (shuttingDown) return next(new Error('UNAVAILABLE: server is shutting down'));
+    if (!connections.tryAcquire(clientIp(socket))) {
+      metrics.rejectedConnections.inc({ reason: 'per_ip_limit' });
+      return next(new Error('RATE_LIMITED: too many connections from this address'));
+    }
+    counted.add(socket);
+    next();
+  });
+
+  io.on('connection', (socket) => {
+    if (!counted.has(socket)) {
+      // Recovered sessions skip middlewares; count them too.
+      if (!connections.tryAcquire(clientIp(socket))) {
+        socket.disconnect(true);
+        return;
+      }
+      counted.add(socket);
+    }
+    metrics.connections.inc();
+    registerRoomHandlers(ctx, socket);
+    registerGameHandlers(ctx, socket);
+    registerFrameHandlers(ctx, socket);
+    registerLeaderboardHandlers(ctx, socket);
+    if (socket.recovered) restoreRecoveredSession(ctx, socket);
+
+    socket.on('disconnect', (reason) => {
+      connections.release(clientIp(socket));
+      metrics.connections.dec();
+      const { roomCode, playerId } = socket.data;
+      if (roomCode && playerId && sessions.isCurrent(socket)) {
+        sessions.forgetMember(roomCode, playerId);
+        frames.forget(frameKey(roomCode, playerId));
+        rooms.get(roomCode)?.disconnect(playerId);
+      }
+      log.debug({ socket: socket.id, reason }, 'socket disconnected');
+    });
+  });
+
+  app.use(express.json({ limit: '4kb' }));
+  app.use(
+    opsRouter({
+      metrics,
+      log,
+      adminToken: deps.adminToken ?? null,
+      engineName: () => deps.engine.name,
+      modelInfo,
+      reloadModel: deps.reloadModel ?? null,
+      stats: () => ({ rooms: rooms.size, connections: io.engine.clientsCount }),
+      isShuttingDown: () => shuttingDown,
+    }),
+  );
+  app.use(leaderboardRouter({ store: deps.store, rooms, clock, log }));
+  if (deps.serveClient ?? true) registerClientAssets(app);
+  app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const status = (err as { status?: number }).status ?? 500;
+    if (status >= 500) log.error({ err }, 'http error');
+    res.status(status).json({ ok: false, error: { code: status >= 500 ? 'INTERNAL' : 'INVALID_PAYLOAD', message: String((err as Error).message ?? err) } });
+  });
+  httpServer.on('request', app);
+
+  const gauges = setInterval(() => {
+    metrics.rooms.set(rooms.size);
+    let players = 0;
+    for (const r of rooms.all()) players += r.connectedCount;
+    metrics.players.set(players);
+  }, 1000);
+  gauges.unref();
+
+  return {
+    app,
+    io,
+    rooms,
+    metrics,
+    async shutdown() {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      clearInterval(gauges);
+      for (const room of rooms.all()) room.finishNow();
+      await Promise.allSettled([...pendingSaves]);
+      frames.close();
+      broadcaster.close();
+      // Give the final round:results / game:final packets a moment to leave before closing sockets.
+      await new Promise((r) => setTimeout(r, 100));
+      await new Promise<void>((resolve) => {
+        io.close(() => resolve());
+      });
+    },
+  };
+}

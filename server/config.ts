@@ -1,0 +1,92 @@
+/** Server configuration from environment variables, validated with zod at start-up. */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const boolish = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no'])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const schema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    MODEL_DIR: z.string().min(1).default('models/emotion'),
+    DATA_DIR: z.string().min(1).default('data'),
+    LEADERBOARD_STORE: z.enum(['sqlite', 'memory']).default('sqlite'),
+    INFERENCE_ENGINE: z.enum(['onnx', 'tfjs']).optional(),
+    INFERENCE_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
+    INFERENCE_MAX_BATCH: z.coerce.number().int().min(1).max(256).default(32),
+    TLS_CERT: z.string().min(1).optional(),
+    TLS_KEY: z.string().min(1).optional(),
+    ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    MODEL_WATCH: boolish.default(true),
+    TRUST_PROXY: boolish.default(false),
+    MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).max(10_000).default(32),
+    ROOMS_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  })
+  .refine((c) => (c.TLS_CERT === undefined) === (c.TLS_KEY === undefined), {
+    message: 'TLS_CERT and TLS_KEY must be set together (or neither)',
+    path: ['TLS_CERT'],
+  });
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  modelDir: string;
+  dataDir: string;
+  leaderboardStore: 'sqlite' | 'memory';
+  inferenceEngine: 'onnx' | 'tfjs' | undefined;
+  inferenceWorkers: number | undefined;
+  inferenceMaxBatch: number;
+  tls: { certFile: string; keyFile: string } | null;
+  adminToken: string | null;
+  logLevel: string;
+  modelWatch: boolean;
+  trustProxy: boolean;
+  maxConnectionsPerIp: number;
+  roomsPerIpPerMinute: number;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Empty strings count as unset, so `PORT= npm start` falls back to the default. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServerConfig {
+  const cleaned: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') cleaned[k] = v;
+  const r = schema.safeParse(cleaned);
+  if (!r.success) {
+    throw new ConfigError(
+      r.error.issues.map((i) => {
+        const key = i.path.join('.');
+        return `${key || 'config'}: ${i.message}${key && env[key] !== undefined ? ` (got "${env[key]}")` : ''}`;
+      }),
+    );
+  }
+  const c = r.data;
+  return {
+    port: c.PORT,
+    host: c.HOST,
+    modelDir: resolve(cwd, c.MODEL_DIR),
+    dataDir: resolve(cwd, c.DATA_DIR),
+    leaderboardStore: c.LEADERBOARD_STORE,
+    inferenceEngine: c.INFERENCE_ENGINE,
+    inferenceWorkers: c.INFERENCE_WORKERS,
+    inferenceMaxBatch: c.INFERENCE_MAX_BATCH,
+    tls: c.TLS_CERT && c.TLS_KEY ? { certFile: resolve(cwd, c.TLS_CERT), keyFile: resolve(cwd, c.TLS_KEY) } : null,
+    adminToken: c.ADMIN_TOKEN ?? null,
+    logLevel: c.LOG_LEVEL,
+    modelWatch: c.MODEL_WATCH,
+    trustProxy: c.TRUST_PROXY,
+    maxConnectionsPerIp: c.MAX_CONNECTIONS_PER_IP,
+    roomsPerIpPerMinute: c.ROOMS_PER_IP_PER_MINUTE,
+    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * Feeds frames to inference without ever queueing without bound: each key (player)
+ * has at most one pending frame; a newer frame replaces it (the old one is reported
+ * stale). Pending frames of all players go out together as one batch, with a bounded
+ * number of batches in flight.
+ */
+export type Predict = (frames: Uint8Array[]) => Promise<Float32Array[]>;
+
+export interface QueueCallbacks<T> {
+  result(key: string, job: T, probabilities: Float32Array, latencyMs: number): void;
+  /** The frame was replaced by a newer one from the same key before inference took it. */
+  stale(key: string, job: T): void;
+  failed(key: string, job: T, error: unknown): void;
+}
+
+export interface LatestFrameQueueOptions {
+  maxBatch: number;
+  maxInFlight: number;
+  now: () => number;
+  /** How the next drain is scheduled (setImmediate in the server; lets a tick's frames batch together). */
+  schedule?: (fn: () => void) => void;
+}
+
+interface Pending<T> {
+  frame: Uint8Array;
+  job: T;
+}
+
+export class LatestFrameQueue<T> {
+  private readonly pending = new Map<string, Pending<T>>();
+  private inFlight = 0;
+  private scheduled = false;
+  private closed = false;
+
+  constructor(
+    private readonly predict: Predict,
+    private readonly callbacks: QueueCallbacks<T>,
+    private readonly options: LatestFrameQueueOptions,
+  ) {}
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight;
+  }
+
+  push(key: string, frame: Uint8Array, job: T): void {
+    if (this.closed) return;
+    const old = this.pending.get(key);
+    // Map order is insertion order: re-insert so the oldest waiting key goes first.
+    this.pending.delete(key);
+    this.pending.set(key, { frame, job });
+    if (old) this.callbacks.stale(key, old.job);
+    this.kick();
+  }
+
+  /** Drops a key's pending frame (player left). */
+  forget(key: string): void {
+    this.pending.delete(key);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.pending.clear();
+  }
+
+  private kick(): void {
+    if (this.scheduled || this.inFlight >= this.options.maxInFlight) return;
+    this.scheduled = true;
+    const run = () => {
+      this.scheduled = false;
+      this.drain();
+    };
+    if (this.options.schedule) this.options.schedule(run);
+    else queueMicrotask(run);
+  }
+
+  private drain(): void {
+    while (!this.closed && this.pending.size > 0 && this.inFlight < this.options.maxInFlight) {
+      const batch: [string, Pending<T>][] = [];
+      for (const entry of this.pending) {
+        batch.push(entry);
+        if (batch.length >= this.options.maxBatch) break;
+      }
+      for (const [key] of batch) this.pending.delete(key);
+      this.inFlight++;
+      const started = this.options.now();
+      let promise: Promise<Float32Array[]>;
+      try {
+        promise = this.predict(batch.map(([, p]) => p.frame));
+      } catch (err) {
+        promise = Promise.reject(err);
+      }
+      promise
+        .then((outputs) => {
+          const latency = this.options.now() - started;
+          batch.forEach(([key, p], i) => {
+            const out = outputs[i];
+            if (out) this.callbacks.result(key, p.job, out, latency);
+            else this.callbacks.failed(key, p.job, new Error('engine returned fewer outputs than frames'));
+          });
+        })
+        .catch((err: unknown) => {
+          for (const [key, p] of batch) this.callbacks.failed(key, p.job, err);
+        })
+        .finally(() => {
+          this.inFlight--;
+          if (this.pending.size > 0) this.kick();
+        });
+    }
+  }
+}

@@ -1,0 +1,68 @@
+/** GET /api/leaderboard?period=all|day|week&limit=N and GET /api/rooms/:code (does a join link work?). */
+import express from 'express';
+import { ERROR_CODES, LEADERBOARD_MAX_LIMIT, LEADERBOARD_PERIODS } from '../../shared/protocol.ts';
+import type { Clock } from '../game/clock.ts';
+import { normalizeRoomCode } from '../game/room-code.ts';
+import type { RoomRegistry } from '../game/room-registry.ts';
+import type { Logger } from '../logging.ts';
+import type { LeaderboardStore } from '../store/types.ts';
+import { z } from 'zod';
+
+const querySchema = z.object({
+  period: z.enum(LEADERBOARD_PERIODS).default('all'),
+  limit: z.coerce.number().int().min(1).max(LEADERBOARD_MAX_LIMIT).default(20),
+});
+
+export function leaderboardRouter(deps: {
+  store: LeaderboardStore;
+  rooms: RoomRegistry;
+  clock: Clock;
+  log: Logger;
+}): express.Router {
+  const router = express.Router();
+
+  router.get('/api/leaderboard', async (req, res) => {
+    const q = querySchema.safeParse({
+      period: typeof req.query.period === 'string' ? req.query.period : undefined,
+      limit: typeof req.query.limit === 'string' ? req.query.limit : undefined,
+    });
+    if (!q.success) {
+      res.status(400).json({
+        ok: false,
+        error: {
+          code: ERROR_CODES.INVALID_PAYLOAD,
+          message: `period must be one of ${LEADERBOARD_PERIODS.join('|')}; limit an integer 1–${LEADERBOARD_MAX_LIMIT}`,
+        },
+      });
+      return;
+    }
+    try {
+      const entries = await deps.store.leaderboard({ ...q.data, now: deps.clock.now() });
+      res.json({ ok: true, data: { period: q.data.period, entries } });
+    } catch (err) {
+      deps.log.error({ err }, 'leaderboard query failed');
+      res.status(503).json({ ok: false, error: { code: ERROR_CODES.UNAVAILABLE, message: 'leaderboard unavailable' } });
+    }
+  });
+
+  router.get('/api/rooms/:code', (req, res) => {
+    const code = normalizeRoomCode(req.params.code);
+    const room = code ? deps.rooms.get(code) : undefined;
+    if (!room) {
+      res.status(404).json({ ok: false, error: { code: ERROR_CODES.ROOM_NOT_FOUND, message: 'no such room' } });
+      return;
+    }
+    const s = room.snapshot();
+    res.json({
+      ok: true,
+      data: {
+        code: s.code,
+        phase: s.phase,
+        players: s.players.filter((p) => p.role === 'player').length,
+        spectators: s.players.filter((p) => p.role === 'spectator').length,
+      },
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,125 @@
+/**
+ * `npm start`: loads the configuration, the served model and the leaderboard
+ * database, then serves HTTP(S) + Socket.IO until SIGINT/SIGTERM, when it finishes
+ * the current round results, stores finished games and closes the database.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createApplication } from './app.ts';
+import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
+import { createLogger, type Logger } from './logging.ts';
+import { createMetrics } from './metrics.ts';
+import { createEmotionEngine } from './ml/engine/create-engine.ts';
+import { type LoadedEngine, ModelHost } from './model-host.ts';
+import { createLeaderboardStore } from './store/create-store.ts';
+
+function createHttp(config: ServerConfig, log: Logger): HttpServer {
+  if (!config.tls) return createHttpServer();
+  try {
+    return createHttpsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) });
+  } catch (err) {
+    throw new Error(`cannot read TLS_CERT/TLS_KEY (${(err as Error).message}); run \`npm run cert\` for a LAN certificate`);
+  } finally {
+    log.debug({ tls: config.tls }, 'tls configured');
+  }
+}
+
+async function main(): Promise<void> {
+  let config: ServerConfig;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\nSee docs/configuration.md.\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  const metrics = createMetrics();
+
+  const loadEngine = async (modelDir: string): Promise<LoadedEngine> =>
+    createEmotionEngine({
+      modelDir,
+      engine: config.inferenceEngine,
+      workers: config.inferenceWorkers,
+      maxBatch: config.inferenceMaxBatch,
+      log: log.child({ module: 'engine' }),
+    });
+
+  let initial: LoadedEngine;
+  try {
+    initial = await loadEngine(config.modelDir);
+  } catch (err) {
+    log.fatal(
+      { modelDir: config.modelDir, err: (err as Error).message },
+      'cannot load the emotion model; set MODEL_DIR to a model folder (model.json + weights.bin), e.g. models/seed',
+    );
+    process.exit(1);
+  }
+  const model = new ModelHost(initial, loadEngine, log.child({ module: 'model' }));
+  log.info({ dir: model.modelInfo.dir, architecture: model.modelInfo.architecture, engine: model.name }, 'model loaded');
+
+  const store = createLeaderboardStore({ kind: config.leaderboardStore, dataDir: config.dataDir });
+  const httpServer = createHttp(config, log);
+  const application = createApplication(httpServer, {
+    engine: model,
+    store,
+    log,
+    metrics,
+    modelInfo: () => model.modelInfo,
+    reloadModel: () => model.reload(),
+    adminToken: config.adminToken,
+    maxConnectionsPerIp: config.maxConnectionsPerIp,
+    roomsPerIpPerMinute: config.roomsPerIpPerMinute,
+    trustProxy: config.trustProxy,
+    inference: { maxBatch: config.inferenceMaxBatch },
+  });
+  if (config.modelWatch) {
+    model.watch((r) => metrics.modelReloads.inc({ result: r.ok ? 'ok' : 'refused' }));
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const address = httpServer.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  log.info(
+    { url: `${config.tls ? 'https' : 'http'}://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`, store: store.kind },
+    'emotion arena listening',
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'shutting down: finishing running rounds');
+    const force = setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    try {
+      await application.shutdown();
+      await model.dispose();
+      await store.close();
+      log.info('shutdown complete');
+      process.exit(0);
+    } catch (err) {
+      log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

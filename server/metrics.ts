@@ -1,0 +1,96 @@
+/** Prometheus metrics (prom-client), one registry per application so tests can run several. */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export const FRAME_DROP_REASONS = [
+  'invalid',
+  'rate_limited',
+  'outside_round',
+  'not_in_room',
+  'stale',
+  'late',
+  'inference_error',
+] as const;
+export type FrameDropReason = (typeof FRAME_DROP_REASONS)[number];
+
+export interface ServerMetrics {
+  registry: Registry;
+  framesReceived: Counter;
+  framesScored: Counter;
+  framesDropped: Counter<'reason'>;
+  framesUncounted: Counter;
+  inferenceLatency: Histogram;
+  frameResultLatency: Histogram;
+  inferenceBatchSize: Histogram;
+  rooms: Gauge;
+  players: Gauge;
+  connections: Gauge;
+  gamesFinished: Counter;
+  modelReloads: Counter<'result'>;
+  rejectedConnections: Counter<'reason'>;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): ServerMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const framesDropped = new Counter({
+    name: 'emotion_arena_frames_dropped_total',
+    help: 'Frames not scored, by reason',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  for (const reason of FRAME_DROP_REASONS) framesDropped.inc({ reason }, 0);
+  return {
+    registry,
+    framesReceived: new Counter({
+      name: 'emotion_arena_frames_received_total',
+      help: 'frame:send events received',
+      registers,
+    }),
+    framesScored: new Counter({
+      name: 'emotion_arena_frames_scored_total',
+      help: 'Frames that went through inference and were scored',
+      registers,
+    }),
+    framesDropped,
+    framesUncounted: new Counter({
+      name: 'emotion_arena_frames_still_total',
+      help: 'Scored frames not counted because they repeat a still image for more than 2 s',
+      registers,
+    }),
+    inferenceLatency: new Histogram({
+      name: 'emotion_arena_inference_latency_seconds',
+      help: 'Time of one engine.predict call (one micro-batch)',
+      buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2],
+      registers,
+    }),
+    frameResultLatency: new Histogram({
+      name: 'emotion_arena_frame_result_latency_seconds',
+      help: 'Server time from receiving a frame to emitting its frame:result',
+      buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2],
+      registers,
+    }),
+    inferenceBatchSize: new Histogram({
+      name: 'emotion_arena_inference_batch_size',
+      help: 'Frames per engine.predict call',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers,
+    }),
+    rooms: new Gauge({ name: 'emotion_arena_rooms', help: 'Open rooms', registers }),
+    players: new Gauge({ name: 'emotion_arena_players', help: 'Connected room members', registers }),
+    connections: new Gauge({ name: 'emotion_arena_connections', help: 'Open Socket.IO connections', registers }),
+    gamesFinished: new Counter({ name: 'emotion_arena_games_finished_total', help: 'Finished games', registers }),
+    modelReloads: new Counter({
+      name: 'emotion_arena_model_reloads_total',
+      help: 'Model reload attempts by result',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    rejectedConnections: new Counter({
+      name: 'emotion_arena_rejected_connections_total',
+      help: 'Connections refused, by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+  };
+}

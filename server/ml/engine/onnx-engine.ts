@@ -1,0 +1,130 @@
+/**
+ * EmotionEngine on onnxruntime-node (CPU). One session per engine; the pool runs
+ * one engine per worker thread with one intra-op thread each, so N workers use N
+ * cores without oversubscribing them.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type * as OrtTypes from 'onnxruntime-node';
+import { EMOTION_COUNT } from '../../../shared/emotions.ts';
+import { FRAME_BYTES, FRAME_CHANNELS, FRAME_HEIGHT, FRAME_WIDTH } from '../../../shared/frame.ts';
+import { MODEL_ONNX, ModelFolderError } from './model-folder.ts';
+import { normalizePixels, packFrames, splitProbabilities } from './preprocess.ts';
+import type { EmotionEngine } from './types.ts';
+
+export interface OnnxEngineConfig {
+  modelDir: string;
+  tta?: boolean;
+  /** Threads ORT uses inside one operator (default 1: the pool parallelises across workers). */
+  intraOpThreads?: number;
+  interOpThreads?: number;
+  /** Largest batch sent through the session at once. */
+  chunk?: number;
+  /** The .onnx file, default <modelDir>/model.onnx. */
+  file?: string;
+}
+
+export interface OnnxEngine extends EmotionEngine {
+  predictPacked(packed: Uint8Array): Promise<Float32Array>;
+}
+
+type Ort = typeof OrtTypes;
+let ortModule: Promise<Ort> | undefined;
+
+/** Loads onnxruntime-node once; rejects with a clear message when its native binding cannot load. */
+export function loadOrt(): Promise<Ort> {
+  ortModule ??= import('onnxruntime-node').then(
+    (m) => ((m as unknown as { default?: Ort }).default ?? m) as Ort,
+    (err: unknown) => {
+      throw new Error(`onnxruntime-node cannot be loaded: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    },
+  );
+  return ortModule;
+}
+
+export async function createOnnxEngine(config: OnnxEngineConfig): Promise<OnnxEngine> {
+  const dir = resolve(config.modelDir);
+  const file = resolve(config.file ?? join(dir, MODEL_ONNX));
+  const tta = config.tta ?? false;
+  const chunk = config.chunk ?? 256;
+  if (!existsSync(file)) {
+    throw new ModelFolderError(dir, `${MODEL_ONNX} is missing (export it: node --import tsx server/ml/onnx/export-cli.ts --model ${dir})`);
+  }
+  const ort = await loadOrt();
+  let session: OrtTypes.InferenceSession | null;
+  try {
+    session = await ort.InferenceSession.create(file, {
+      intraOpNumThreads: config.intraOpThreads ?? 1,
+      interOpNumThreads: config.interOpThreads ?? 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+    });
+  } catch (err) {
+    throw new ModelFolderError(dir, `onnxruntime could not load ${file}: ${(err as Error).message}`);
+  }
+  const inputName = session.inputNames[0] ?? 'input';
+  const outputName = session.outputNames[0] ?? 'probs';
+
+  // Runs are serialised: ORT executes one at a time per session anyway, and this
+  // lets forward() reuse one input buffer safely.
+  let queue: Promise<unknown> = Promise.resolve();
+  let scratch = new Float32Array(0);
+
+  async function forward(pixels: Uint8Array, n: number, flipToo: boolean): Promise<Float32Array> {
+    const s = session;
+    if (!s) throw new Error('onnx engine is disposed');
+    const rows = flipToo ? 2 * n : n;
+    if (scratch.length < rows * FRAME_BYTES) scratch = new Float32Array(rows * FRAME_BYTES);
+    const input = scratch.subarray(0, rows * FRAME_BYTES);
+    normalizePixels(pixels, { out: input });
+    if (flipToo) normalizePixels(pixels, { flip: true, out: input.subarray(n * FRAME_BYTES) });
+    const x = new ort.Tensor('float32', input, [rows, FRAME_HEIGHT, FRAME_WIDTH, FRAME_CHANNELS]);
+    const result = await s.run({ [inputName]: x });
+    const y = result[outputName];
+    if (!y) throw new Error(`onnx model has no output '${outputName}'`);
+    // CPU output data is a plain JS array buffer owned by us; no native memory to free.
+    return y.data as Float32Array;
+  }
+
+  async function predictPackedNow(packed: Uint8Array): Promise<Float32Array> {
+    const n = packed.byteLength / FRAME_BYTES;
+    if (!Number.isInteger(n)) throw new RangeError(`packed frames must be a multiple of ${FRAME_BYTES} bytes`);
+    const out = new Float32Array(n * EMOTION_COUNT);
+    for (let start = 0; start < n; start += chunk) {
+      const end = Math.min(n, start + chunk);
+      const k = end - start;
+      const p = await forward(packed.subarray(start * FRAME_BYTES, end * FRAME_BYTES), k, tta);
+      if (!tta) {
+        out.set(p.subarray(0, k * EMOTION_COUNT), start * EMOTION_COUNT);
+        continue;
+      }
+      for (let i = 0; i < k * EMOTION_COUNT; i++) {
+        out[start * EMOTION_COUNT + i] = 0.5 * ((p[i] as number) + (p[k * EMOTION_COUNT + i] as number));
+      }
+    }
+    return out;
+  }
+
+  function predictPacked(packed: Uint8Array): Promise<Float32Array> {
+    const run = queue.then(() => predictPackedNow(packed));
+    queue = run.catch(() => undefined);
+    return run;
+  }
+
+  return {
+    name: `onnx${tta ? ' +flip-tta' : ''}`,
+    predictPacked,
+    async predict(frames: Uint8Array[]): Promise<Float32Array[]> {
+      if (frames.length === 0) return [];
+      const probs = await predictPacked(packFrames(frames));
+      return splitProbabilities(probs, frames.length, EMOTION_COUNT);
+    },
+    async dispose(): Promise<void> {
+      await queue;
+      const s = session;
+      session = null;
+      await s?.release();
+    },
+  };
+}

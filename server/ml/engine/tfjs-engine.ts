@@ -1,0 +1,103 @@
+/**
+ * EmotionEngine on TensorFlow.js (tfjs-node when installed, else wasm — chosen by
+ * initBackend). Runs in the calling thread; the worker pool gives it threads.
+ */
+import { resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { EMOTION_COUNT } from '../../../shared/emotions.ts';
+import { FRAME_BYTES, FRAME_CHANNELS, FRAME_HEIGHT, FRAME_WIDTH } from '../../../shared/frame.ts';
+import { loadModelFolder } from '../model/model-io.ts';
+import { type BackendName, initBackend } from '../runtime/backend.ts';
+import { checkModelFolder, ModelFolderError } from './model-folder.ts';
+import { normalizePixels, packFrames, splitProbabilities } from './preprocess.ts';
+import type { EmotionEngine } from './types.ts';
+
+export interface TfjsEngineConfig {
+  modelDir: string;
+  /** Average with the left–right mirrored frame (doubles the compute). */
+  tta?: boolean;
+  /** Pin a backend; default: initBackend's choice (tfjs-node, else wasm). */
+  backend?: BackendName;
+  /** Largest batch sent through the model at once (bounds memory for big evaluations). */
+  chunk?: number;
+}
+
+export interface TfjsEngine extends EmotionEngine {
+  readonly backend: BackendName;
+  /** Scores a contiguous n×2304 buffer (what the pool and evaluation hold) without splitting it. */
+  predictPacked(packed: Uint8Array): Promise<Float32Array>;
+}
+
+export async function createTfjsEngine(config: TfjsEngineConfig): Promise<TfjsEngine> {
+  const dir = resolve(config.modelDir);
+  const tta = config.tta ?? false;
+  const chunk = config.chunk ?? 256;
+  const { backend } = await initBackend(config.backend ? { force: config.backend } : {});
+  await checkModelFolder(dir);
+  let model: tf.LayersModel | null;
+  try {
+    model = await loadModelFolder(dir);
+  } catch (err) {
+    throw new ModelFolderError(dir, `TensorFlow.js could not load the model: ${(err as Error).message}`);
+  }
+  const outShape = model.outputs[0]?.shape;
+  if (outShape?.[outShape.length - 1] !== EMOTION_COUNT) {
+    model.dispose();
+    throw new ModelFolderError(dir, `model outputs ${JSON.stringify(outShape)}, expected [null, ${EMOTION_COUNT}]`);
+  }
+
+  /** One forward pass over ≤ chunk images; returns flat n×7 probabilities. */
+  async function forward(input: Float32Array, n: number): Promise<Float32Array> {
+    const m = model;
+    if (!m) throw new Error('tfjs engine is disposed');
+    // Only the output tensor leaves tidy; its data is read outside (never return typed arrays from tidy).
+    const y = tf.tidy(() => {
+      const x = tf.tensor4d(input, [n, FRAME_HEIGHT, FRAME_WIDTH, FRAME_CHANNELS]);
+      return m.predict(x) as tf.Tensor;
+    });
+    try {
+      return (await y.data()) as Float32Array;
+    } finally {
+      y.dispose();
+    }
+  }
+
+  async function predictPacked(packed: Uint8Array): Promise<Float32Array> {
+    const n = packed.byteLength / FRAME_BYTES;
+    if (!Number.isInteger(n)) throw new RangeError(`packed frames must be a multiple of ${FRAME_BYTES} bytes`);
+    const out = new Float32Array(n * EMOTION_COUNT);
+    for (let start = 0; start < n; start += chunk) {
+      const end = Math.min(n, start + chunk);
+      const k = end - start;
+      const pixels = packed.subarray(start * FRAME_BYTES, end * FRAME_BYTES);
+      if (!tta) {
+        out.set(await forward(normalizePixels(pixels), k), start * EMOTION_COUNT);
+        continue;
+      }
+      // Plain and mirrored frames go through one forward pass of 2k images.
+      const both = new Float32Array(2 * k * FRAME_BYTES);
+      normalizePixels(pixels, { out: both });
+      normalizePixels(pixels, { flip: true, out: both.subarray(k * FRAME_BYTES) });
+      const p = await forward(both, 2 * k);
+      for (let i = 0; i < k * EMOTION_COUNT; i++) {
+        out[start * EMOTION_COUNT + i] = 0.5 * ((p[i] as number) + (p[k * EMOTION_COUNT + i] as number));
+      }
+    }
+    return out;
+  }
+
+  return {
+    name: `tfjs-${backend}${tta ? ' +flip-tta' : ''}`,
+    backend,
+    predictPacked,
+    async predict(frames: Uint8Array[]): Promise<Float32Array[]> {
+      if (frames.length === 0) return [];
+      const probs = await predictPacked(packFrames(frames));
+      return splitProbabilities(probs, frames.length, EMOTION_COUNT);
+    },
+    async dispose(): Promise<void> {
+      model?.dispose();
+      model = null;
+    },
+  };
+}

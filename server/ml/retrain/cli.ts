@@ -1,0 +1,194 @@
+/**
+ * `npm run retrain -- [--data <csv|csv.gz> …] [--arch …] [--epochs N] [--batch N] [--out models/<name>] [--resume] [--seed N]`
+ * Everything is validated before training starts: bad flags, missing or malformed
+ * data, an unwritable output folder all end here with a clear message and exit 2.
+ */
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, dirname, resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { readFer2013, Fer2013FormatError, type Fer2013Data } from '../data/fer2013-reader.ts';
+import { concatImages, PROJECT_ROOT, resolveDataPath, selectUsage } from '../data/dataset.ts';
+import { ARCHITECTURES, DEFAULT_ARCHITECTURE, type Architecture } from '../model/architectures.ts';
+import { initBackend } from '../runtime/backend.ts';
+import { publishModel } from './publish.ts';
+import { type TrainConfig, TrainingInterrupted, train } from './trainer.ts';
+
+class UsageError extends Error {}
+
+function intIn(name: string, min: number, max: number) {
+  return (v: string) => {
+    if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer`);
+    const n = Number(v);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max}`);
+    return n;
+  };
+}
+
+function numIn(name: string, min: number, max: number) {
+  return (v: string) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be a number between ${min} and ${max}`);
+    }
+    return n;
+  };
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function buildProgram(): Command {
+  return new Command('retrain')
+    .description('Train the emotion CNN on FER2013 and publish it into a model folder the server loads.')
+    .option('--data <file>', 'FER2013 csv/csv.gz (repeatable; the first is the FER2013 file, extra files are added to training)', collect, [])
+    .addOption(new Option('--arch <name>', 'architecture').choices(ARCHITECTURES).default(DEFAULT_ARCHITECTURE))
+    .addOption(new Option('--recipe <name>', "'default' (augmentation, AdamW one-cycle, label smoothing, class weights) or 'paper' (seed paper: Adam 1e-3, batch 64, no augmentation)").choices(['default', 'paper']).default('default'))
+    .option('--epochs <n>', 'maximum epochs', intIn('--epochs', 1, 1000))
+    .option('--batch <n>', 'global batch size', intIn('--batch', 2, 1024))
+    .option('--lr <x>', 'peak learning rate', numIn('--lr', 1e-6, 1))
+    .option('--weight-decay <x>', 'AdamW decoupled weight decay', numIn('--weight-decay', 0, 1))
+    .option('--label-smoothing <x>', 'label smoothing', numIn('--label-smoothing', 0, 0.5))
+    .option('--class-weight-power <x>', 'class weight = (mean/count)^power; 0 = off', numIn('--class-weight-power', 0, 1))
+    .option('--patience <n>', 'early stopping: epochs without PublicTest improvement', intIn('--patience', 1, 1000))
+    .option('--out <dir>', 'model folder to publish into', 'models/emotion')
+    .option('--run-dir <dir>', 'checkpoint/log folder (default runs/<out name>)')
+    .option('--resume', 'continue the run in --run-dir from its last checkpoint', false)
+    .option('--seed <n>', 'random seed', intIn('--seed', 0, 2 ** 31 - 1), 42)
+    .option('--workers <n>', 'data-parallel worker threads', intIn('--workers', 1, 64), Math.min(2, availableParallelism()))
+    .addOption(new Option('--backend <name>', 'force a tfjs backend').choices(['node', 'wasm', 'cpu']))
+    .option('--tta', 'have the server average each frame with its mirror (doubles the cost per frame)', false)
+    .option('--skip-bad-rows', 'skip malformed CSV rows (reported) instead of failing', false)
+    .option('--no-progress', 'no progress bar')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+}
+
+interface Parsed {
+  data: string[];
+  arch: Architecture;
+  recipe: 'default' | 'paper';
+  epochs?: number;
+  batch?: number;
+  lr?: number;
+  weightDecay?: number;
+  labelSmoothing?: number;
+  classWeightPower?: number;
+  patience?: number;
+  out: string;
+  runDir?: string;
+  resume: boolean;
+  seed: number;
+  workers: number;
+  backend?: 'node' | 'wasm' | 'cpu';
+  tta: boolean;
+  skipBadRows: boolean;
+  progress: boolean;
+}
+
+function checkWritable(out: string): void {
+  let dir = out;
+  while (!existsSync(dir)) dir = dirname(dir);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`--out ${out}: ${dir} is not a folder`);
+  try {
+    accessSync(dir, constants.W_OK);
+    if (dir === out) accessSync(dirname(out), constants.W_OK);
+  } catch {
+    throw new UsageError(`--out ${out}: ${dir === out ? dirname(out) : dir} is not writable`);
+  }
+}
+
+async function loadData(files: string[], skipBadRows: boolean): Promise<Fer2013Data[]> {
+  const out: Fer2013Data[] = [];
+  for (const f of files) {
+    if (!existsSync(f)) throw new UsageError(`data file not found: ${f}`);
+    try {
+      const d = await readFer2013(f, { skipBadRows });
+      if (d.skipped.total) console.error(`${f}: skipped ${d.skipped.total} bad rows: ${JSON.stringify(d.skipped.byReason)}`);
+      out.push(d);
+    } catch (err) {
+      if (err instanceof Fer2013FormatError) throw new UsageError(`bad data file: ${err.message}`);
+      throw err;
+    }
+  }
+  return out;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (err) {
+    const code = (err as { exitCode?: number }).exitCode;
+    return code === 0 ? 0 : 2;
+  }
+  const o = program.opts<Parsed>();
+  try {
+    const paper = o.recipe === 'paper';
+    const primary = resolveDataPath(o.data[0]);
+    if (!primary) throw new UsageError('no FER2013 file: pass --data <fer2013.csv[.gz]> or set FER2013_CSV');
+    const files = [primary, ...o.data.slice(1).map((f) => resolve(f))];
+    const out = resolve(o.out);
+    checkWritable(out);
+    const runDir = resolve(o.runDir ?? resolve(PROJECT_ROOT, 'runs', basename(out)));
+    checkWritable(runDir);
+    mkdirSync(runDir, { recursive: true });
+
+    const choice = await initBackend({ force: o.backend, log: (m) => console.log(m) });
+    const [fer, ...extra] = await loadData(files, o.skipBadRows);
+    const data = {
+      train: concatImages([selectUsage(fer!, 'Training'), ...extra.map((d) => selectUsage(d, 'all'))]),
+      publicTest: selectUsage(fer!, 'PublicTest'),
+      privateTest: selectUsage(fer!, 'PrivateTest'),
+    };
+    for (const [k, v] of Object.entries(data)) {
+      if (v.count === 0) throw new UsageError(`${primary} has no ${k === 'train' ? 'Training' : k} rows`);
+    }
+    const config: TrainConfig = {
+      arch: o.arch,
+      epochs: o.epochs ?? (paper ? 1 : 30),
+      batch: o.batch ?? (paper ? 64 : 128),
+      seed: o.seed,
+      maxLr: o.lr ?? 1e-3,
+      schedule: paper ? 'constant' : 'onecycle',
+      weightDecay: o.weightDecay ?? (paper ? 0 : 0.01),
+      labelSmoothing: o.labelSmoothing ?? (paper ? 0 : 0.1),
+      classWeightPower: o.classWeightPower ?? (paper ? 0 : 0.5),
+      augment: !paper,
+      patience: o.patience ?? 10,
+      workers: o.workers,
+      backend: o.backend ?? (choice.backend as 'node' | 'wasm' | 'cpu'),
+      runDir,
+      resume: o.resume,
+      checkpointEveryS: 300,
+      progress: o.progress,
+    };
+    console.log(`training ${config.arch} (${o.recipe} recipe) on ${data.train.count} images; run folder ${runDir}`);
+    const result = await train(config, data, (line) => console.log(line));
+    const { progress: _p, resume: _r, runDir: _d, ...recorded } = config;
+    await publishModel({
+      out,
+      arch: o.arch,
+      result,
+      config: { ...recorded, recipe: o.recipe },
+      tta: o.tta,
+      dataFiles: files,
+      log: (line) => console.log(line),
+    });
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`retrain: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof TrainingInterrupted) {
+      console.error(`retrain: ${err.message}`);
+      return 130;
+    }
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    return 1;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('retrain/cli.ts')) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -1,0 +1,89 @@
+/** MODEL_CARD.md from a model's metrics (and its shipped neighbours' for comparison). */
+import { EMOTION_INFO, EMOTIONS } from '../../../shared/emotions.ts';
+import type { EvalReport, ModelMetrics } from '../eval/report-types.ts';
+
+const pct = (v: number | undefined) => (v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
+
+/** Published anchors on FER2013 (not measured by us). */
+const ANCHORS = [
+  ['seed paper CNN, 1 epoch (paper)', '1.68M', '38', '37.8%'],
+  ['mini-Xception (Arriaga et al. 2017)', '60k', '–', '66%'],
+  ['VGG-style, GPU (published)', '–', '–', '73.3%'],
+  ['human agreement (approx.)', '–', '–', '~65%'],
+];
+
+function confusedPairs(r: EvalReport): string[] {
+  const pairs: { t: string; p: string; share: number }[] = [];
+  r.confusion.forEach((row, i) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    if (!total) return;
+    row.forEach((v, j) => {
+      if (i !== j) pairs.push({ t: EMOTIONS[i] as string, p: EMOTIONS[j] as string, share: v / total });
+    });
+  });
+  return pairs
+    .sort((a, b) => b.share - a.share)
+    .slice(0, 5)
+    .map((x) => `${x.t} → ${x.p} (${pct(x.share)} of ${x.t})`);
+}
+
+export function renderModelCard(m: ModelMetrics, others: { name: string; metrics: ModelMetrics }[]): string {
+  const served = m.served.tta ? 'flipTta' : 'plain';
+  const priv = m.evaluation.PrivateTest;
+  const pub = m.evaluation.PublicTest;
+  const rows = [
+    `| **this model (${m.architecture})** | ${(m.params / 1e3).toFixed(0)}k | ${(m.flopsPerImage / 1e6).toFixed(0)} | ${pct(pub.plain.accuracy)} | ${pct(priv?.plain.accuracy)} | ${pct(priv?.flipTta.accuracy)} | ${pct(priv?.[served].macroF1)} |`,
+    ...others.map(
+      (o) =>
+        `| ${o.name} (${o.metrics.architecture}, ${o.metrics.epochs} epoch${o.metrics.epochs === 1 ? '' : 's'}) | ${(o.metrics.params / 1e3).toFixed(0)}k | ${(o.metrics.flopsPerImage / 1e6).toFixed(0)} | ${pct(o.metrics.evaluation.PublicTest.plain.accuracy)} | ${pct(o.metrics.evaluation.PrivateTest?.plain.accuracy)} | ${pct(o.metrics.evaluation.PrivateTest?.flipTta.accuracy)} | ${pct(o.metrics.evaluation.PrivateTest?.plain.macroF1)} |`,
+    ),
+  ];
+  const perClass = EMOTIONS.map((e) => {
+    const c = priv?.[served].perClass[e];
+    const p = pub[served].perClass[e];
+    return `| ${EMOTION_INFO[e].emoji} ${e} | ${pct(c?.precision)} | ${pct(c?.recall)} | ${pct(c?.f1)} | ${c?.support ?? '–'} | ${pct(p?.recall)} |`;
+  });
+  const weak = priv ? confusedPairs(priv[served]) : [];
+  return `# Model card: ${m.architecture}
+
+Emotion Arena's server scores each player's 48×48 grayscale face crop with this network and
+uses the probability of the prompted emotion as the player's match.
+
+## Data and protocol
+- FER2013 (Kaggle layout \`emotion,pixels,Usage\`): trained on \`Training\` (28,709 images${(m.data as string[] | undefined)?.length && (m.data as string[]).length > 1 ? ' plus extra files' : ''}),
+  best epoch selected on \`PublicTest\` (3,589), reported once on \`PrivateTest\` (3,589), which was never used for
+  training, tuning or selection.
+- Input: 48×48×1, pixel / 255. Augmentation (training only): rotation, scale, shift, horizontal flip, contrast, brightness.
+- Served configuration: ${m.served.tta ? 'average of the frame and its mirror (flip TTA)' : 'single forward pass (no TTA)'}, ${((m.servedFlopsPerFrame as number | undefined ?? m.flopsPerImage) / 1e6).toFixed(0)} MFLOP per frame.
+- Training: ${m.epochs} epochs (best: ${m.bestEpoch}), backend \`${m.backend}\`, ${(m.wallTimeS / 60).toFixed(0)} min wall time, ${m.trainImgPerSec} train img/s on 2 CPU cores.
+
+## Results (accuracy)
+| model | params | MFLOP/image | PublicTest | PrivateTest | PrivateTest, flip TTA | PrivateTest macro-F1 |
+|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+Published anchors (other code, other training; for orientation only):
+
+| model | params | MFLOP/image | FER2013 test accuracy |
+|---|---|---|---|
+${ANCHORS.map((a) => `| ${a.join(' | ')} |`).join('\n')}
+
+## Per class (PrivateTest, served configuration)
+| emotion | precision | recall | F1 | images | PublicTest recall |
+|---|---|---|---|---|---|
+${perClass.join('\n')}
+
+![confusion matrix](confusion-matrix.svg)
+![training curve](training-curve.svg)
+
+## Known weaknesses
+Most frequent confusions (PrivateTest): ${weak.join('; ') || '–'}.
+FER2013 labels are noisy (human agreement is about 65%), disgust has few examples (1.5% of the data), and
+fear/sad/angry are often confused with each other and with neutral. The game leaves emotions whose PublicTest recall
+is below 50% out of the default prompt set, so players are not asked for expressions the model rarely recognises.
+
+## Intended use
+Scoring expressions in a party game, on face crops framed like FER2013. Not for identifying people, judging
+anyone's real emotional state, or any decision about a person. Frames are scored in memory and not stored.
+`;
+}

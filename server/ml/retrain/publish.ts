@@ -1,0 +1,102 @@
+/**
+ * Publishes a trained model into the served folder in one step: everything is
+ * written to a temp folder beside it, then swapped in by rename, so a server
+ * watching the folder never sees a half-written model.
+ */
+import { existsSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { buildArchitecture, countFlops } from '../model/architectures.ts';
+import type { Architecture } from '../model/architectures.ts';
+import { saveModelFolder } from '../model/model-io.ts';
+import type { ModelMetrics } from '../eval/report-types.ts';
+import { renderModelCard } from './model-card.ts';
+import { confusionMatrixSvg, trainingCurveSvg } from './plots.ts';
+import type { TrainResult } from './trainer.ts';
+
+export interface PublishInput {
+  out: string;
+  arch: Architecture;
+  result: TrainResult;
+  config: Record<string, unknown>;
+  /** Whether the server should average with the mirrored frame. */
+  tta: boolean;
+  dataFiles: string[];
+  log: (line: string) => void;
+}
+
+export function buildModelWithWeights(arch: Architecture, weights: Float32Array[]): tf.LayersModel {
+  const model = buildArchitecture(arch);
+  const tensors = model.weights.map((w, i) => tf.tensor(weights[i] as Float32Array, w.shape as number[]));
+  model.setWeights(tensors);
+  tf.dispose(tensors);
+  return model;
+}
+
+export async function publishModel(input: PublishInput): Promise<ModelMetrics> {
+  const { out, arch, result } = input;
+  const model = buildModelWithWeights(arch, result.weights);
+  const metrics: ModelMetrics = {
+    architecture: arch,
+    backend: result.backend,
+    params: model.countParams(),
+    flopsPerImage: countFlops(model),
+    epochs: result.epochsRun,
+    bestEpoch: result.bestEpoch,
+    wallTimeS: Math.round(result.wallTimeS),
+    trainImgPerSec: Math.round(result.trainImgPerSec * 10) / 10,
+    served: { tta: input.tta },
+    servedFlopsPerFrame: countFlops(model) * (input.tta ? 2 : 1),
+    evaluation: result.evaluation,
+    history: result.history,
+    training: input.config,
+    data: input.dataFiles.map((f) => basename(f)),
+    createdAt: new Date().toISOString(),
+  };
+  const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`);
+  await rm(tmp, { recursive: true, force: true });
+  await saveModelFolder(model, tmp);
+  model.dispose();
+  await writeFile(join(tmp, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
+  const split = input.tta ? 'flipTta' : 'plain';
+  await writeFile(join(tmp, 'confusion-matrix.svg'), confusionMatrixSvg(result.evaluation.PrivateTest[split].confusion, `PrivateTest confusion (${arch})`));
+  await writeFile(join(tmp, 'training-curve.svg'), trainingCurveSvg(result.history, arch));
+  await writeFile(join(tmp, 'MODEL_CARD.md'), renderModelCard(metrics, await comparisons(out)));
+  await exportOnnxIfAvailable(tmp, input.log);
+  const old = join(dirname(out), `.${basename(out)}.old-${process.pid}`);
+  if (existsSync(out)) await rename(out, old);
+  await rename(tmp, out);
+  await rm(old, { recursive: true, force: true });
+  input.log(`published model to ${out}`);
+  return metrics;
+}
+
+/** Other shipped models' metrics, for the card's comparison table. */
+async function comparisons(out: string): Promise<{ name: string; metrics: ModelMetrics }[]> {
+  const { readFile, readdir } = await import('node:fs/promises');
+  const root = dirname(out);
+  const found: { name: string; metrics: ModelMetrics }[] = [];
+  for (const name of existsSync(root) ? await readdir(root) : []) {
+    if (name.startsWith('.') || join(root, name) === out) continue;
+    const file = join(root, name, 'metrics.json');
+    if (!existsSync(file)) continue;
+    try {
+      found.push({ name, metrics: JSON.parse(await readFile(file, 'utf8')) as ModelMetrics });
+    } catch {
+      // A malformed neighbour is not this publish's problem.
+    }
+  }
+  return found;
+}
+
+async function exportOnnxIfAvailable(dir: string, log: (line: string) => void): Promise<void> {
+  try {
+    const mod = (await import('../onnx/export.ts')) as { exportOnnx?: (modelDir: string) => Promise<unknown> };
+    if (!mod.exportOnnx) return;
+    await mod.exportOnnx(dir);
+    log('wrote model.onnx');
+  } catch (err) {
+    log(`ONNX export skipped: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}

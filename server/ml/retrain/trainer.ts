@@ -1,0 +1,346 @@
+/**
+ * The training loop: data-parallel over worker replicas, AdamW with a one-cycle
+ * schedule in this thread, PublicTest accuracy after every epoch for model selection
+ * and early stopping, checkpoints every epoch (and on a timer and on Ctrl-C).
+ * PrivateTest is evaluated once, at the end, on the selected weights.
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import { EMOTION_COUNT } from '../../../shared/emotions.ts';
+import { batchIndices, classCounts, type LabeledImages } from '../data/dataset.ts';
+import { createRng } from '../data/rng.ts';
+import type { Architecture } from '../model/architectures.ts';
+import { evaluateClassification } from '../eval/classification-metrics.ts';
+import type { EvalReport, SplitReports } from '../eval/report-types.ts';
+import { adamWStep, createAdamWState, DEFAULT_ADAMW } from './adamw.ts';
+import {
+  type CheckpointMeta,
+  type EpochRecord,
+  hasCheckpoint,
+  loadBestWeights,
+  loadCheckpoint,
+  saveBestWeights,
+  saveCheckpoint,
+} from './checkpoint.ts';
+import { initialWeights } from './init-weights.ts';
+import type { WeightSpec } from './messages.ts';
+import { Replicas, toShared } from './replicas.ts';
+import { oneCycleLr } from './schedule.ts';
+
+export interface TrainConfig {
+  arch: Architecture;
+  epochs: number;
+  batch: number;
+  seed: number;
+  maxLr: number;
+  schedule: 'onecycle' | 'constant';
+  weightDecay: number;
+  labelSmoothing: number;
+  /** Class weight = (mean count / class count) ^ power; 0 turns weighting off. */
+  classWeightPower: number;
+  augment: boolean;
+  /** Stop after this many epochs without a PublicTest improvement. */
+  patience: number;
+  workers: number;
+  backend?: 'node' | 'wasm' | 'cpu';
+  runDir: string;
+  resume: boolean;
+  checkpointEveryS: number;
+  progress: boolean;
+}
+
+export interface TrainData {
+  train: LabeledImages;
+  publicTest: LabeledImages;
+  privateTest: LabeledImages;
+}
+
+export interface TrainResult {
+  specs: WeightSpec[];
+  weights: Float32Array[];
+  backend: string;
+  history: EpochRecord[];
+  bestEpoch: number;
+  epochsRun: number;
+  wallTimeS: number;
+  trainImgPerSec: number;
+  evaluation: { PublicTest: SplitReports; PrivateTest: SplitReports };
+  interrupted: boolean;
+}
+
+export class TrainingInterrupted extends Error {}
+
+export function classWeights(labels: Uint8Array, count: number, power: number): number[] {
+  const counts = classCounts(labels, count);
+  if (power === 0) return counts.map(() => 1);
+  const present = counts.filter((c) => c > 0);
+  const mean = present.reduce((a, b) => a + b, 0) / present.length;
+  const raw = counts.map((c) => (c > 0 ? (mean / c) ** power : 0));
+  // Normalise so the average weight over the training rows is 1 (keeps the loss scale and lr meaning).
+  const avg = counts.reduce((s, c, i) => s + c * (raw[i] as number), 0) / count;
+  return raw.map((w) => w / avg);
+}
+
+export async function train(config: TrainConfig, data: TrainData, log: (line: string) => void): Promise<TrainResult> {
+  mkdirSync(config.runDir, { recursive: true });
+  const logFile = join(config.runDir, 'train.log');
+  const say = (line: string) => {
+    appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
+    log(line);
+  };
+
+  const replicas = await Replicas.start(
+    config.workers,
+    config.arch,
+    toShared(data.train),
+    { public: toShared(data.publicTest), private: toShared(data.privateTest) },
+    config.backend,
+  );
+  say(`backend: ${replicas.backend} in ${replicas.size} worker thread(s); arch ${config.arch}`);
+  try {
+    return await runLoop(config, data, replicas, say);
+  } finally {
+    await replicas.close();
+  }
+}
+
+async function runLoop(
+  config: TrainConfig,
+  data: TrainData,
+  replicas: Replicas,
+  say: (line: string) => void,
+): Promise<TrainResult> {
+  const specs = replicas.specs;
+  const sizes = specs.map((s) => s.size);
+  const trainableIdx = specs.flatMap((s, i) => (s.trainable ? [i] : []));
+  const nonTrainableIdx = specs.flatMap((s, i) => (s.trainable ? [] : [i]));
+  const decay = trainableIdx.map((i) => (specs[i] as WeightSpec).name.endsWith('kernel'));
+  const stepsPerEpoch = Math.floor(data.train.count / config.batch) || 1;
+  const totalSteps = stepsPerEpoch * config.epochs;
+  const cw = classWeights(data.train.labels, data.train.count, config.classWeightPower);
+  say(`train ${data.train.count} images, ${stepsPerEpoch} steps/epoch; class weights ${cw.map((w) => w.toFixed(2)).join(' ')}`);
+
+  let weights: Float32Array[];
+  let adam = createAdamWState(trainableIdx.map((i) => sizes[i] as number));
+  let meta: CheckpointMeta;
+  const configRecord = { ...config, progress: undefined, resume: undefined } as Record<string, unknown>;
+  if (config.resume && hasCheckpoint(config.runDir)) {
+    const ck = await loadCheckpoint(config.runDir, sizes, trainableIdx.map((i) => sizes[i] as number));
+    if (ck.meta.config.arch !== config.arch) {
+      throw new Error(`checkpoint in ${config.runDir} is for arch ${String(ck.meta.config.arch)}, not ${config.arch}`);
+    }
+    weights = ck.weights;
+    adam = { step: ck.meta.adamStep, m: ck.m, v: ck.v };
+    meta = { ...ck.meta, config: configRecord };
+    say(`resumed from ${config.runDir}: epoch ${meta.epoch + 1}, step ${meta.step}/${stepsPerEpoch}`);
+  } else {
+    if (config.resume) say(`no checkpoint in ${config.runDir}; starting a new run`);
+    weights = initialWeights(specs, createRng(config.seed));
+    meta = {
+      version: 1,
+      config: configRecord,
+      epoch: 0,
+      step: 0,
+      globalStep: 0,
+      adamStep: 0,
+      best: null,
+      history: [],
+      elapsedS: 0,
+      trainImages: 0,
+      savedAt: new Date().toISOString(),
+    };
+  }
+
+  let stop = false;
+  const onSigint = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    say('interrupt: finishing the current step and saving a checkpoint (Ctrl-C again to quit at once)');
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+
+  const sessionStart = Date.now();
+  const elapsedBefore = meta.elapsedS;
+  const checkpoint = async () => {
+    meta.elapsedS = elapsedBefore + (Date.now() - sessionStart) / 1000;
+    meta.adamStep = adam.step;
+    meta.savedAt = new Date().toISOString();
+    await saveCheckpoint(config.runDir, { meta, weights, m: adam.m, v: adam.v });
+  };
+
+  const bar = config.progress
+    ? new cliProgress.SingleBar(
+        {
+          format:
+            'epoch {epoch} |{bar}| {value}/{total} | {imgps} img/s | ETA {eta_formatted} | loss {loss} | acc {acc}',
+          noTTYOutput: true,
+          notTTYSchedule: 15_000,
+          etaBuffer: 50,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+
+  let lastCheckpoint = Date.now();
+  let interrupted = false;
+  try {
+    for (; meta.epoch < config.epochs && !stop; meta.epoch++, meta.step = 0) {
+      const epoch = meta.epoch;
+      const epochStart = Date.now();
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let lr = 0;
+      bar?.start(stepsPerEpoch, meta.step, {
+        epoch: `${epoch + 1}/${config.epochs}`,
+        imgps: '-',
+        loss: '-',
+        acc: '-',
+      });
+      let step = 0;
+      for (const indices of batchIndices(data.train.count, config.batch, config.seed, epoch, true)) {
+        if (step++ < meta.step) continue; // resume inside an epoch on the same batches
+        lr =
+          config.schedule === 'onecycle'
+            ? oneCycleLr(meta.globalStep, {
+                maxLr: config.maxLr,
+                totalSteps,
+                pctStart: 0.3,
+                divFactor: 25,
+                finalDivFactor: 1e4,
+              })
+            : config.maxLr;
+        const res = await replicas.step({
+          weights,
+          indices,
+          seed: (config.seed * 7919 + meta.globalStep) >>> 0,
+          globalBatch: indices.length,
+          classWeights: cw,
+          labelSmoothing: config.labelSmoothing,
+          augment: config.augment,
+        });
+        const params = trainableIdx.map((i) => weights[i] as Float32Array);
+        adamWStep(params, res.grads, adam, lr, decay, { ...DEFAULT_ADAMW, weightDecay: config.weightDecay });
+        nonTrainableIdx.forEach((i, k) => {
+          weights[i] = res.nonTrainable[k] as Float32Array;
+        });
+        lossSum += res.lossSum;
+        correct += res.correct;
+        seen += res.count;
+        meta.step = step;
+        meta.globalStep++;
+        meta.trainImages += res.count;
+        const secs = (Date.now() - epochStart) / 1000;
+        bar?.update(step, {
+          imgps: (seen / secs).toFixed(0),
+          loss: (lossSum / seen).toFixed(3),
+          acc: (correct / seen).toFixed(3),
+        });
+        if (stop) break;
+        if (Date.now() - lastCheckpoint > config.checkpointEveryS * 1000) {
+          await checkpoint();
+          lastCheckpoint = Date.now();
+        }
+      }
+      bar?.stop();
+      if (stop) break;
+      const seconds = (Date.now() - epochStart) / 1000;
+      const probs = await replicas.predict(weights, 'public', false);
+      const pub = evaluateClassification(data.publicTest.labels, probs, data.publicTest.count);
+      const record: EpochRecord = {
+        epoch: epoch + 1,
+        trainLoss: seen ? lossSum / seen : Number.NaN,
+        trainAcc: seen ? correct / seen : Number.NaN,
+        publicAcc: pub.accuracy,
+        publicMacroF1: pub.macroF1,
+        lr,
+        seconds,
+        imgPerSec: seen / seconds,
+      };
+      meta.history.push(record);
+      const improved = !meta.best || pub.accuracy > meta.best.publicAcc;
+      if (improved) {
+        meta.best = { epoch: epoch + 1, publicAcc: pub.accuracy };
+        await saveBestWeights(config.runDir, weights);
+      }
+      say(
+        `epoch ${epoch + 1}/${config.epochs}: train loss ${record.trainLoss.toFixed(4)} acc ${record.trainAcc.toFixed(4)} | ` +
+          `PublicTest acc ${pub.accuracy.toFixed(4)} macro-F1 ${pub.macroF1.toFixed(4)}${improved ? ' (best)' : ''} | ` +
+          `${seconds.toFixed(0)} s, ${record.imgPerSec.toFixed(0)} img/s, lr ${lr.toExponential(2)}`,
+      );
+      meta.step = stepsPerEpoch;
+      if (meta.best && epoch + 1 - meta.best.epoch >= config.patience) {
+        say(`early stopping: no PublicTest improvement for ${config.patience} epochs`);
+        meta.epoch++;
+        meta.step = 0;
+        await checkpoint();
+        break;
+      }
+      // Save as "next epoch, step 0" so a resume starts cleanly after this epoch.
+      meta.epoch++;
+      meta.step = 0;
+      await checkpoint();
+      meta.epoch--;
+      lastCheckpoint = Date.now();
+    }
+    if (stop) {
+      await checkpoint();
+      interrupted = true;
+      say(`checkpoint saved in ${config.runDir} at epoch ${meta.epoch + 1}, step ${meta.step}; continue with --resume`);
+    }
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+  if (interrupted) throw new TrainingInterrupted('training interrupted; checkpoint saved');
+  if (!meta.best) throw new Error('no epoch finished; nothing to publish');
+
+  const best = await loadBestWeights(config.runDir, sizes);
+  const evaluation = {
+    PublicTest: await evaluateSplit(replicas, best, 'public', data.publicTest),
+    PrivateTest: await evaluateSplit(replicas, best, 'private', data.privateTest),
+  };
+  say(
+    `selected epoch ${meta.best.epoch} by PublicTest. PublicTest acc ${fmt(evaluation.PublicTest.plain)} (flip TTA ${fmt(evaluation.PublicTest.flipTta)}); ` +
+      `PrivateTest acc ${fmt(evaluation.PrivateTest.plain)} (flip TTA ${fmt(evaluation.PrivateTest.flipTta)})`,
+  );
+  const wallTimeS = elapsedBefore + (Date.now() - sessionStart) / 1000;
+  const trainSeconds = meta.history.reduce((s, h) => s + h.seconds, 0);
+  return {
+    specs,
+    weights: best,
+    backend: replicas.backend,
+    history: meta.history,
+    bestEpoch: meta.best.epoch,
+    epochsRun: meta.history.length,
+    wallTimeS,
+    trainImgPerSec: trainSeconds > 0 ? meta.history.reduce((s, h) => s + h.imgPerSec * h.seconds, 0) / trainSeconds : 0,
+    evaluation,
+    interrupted,
+  };
+}
+
+function fmt(r: EvalReport): string {
+  return `${(r.accuracy * 100).toFixed(2)}%`;
+}
+
+async function evaluateSplit(
+  replicas: Replicas,
+  weights: Float32Array[],
+  set: string,
+  d: LabeledImages,
+): Promise<SplitReports> {
+  const plain = await replicas.predict(weights, set, false);
+  const flipped = await replicas.predict(weights, set, true);
+  const tta = new Float32Array(plain.length);
+  for (let i = 0; i < tta.length; i++) tta[i] = ((plain[i] as number) + (flipped[i] as number)) / 2;
+  return {
+    plain: evaluateClassification(d.labels, plain, d.count),
+    flipTta: evaluateClassification(d.labels, tta, d.count),
+  };
+}
+
+export { EMOTION_COUNT };

@@ -1,0 +1,106 @@
+/** What the socket handlers share: the core, the store, limits, metrics, and socket↔player bindings. */
+import type { Clock } from '../game/clock.ts';
+import type { LatestFrameQueue } from '../game/latest-frame-queue.ts';
+import type { TokenBucket, KeyedRateLimiter } from '../game/rate-limiter.ts';
+import type { FrameTicket, Member, Room } from '../game/room.ts';
+import type { RoomRegistry } from '../game/room-registry.ts';
+import type { Validators } from '../game/validators.ts';
+import type { Logger } from '../logging.ts';
+import type { ServerMetrics } from '../metrics.ts';
+import type { LeaderboardStore } from '../store/types.ts';
+import type { StateBroadcaster } from './state-broadcaster.ts';
+import { type ArenaServer, type ArenaSocket, roomChannel } from './types.ts';
+
+export interface FrameJob {
+  socketId: string;
+  roomCode: string;
+  playerId: string;
+  seq: number;
+  ticket: FrameTicket;
+}
+
+export interface NetContext {
+  io: ArenaServer;
+  rooms: RoomRegistry;
+  validators: Validators;
+  store: LeaderboardStore;
+  metrics: ServerMetrics;
+  log: Logger;
+  clock: Clock;
+  frames: LatestFrameQueue<FrameJob>;
+  broadcaster: StateBroadcaster;
+  roomCreation: KeyedRateLimiter;
+  frameLimiter: (socket: ArenaSocket) => TokenBucket;
+  sessions: Sessions;
+  clientIp: (socket: ArenaSocket) => string;
+  leaderboardDefaultLimit: number;
+}
+
+/** Which socket currently speaks for which room member (a player token has at most one live socket). */
+export class Sessions {
+  private readonly byMember = new Map<string, string>();
+
+  constructor(private readonly io: ArenaServer) {}
+
+  private key(code: string, playerId: string): string {
+    return `${code}/${playerId}`;
+  }
+
+  socketIdOf(code: string, playerId: string): string | undefined {
+    return this.byMember.get(this.key(code, playerId));
+  }
+
+  socketOf(code: string, playerId: string): ArenaSocket | undefined {
+    const id = this.socketIdOf(code, playerId);
+    return id ? this.io.sockets.sockets.get(id) : undefined;
+  }
+
+  /** True when `socket` is the live connection of the member it claims to be. */
+  isCurrent(socket: ArenaSocket): boolean {
+    const { roomCode, playerId } = socket.data;
+    return !!roomCode && !!playerId && this.socketIdOf(roomCode, playerId) === socket.id;
+  }
+
+  /** Binds the socket to a member; a previous socket of the same member is detached (second tab, stale socket). */
+  bind(socket: ArenaSocket, room: Room, member: Member): void {
+    const previousId = this.socketIdOf(room.code, member.id);
+    if (previousId && previousId !== socket.id) {
+      const previous = this.io.sockets.sockets.get(previousId);
+      if (previous) {
+        this.detach(previous);
+        previous.emit('server:error', {
+          code: 'ALREADY_IN_ROOM',
+          message: 'this player joined the room from another connection',
+        });
+      }
+    }
+    this.byMember.set(this.key(room.code, member.id), socket.id);
+    socket.data.roomCode = room.code;
+    socket.data.playerId = member.id;
+    socket.data.playerToken = member.token;
+    socket.join(roomChannel(room.code));
+  }
+
+  /** Forgets the socket's membership (the socket itself stays connected). */
+  detach(socket: ArenaSocket): void {
+    const { roomCode, playerId } = socket.data;
+    if (roomCode && playerId && this.socketIdOf(roomCode, playerId) === socket.id) {
+      this.byMember.delete(this.key(roomCode, playerId));
+    }
+    if (roomCode) socket.leave(roomChannel(roomCode));
+    socket.data.roomCode = undefined;
+    socket.data.playerId = undefined;
+  }
+
+  forgetMember(code: string, playerId: string): void {
+    this.byMember.delete(this.key(code, playerId));
+  }
+}
+
+/** The room and member a socket is bound to, if it is the member's live connection. */
+export function boundMember(ctx: NetContext, socket: ArenaSocket): { room: Room; member: Member } | null {
+  if (!ctx.sessions.isCurrent(socket)) return null;
+  const room = ctx.rooms.get(socket.data.roomCode as string);
+  const member = room?.member(socket.data.playerId as string);
+  return room && member ? { room, member } : null;
+}

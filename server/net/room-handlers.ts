@@ -1,0 +1,111 @@
+/** room:create, room:join, room:leave, room:settings, room:kick. */
+import { ERROR_CODES, type JoinResult } from '../../shared/protocol.ts';
+import { normalizeRoomCode } from '../game/room-code.ts';
+import type { Room } from '../game/room.ts';
+import { err, handle, ok } from './ack.ts';
+import { boundMember, type NetContext } from './context.ts';
+import type { ArenaSocket } from './types.ts';
+
+function joinResult(room: Room, playerId: string): JoinResult {
+  const member = room.member(playerId);
+  return {
+    self: { playerId, role: member?.role ?? 'spectator' },
+    state: room.snapshot(),
+    lastRound: room.lastRound,
+    final: room.final,
+  };
+}
+
+/** Leaves the room the socket is in, if any (explicit leave, or joining another room). */
+function leaveCurrent(ctx: NetContext, socket: ArenaSocket): void {
+  const bound = boundMember(ctx, socket);
+  ctx.sessions.detach(socket);
+  if (bound) {
+    ctx.frames.forget(`${bound.room.code}/${bound.member.id}`);
+    bound.room.leave(bound.member.id);
+  }
+}
+
+export function registerRoomHandlers(ctx: NetContext, socket: ArenaSocket): void {
+  handle(socket, 'room:create', ctx.log, (args, reply) => {
+    const req = ctx.validators.createRoom(args[0]);
+    if (!req.ok) return reply(err(ERROR_CODES.INVALID_PAYLOAD, req.message));
+    if (!ctx.roomCreation.tryTake(ctx.clientIp(socket))) {
+      return reply(err(ERROR_CODES.RATE_LIMITED, 'too many rooms created from this address; wait a minute'));
+    }
+    const room = ctx.rooms.create(req.value.settings);
+    const joined = room.join(req.value.playerToken, req.value.nickname, req.value.role);
+    if (!joined.ok) {
+      ctx.rooms.discard(room);
+      return reply(err(joined.code, joined.message));
+    }
+    leaveCurrent(ctx, socket);
+    ctx.sessions.bind(socket, room, joined.value.member);
+    ctx.log.info({ room: room.code, player: joined.value.member.id }, 'room created');
+    ctx.broadcaster.flush(room);
+    reply(ok(joinResult(room, joined.value.member.id)));
+  });
+
+  handle(socket, 'room:join', ctx.log, (args, reply) => {
+    const req = ctx.validators.joinRoom(args[0]);
+    if (!req.ok) return reply(err(ERROR_CODES.INVALID_PAYLOAD, req.message));
+    const code = normalizeRoomCode(req.value.code);
+    const room = code ? ctx.rooms.get(code) : undefined;
+    if (!room) return reply(err(ERROR_CODES.ROOM_NOT_FOUND, `no room with code "${req.value.code.slice(0, 8)}"`));
+    const current = boundMember(ctx, socket);
+    if (current && current.room !== room) leaveCurrent(ctx, socket);
+    const joined = room.join(req.value.playerToken, req.value.nickname, req.value.role);
+    if (!joined.ok) return reply(err(joined.code, joined.message));
+    ctx.sessions.bind(socket, room, joined.value.member);
+    ctx.log.info({ room: room.code, player: joined.value.member.id, rejoined: joined.value.rejoined }, 'joined room');
+    ctx.broadcaster.flush(room);
+    reply(ok(joinResult(room, joined.value.member.id)));
+  });
+
+  handle(socket, 'room:leave', ctx.log, (_args, reply) => {
+    if (!boundMember(ctx, socket)) return reply(err(ERROR_CODES.NOT_IN_ROOM, 'you are not in a room'));
+    leaveCurrent(ctx, socket);
+    reply(ok(null));
+  });
+
+  handle(socket, 'room:settings', ctx.log, (args, reply) => {
+    const patch = ctx.validators.settingsPatch(args[0]);
+    if (!patch.ok) return reply(err(ERROR_CODES.INVALID_PAYLOAD, patch.message));
+    const bound = boundMember(ctx, socket);
+    if (!bound) return reply(err(ERROR_CODES.NOT_IN_ROOM, 'you are not in a room'));
+    const r = bound.room.updateSettings(bound.member.id, patch.value);
+    reply(r.ok ? ok(r.value) : err(r.code, r.message));
+  });
+
+  handle(socket, 'room:kick', ctx.log, (args, reply) => {
+    const req = ctx.validators.kick(args[0]);
+    if (!req.ok) return reply(err(ERROR_CODES.INVALID_PAYLOAD, req.message));
+    const bound = boundMember(ctx, socket);
+    if (!bound) return reply(err(ERROR_CODES.NOT_IN_ROOM, 'you are not in a room'));
+    const r = bound.room.kick(bound.member.id, req.value.playerId);
+    if (r.ok) ctx.log.info({ room: bound.room.code, by: bound.member.id, kicked: req.value.playerId }, 'player kicked');
+    reply(r.ok ? ok(null) : err(r.code, r.message));
+  });
+}
+
+/** A recovered connection (Socket.IO connection state recovery) gets its seat and a full snapshot back. */
+export function restoreRecoveredSession(ctx: NetContext, socket: ArenaSocket): void {
+  const { roomCode, playerId, playerToken } = socket.data;
+  if (!roomCode || !playerId || !playerToken) return;
+  const room = ctx.rooms.get(roomCode);
+  const member = room?.member(playerId);
+  if (!room || !member) {
+    ctx.sessions.detach(socket);
+    socket.emit('server:error', { code: ERROR_CODES.NOT_IN_ROOM, message: 'your seat in the room has expired' });
+    return;
+  }
+  const joined = room.join(playerToken, member.nickname);
+  if (!joined.ok) {
+    ctx.sessions.detach(socket);
+    socket.emit('server:error', { code: joined.code, message: joined.message });
+    return;
+  }
+  ctx.sessions.bind(socket, room, joined.value.member);
+  socket.emit('room:state', room.snapshot());
+  ctx.broadcaster.changed(room);
+}

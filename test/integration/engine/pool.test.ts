@@ -1,0 +1,149 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EMOTION_COUNT } from '../../../shared/emotions.ts';
+import { FRAME_BYTES } from '../../../shared/frame.ts';
+import type { Fer2013Data } from '../../../server/ml/data/fer2013-reader.ts';
+import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts';
+import { createOnnxEngine } from '../../../server/ml/engine/onnx-engine.ts';
+import { createWorkerPool, WorkerDiedError } from '../../../server/ml/engine/pool.ts';
+import { createTfjsEngine } from '../../../server/ml/engine/tfjs-engine.ts';
+import { exportOnnx } from '../../../server/ml/onnx/export.ts';
+import { loadFixture, saveRandomModel, type TempModel } from '../../unit/engine/model-fixture.ts';
+
+let data: Fer2013Data;
+let model: TempModel;
+/** tfjs reference probabilities for every fixture row. */
+let reference: Float32Array[];
+
+const frame = (i: number): Uint8Array => data.images.subarray(i * FRAME_BYTES, (i + 1) * FRAME_BYTES);
+const frames = (from: number, n: number): Uint8Array[] => Array.from({ length: n }, (_, k) => frame((from + k) % data.count));
+
+function expectClose(a: Float32Array | undefined, b: Float32Array | undefined, tol = 1e-4): void {
+  expect(a).toBeDefined();
+  expect(b).toBeDefined();
+  for (let k = 0; k < EMOTION_COUNT; k++) expect(Math.abs((a?.[k] as number) - (b?.[k] as number))).toBeLessThan(tol);
+}
+
+beforeAll(async () => {
+  data = await loadFixture();
+  model = await saveRandomModel('vgg8', 5);
+  await exportOnnx(model.dir);
+  const tfjs = await createTfjsEngine({ modelDir: model.dir });
+  reference = await tfjs.predict(frames(0, data.count));
+  await tfjs.dispose();
+});
+afterAll(async () => {
+  await model?.cleanup();
+});
+
+describe('createOnnxEngine', () => {
+  it('matches the tfjs engine, with and without TTA', async () => {
+    const onnx = await createOnnxEngine({ modelDir: model.dir, intraOpThreads: 1 });
+    expect(onnx.name).toBe('onnx');
+    const out = await onnx.predict(frames(0, 40));
+    for (let i = 0; i < 40; i++) expectClose(out[i], reference[i]);
+    const tta = await createOnnxEngine({ modelDir: model.dir, tta: true, chunk: 16 });
+    const tfTta = await createTfjsEngine({ modelDir: model.dir, tta: true });
+    const a = await tta.predict(frames(50, 40));
+    const b = await tfTta.predict(frames(50, 40));
+    for (let i = 0; i < 40; i++) expectClose(a[i], b[i]);
+    // Concurrent calls on one engine are serialised and keep their own results.
+    const [x, y] = await Promise.all([onnx.predict(frames(3, 5)), onnx.predict(frames(100, 7))]);
+    for (let i = 0; i < 5; i++) expectClose(x[i], reference[3 + i]);
+    for (let i = 0; i < 7; i++) expectClose(y[i], reference[100 + i]);
+    await Promise.all([onnx.dispose(), tta.dispose(), tfTta.dispose()]);
+  });
+
+  it('says how to fix a folder without model.onnx', async () => {
+    const m = await saveRandomModel('vgg8', 6);
+    await expect(createOnnxEngine({ modelDir: m.dir })).rejects.toThrow(/model\.onnx is missing \(export it/);
+    await m.cleanup();
+  });
+});
+
+describe('worker pool', () => {
+  it('runs several ONNX sessions in several worker threads concurrently (onnxruntime issue 24486)', async () => {
+    const pool = await createWorkerPool({
+      init: { modelDir: model.dir, engine: 'onnx', tta: false, intraOpThreads: 1 },
+      workers: 4,
+      maxBatch: 5,
+    });
+    for (let round = 0; round < 3; round++) {
+      const reqs = Array.from({ length: 60 }, (_, r) => ({ from: (r * 7 + round) % data.count, n: 1 + (r % 4) }));
+      const outs = await Promise.all(reqs.map((q) => pool.predict(frames(q.from, q.n))));
+      reqs.forEach((q, r) => {
+        expect(outs[r]).toHaveLength(q.n);
+        for (let i = 0; i < q.n; i++) expectClose(outs[r]?.[i], reference[(q.from + i) % data.count]);
+      });
+    }
+    await pool.dispose();
+  });
+
+  it('micro-batches requests that arrive in the same tick', async () => {
+    const engine = await createEmotionEngine({ modelDir: model.dir, engine: 'onnx', workers: 1, maxBatch: 8 });
+    const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => engine.predict([frame(i)])));
+    outs.forEach((o, i) => expectClose(o[0], reference[i]));
+    // 20 single-frame requests, one worker, batches of ≤ 8: 8 + 8 + 4.
+    expect(engine.stats()).toEqual({ batches: 3, frames: 20 });
+    await engine.dispose();
+  });
+
+  it('replaces a dead worker and fails only its in-flight requests', async () => {
+    process.env.EMOTION_ENGINE_TEST_CRASH = '1';
+    const warnings: string[] = [];
+    const log = { info() {}, warn: (_o: object | string, msg?: string) => void warnings.push(msg ?? '') };
+    const engine = await createEmotionEngine({ modelDir: model.dir, engine: 'onnx', workers: 2, log });
+    delete process.env.EMOTION_ENGINE_TEST_CRASH;
+    const poison = new Uint8Array(FRAME_BYTES);
+    poison[0] = 13;
+    poison[1] = 37;
+    const healthy = engine.predict(frames(0, 30)); // goes to the first idle worker
+    await new Promise((r) => setImmediate(r));
+    const dead = engine.predict([poison]); // next tick: the other worker, which crashes
+    await expect(dead).rejects.toThrow(WorkerDiedError);
+    await expect(dead).rejects.toThrow(/inference worker \d died \(exit code 3\)/);
+    const ok = await healthy;
+    for (let i = 0; i < 30; i++) expectClose(ok[i], reference[i]);
+    expect(warnings.some((w) => /worker died/.test(w))).toBe(true);
+    // The pool keeps serving with both workers (the replacement starts in the background).
+    const after = await Promise.all([engine.predict(frames(40, 10)), engine.predict(frames(60, 10))]);
+    for (let i = 0; i < 10; i++) expectClose(after[1]?.[i], reference[60 + i]);
+    await engine.dispose();
+  });
+
+  it('dispose() finishes accepted work, then refuses new work', async () => {
+    const engine = await createEmotionEngine({ modelDir: model.dir, workers: 2 });
+    const inFlight = engine.predict(frames(0, 64));
+    const disposed = engine.dispose();
+    const out = await inFlight;
+    expect(out).toHaveLength(64);
+    await disposed;
+    await expect(engine.predict([frame(0)])).rejects.toThrow(/disposed/);
+  });
+
+  it('chooses onnx when model.onnx exists, tfjs otherwise, and reads metrics.json', async () => {
+    const withOnnx = await createEmotionEngine({ modelDir: model.dir, workers: 1 });
+    expect(withOnnx.name).toMatch(/^onnx \(1 worker/);
+    expect(withOnnx.modelInfo.architecture).toBe('vgg8');
+    expect(withOnnx.modelInfo.metrics).toBeNull();
+    await withOnnx.dispose();
+
+    const m = await saveRandomModel('vgg8', 5);
+    await writeFile(
+      join(m.dir, 'metrics.json'),
+      JSON.stringify({ architecture: 'vgg8-custom', served: { tta: true }, evaluation: {} }),
+    );
+    const tfjs = await createEmotionEngine({ modelDir: m.dir, workers: 1 });
+    expect(tfjs.name).toMatch(/^tfjs-(node|wasm|cpu) \+flip-tta \(1 worker/);
+    expect(tfjs.modelInfo.architecture).toBe('vgg8-custom');
+    expect(tfjs.modelInfo.metrics?.served.tta).toBe(true);
+    const [p] = await tfjs.predict([frame(0)]);
+    expect(p?.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    await tfjs.dispose();
+    await expect(createEmotionEngine({ modelDir: m.dir, engine: 'onnx' })).rejects.toThrow(/model\.onnx is missing/);
+    await rm(join(m.dir, 'weights.bin'));
+    await expect(createEmotionEngine({ modelDir: m.dir })).rejects.toThrow(/weights\.bin .* is missing/);
+    await m.cleanup();
+  });
+});
