@@ -121,7 +121,10 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
       broadcaster.flush(room);
       io.to(roomChannel(room.code)).emit('game:final', standings);
       metrics.gamesFinished.inc();
-      log.info({ room: room.code, game: record.id, rounds: record.rounds, players: record.players.length }, 'game finished');
+      log.info(
+        { room: room.code, game: record.id, rounds: record.rounds, players: record.players.length },
+        'game finished',
+      );
       const save = deps.store
         .saveGame(record)
         .catch((err: unknown) => log.error({ err, game: record.id }, 'could not store the finished game'))
@@ -203,10 +206,8 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
     clock,
     frames,
     broadcaster,
-    roomCreation: new KeyedRateLimiter(
-      (deps.roomsPerIpPerMinute ?? 10) / 60,
-      deps.roomsPerIpPerMinute ?? 10,
-      () => clock.now(),
+    roomCreation: new KeyedRateLimiter((deps.roomsPerIpPerMinute ?? 10) / 60, deps.roomsPerIpPerMinute ?? 10, () =>
+      clock.now(),
     ),
     frameLimiter: (socket) => {
       let b = frameBuckets.get(socket);
@@ -280,7 +281,10 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const status = (err as { status?: number }).status ?? 500;
     if (status >= 500) log.error({ err }, 'http error');
-    res.status(status).json({ ok: false, error: { code: status >= 500 ? 'INTERNAL' : 'INVALID_PAYLOAD', message: String((err as Error).message ?? err) } });
+    res.status(status).json({
+      ok: false,
+      error: { code: status >= 500 ? 'INTERNAL' : 'INVALID_PAYLOAD', message: String((err as Error).message ?? err) },
+    });
   });
   httpServer.on('request', app);
 

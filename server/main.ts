@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { availableParallelism } from 'node:os';
 import { createApplication } from './app.ts';
 import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
 import { createLogger, type Logger } from './logging.ts';
@@ -19,7 +20,9 @@ function createHttp(config: ServerConfig, log: Logger): HttpServer {
   try {
     return createHttpsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) });
   } catch (err) {
-    throw new Error(`cannot read TLS_CERT/TLS_KEY (${(err as Error).message}); run \`npm run cert\` for a LAN certificate`);
+    throw new Error(
+      `cannot read TLS_CERT/TLS_KEY (${(err as Error).message}); run \`npm run cert\` for a LAN certificate`,
+    );
   } finally {
     log.debug({ tls: config.tls }, 'tls configured');
   }
@@ -59,7 +62,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const model = new ModelHost(initial, loadEngine, log.child({ module: 'model' }));
-  log.info({ dir: model.modelInfo.dir, architecture: model.modelInfo.architecture, engine: model.name }, 'model loaded');
+  log.info(
+    { dir: model.modelInfo.dir, architecture: model.modelInfo.architecture, engine: model.name },
+    'model loaded',
+  );
 
   const store = createLeaderboardStore({ kind: config.leaderboardStore, dataDir: config.dataDir });
   const httpServer = createHttp(config, log);
@@ -74,7 +80,8 @@ async function main(): Promise<void> {
     maxConnectionsPerIp: config.maxConnectionsPerIp,
     roomsPerIpPerMinute: config.roomsPerIpPerMinute,
     trustProxy: config.trustProxy,
-    inference: { maxBatch: config.inferenceMaxBatch },
+    // One micro-batch in flight per inference worker; the engine batches across players within each.
+    inference: { maxBatch: config.inferenceMaxBatch, maxInFlight: config.inferenceWorkers ?? availableParallelism() },
   });
   if (config.modelWatch) {
     model.watch((r) => metrics.modelReloads.inc({ result: r.ok ? 'ok' : 'refused' }));
@@ -87,7 +94,10 @@ async function main(): Promise<void> {
   const address = httpServer.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   log.info(
-    { url: `${config.tls ? 'https' : 'http'}://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`, store: store.kind },
+    {
+      url: `${config.tls ? 'https' : 'http'}://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`,
+      store: store.kind,
+    },
     'emotion arena listening',
   );
 

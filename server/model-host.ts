@@ -77,18 +77,26 @@ export class ModelHost implements EmotionEngine {
       next = await this.load(dir);
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
-      this.log.error({ dir, err: error }, 'model reload refused: the new model folder is broken; the old model keeps serving');
+      this.log.error(
+        { dir, err: error },
+        'model reload refused: the new model folder is broken; the old model keeps serving',
+      );
       return { ok: false, error };
     }
     try {
       const [probe] = await next.predict([new Uint8Array(FRAME_BYTES).fill(128)]);
       const sum = probe ? probe.reduce((s, x) => s + x, 0) : Number.NaN;
       if (!probe || probe.length !== EMOTION_COUNT || !Number.isFinite(sum) || Math.abs(sum - 1) > 0.01) {
-        throw new Error(`probe prediction is not a 7-class distribution (got ${probe ? `${probe.length} values summing to ${sum}` : 'nothing'})`);
+        throw new Error(
+          `probe prediction is not a 7-class distribution (got ${probe ? `${probe.length} values summing to ${sum}` : 'nothing'})`,
+        );
       }
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
-      this.log.error({ dir, err: error }, 'model reload refused: the new model does not predict; the old model keeps serving');
+      this.log.error(
+        { dir, err: error },
+        'model reload refused: the new model does not predict; the old model keeps serving',
+      );
       await next.dispose().catch(() => {});
       return { ok: false, error };
     }
@@ -139,7 +147,10 @@ export class ModelHost implements EmotionEngine {
       parent.on('error', (err) => this.log.warn({ err: err.message }, 'model folder watch failed'));
       this.watchers.push(parent);
     } catch (err) {
-      this.log.warn({ dir, err: (err as Error).message }, 'cannot watch the model folder; use the admin reload instead');
+      this.log.warn(
+        { dir, err: (err as Error).message },
+        'cannot watch the model folder; use the admin reload instead',
+      );
     }
     this.rewatchFolder(dir, trigger);
   }

@@ -1,7 +1,7 @@
 /** All rooms of this server, by code. Creates rooms with fresh codes and forgets empty ones. */
 import type { GameSettings } from '../../shared/protocol.ts';
-import { generateRoomCode, type RandomIndex } from './room-code.ts';
 import { Room, type RoomDeps, type RoomListener } from './room.ts';
+import { generateRoomCode, type RandomIndex } from './room-code.ts';
 
 export interface RoomRegistryDeps extends Omit<RoomDeps, 'listener'> {
   listener: RoomListener;

@@ -10,8 +10,8 @@ import {
   type ErrorCode,
   type FinalStandingEntry,
   type FinalStandings,
-  type GameSettings,
   GAME_LIMITS,
+  type GameSettings,
   MAX_PLAYERS_PER_ROOM,
   MAX_SPECTATORS_PER_ROOM,
   type Phase,
@@ -240,7 +240,7 @@ export class Room {
   /** The connection dropped: keep the seat and score for the reconnect grace period. */
   disconnect(id: string): void {
     const m = this.members.get(id);
-    if (!m || !m.connected) return;
+    if (!m?.connected) return;
     m.connected = false;
     m.scorer?.add(this.deps.clock.now(), 0, false);
     if (m.graceTimer) this.deps.clock.clearTimeout(m.graceTimer);
@@ -317,7 +317,7 @@ export class Room {
   /** Records a frame's model output; null when its round is over (late result) or its sender left. */
   recordFrame(id: string, ticket: FrameTicket, probabilities: ArrayLike<number>): FrameOutcome | null {
     const m = this.members.get(id);
-    if (!m || !m.scorer || this.phaseValue !== 'round' || ticket.roundKey !== this.roundKey() || !this.prompt) {
+    if (!m?.scorer || this.phaseValue !== 'round' || ticket.roundKey !== this.roundKey() || !this.prompt) {
       return null;
     }
     const match = Number(probabilities[emotionId(this.prompt)] ?? 0);
@@ -475,7 +475,13 @@ export class Room {
       m.score += r.points;
       m.bests[prompt] = Math.max(m.bests[prompt] ?? 0, r.peak);
       m.scorer = null;
-      entries.push({ playerId: m.id, nickname: m.nickname, points: r.points, totalScore: m.score, peak: round3(r.peak) });
+      entries.push({
+        playerId: m.id,
+        nickname: m.nickname,
+        points: r.points,
+        totalScore: m.score,
+        peak: round3(r.peak),
+      });
     }
     entries.sort((a, b) => b.points - a.points || b.totalScore - a.totalScore);
     const results: RoundResults = { index: this.roundIndex, prompt, entries };

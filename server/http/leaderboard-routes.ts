@@ -1,12 +1,12 @@
 /** GET /api/leaderboard?period=all|day|week&limit=N and GET /api/rooms/:code (does a join link work?). */
 import express from 'express';
+import { z } from 'zod';
 import { ERROR_CODES, LEADERBOARD_MAX_LIMIT, LEADERBOARD_PERIODS } from '../../shared/protocol.ts';
 import type { Clock } from '../game/clock.ts';
 import { normalizeRoomCode } from '../game/room-code.ts';
 import type { RoomRegistry } from '../game/room-registry.ts';
 import type { Logger } from '../logging.ts';
 import type { LeaderboardStore } from '../store/types.ts';
-import { z } from 'zod';
 
 const querySchema = z.object({
   period: z.enum(LEADERBOARD_PERIODS).default('all'),

@@ -19,10 +19,7 @@ function lanAddresses(): string[] {
 async function main(): Promise<void> {
   const dir = resolve(process.argv[2] ?? 'certs');
   const ips = ['127.0.0.1', ...lanAddresses()];
-  const altNames = [
-    { type: 2 as const, value: 'localhost' },
-    ...ips.map((ip) => ({ type: 7 as const, ip })),
-  ];
+  const altNames = [{ type: 2 as const, value: 'localhost' }, ...ips.map((ip) => ({ type: 7 as const, ip }))];
   const pems = await selfsigned.generate([{ name: 'commonName', value: 'emotion-arena.local' }], {
     keySize: 2048,
     notAfterDate: new Date(Date.now() + 365 * 24 * 3600 * 1000),

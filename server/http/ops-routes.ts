@@ -47,7 +47,9 @@ export function opsRouter(deps: OpsDeps): express.Router {
 
   router.post('/api/admin/reload-model', async (req, res) => {
     if (!deps.adminToken || !deps.reloadModel) {
-      res.status(404).json({ ok: false, error: { code: 'UNAVAILABLE', message: 'admin API disabled (set ADMIN_TOKEN)' } });
+      res
+        .status(404)
+        .json({ ok: false, error: { code: 'UNAVAILABLE', message: 'admin API disabled (set ADMIN_TOKEN)' } });
       return;
     }
     if (!tokenMatches(req.headers.authorization, deps.adminToken)) {

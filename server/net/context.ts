@@ -1,7 +1,7 @@
 /** What the socket handlers share: the core, the store, limits, metrics, and socket↔player bindings. */
 import type { Clock } from '../game/clock.ts';
 import type { LatestFrameQueue } from '../game/latest-frame-queue.ts';
-import type { TokenBucket, KeyedRateLimiter } from '../game/rate-limiter.ts';
+import type { KeyedRateLimiter, TokenBucket } from '../game/rate-limiter.ts';
 import type { FrameTicket, Member, Room } from '../game/room.ts';
 import type { RoomRegistry } from '../game/room-registry.ts';
 import type { Validators } from '../game/validators.ts';

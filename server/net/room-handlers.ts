@@ -1,7 +1,7 @@
 /** room:create, room:join, room:leave, room:settings, room:kick. */
 import { ERROR_CODES, type JoinResult } from '../../shared/protocol.ts';
-import { normalizeRoomCode } from '../game/room-code.ts';
 import type { Room } from '../game/room.ts';
+import { normalizeRoomCode } from '../game/room-code.ts';
 import { err, handle, ok } from './ack.ts';
 import { boundMember, type NetContext } from './context.ts';
 import type { ArenaSocket } from './types.ts';

@@ -1,8 +1,9 @@
 /** The leaderboard store, behind an interface so Redis/Postgres stores can be added later. */
-import type { GameRecord } from '../game/game-record.ts';
-import type { LeaderboardEntry, LeaderboardPeriod } from '../../shared/protocol.ts';
 
-export type { GameRecord, GamePlayerRecord } from '../game/game-record.ts';
+import type { LeaderboardEntry, LeaderboardPeriod } from '../../shared/protocol.ts';
+import type { GameRecord } from '../game/game-record.ts';
+
+export type { GamePlayerRecord, GameRecord } from '../game/game-record.ts';
 
 /** Games of fewer rounds do not qualify for the best-average ranking. */
 export const MIN_RANKED_ROUNDS = 3;

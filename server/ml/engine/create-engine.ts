@@ -47,11 +47,16 @@ export type ServedEngine = EmotionEngine & {
 export const DEFAULT_MAX_BATCH = 32;
 
 /** Which engine to use for a folder, and why (exported for tests and the CLIs). */
-export async function chooseEngine(dir: string, requested?: EngineKind): Promise<{ engine: EngineKind; reason: string }> {
+export async function chooseEngine(
+  dir: string,
+  requested?: EngineKind,
+): Promise<{ engine: EngineKind; reason: string }> {
   if (requested === 'tfjs') return { engine: 'tfjs', reason: 'requested' };
   if (requested === 'onnx') {
     if (!hasOnnx(dir)) {
-      throw new Error(`engine 'onnx' requested but ${dir}/model.onnx is missing (run server/ml/onnx/export-cli.ts --model ${dir})`);
+      throw new Error(
+        `engine 'onnx' requested but ${dir}/model.onnx is missing (run server/ml/onnx/export-cli.ts --model ${dir})`,
+      );
     }
     await loadOrt();
     return { engine: 'onnx', reason: 'requested' };

@@ -23,7 +23,11 @@ try {
   engine =
     init.engine === 'onnx'
       ? await createOnnxEngine({ modelDir: init.modelDir, tta: init.tta, intraOpThreads: init.intraOpThreads })
-      : await createTfjsEngine({ modelDir: init.modelDir, tta: init.tta, ...(init.backend ? { backend: init.backend } : {}) });
+      : await createTfjsEngine({
+          modelDir: init.modelDir,
+          tta: init.tta,
+          ...(init.backend ? { backend: init.backend } : {}),
+        });
   post({ type: 'ready', name: engine.name });
 } catch (err) {
   post({ type: 'init-error', message: err instanceof Error ? err.message : String(err) });

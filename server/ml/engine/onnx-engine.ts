@@ -36,7 +36,9 @@ export function loadOrt(): Promise<Ort> {
   ortModule ??= import('onnxruntime-node').then(
     (m) => ((m as unknown as { default?: Ort }).default ?? m) as Ort,
     (err: unknown) => {
-      throw new Error(`onnxruntime-node cannot be loaded: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+      throw new Error(
+        `onnxruntime-node cannot be loaded: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+      );
     },
   );
   return ortModule;
@@ -48,7 +50,10 @@ export async function createOnnxEngine(config: OnnxEngineConfig): Promise<OnnxEn
   const tta = config.tta ?? false;
   const chunk = config.chunk ?? 256;
   if (!existsSync(file)) {
-    throw new ModelFolderError(dir, `${MODEL_ONNX} is missing (export it: node --import tsx server/ml/onnx/export-cli.ts --model ${dir})`);
+    throw new ModelFolderError(
+      dir,
+      `${MODEL_ONNX} is missing (export it: node --import tsx server/ml/onnx/export-cli.ts --model ${dir})`,
+    );
   }
   const ort = await loadOrt();
   let session: OrtTypes.InferenceSession | null;

@@ -6,11 +6,12 @@
  * workers are busy the queue grows, so batches grow with load (adaptive batching).
  * A worker that dies is replaced; only its in-flight requests are rejected.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './pool-protocol.ts';
 import { assertFrames } from './preprocess.ts';
+import { startTsWorker } from './ts-worker.ts';
 
 export interface PoolLog {
   info(o: object | string, msg?: string): void;
@@ -93,8 +94,7 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
   const counters = { batches: 0, frames: 0 };
 
   function startWorker(index: number): Promise<Slot> {
-    // tsx in the worker: the pool runs under `node --import tsx` and under vitest alike.
-    const worker = new Worker(workerUrl, { workerData: options.init, execArgv: ['--import', 'tsx'] });
+    const worker = startTsWorker(workerUrl, { workerData: options.init });
     const slot: Slot = { index, worker, ready: false, inFlight: null, exiting: false };
     return new Promise<Slot>((resolve, reject) => {
       worker.on('message', (msg: FromWorker) => {
@@ -288,7 +288,15 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
         return Promise.reject(err);
       }
       return new Promise<Float32Array[]>((resolve, reject) => {
-        queue.push({ frames, results: new Array(frames.length), remaining: frames.length, nextFrame: 0, failed: false, resolve, reject });
+        queue.push({
+          frames,
+          results: new Array(frames.length),
+          remaining: frames.length,
+          nextFrame: 0,
+          failed: false,
+          resolve,
+          reject,
+        });
         queuedFrames += frames.length;
         scheduleFlush();
       });

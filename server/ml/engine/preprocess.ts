@@ -51,7 +51,10 @@ export function unpackFrames(packed: Uint8Array): Uint8Array[] {
  * With `flip`, each image is mirrored left–right (for flip test-time augmentation).
  * `out` lets a caller reuse one buffer across batches.
  */
-export function normalizePixels(packed: Uint8Array, options: { flip?: boolean; out?: Float32Array } = {}): Float32Array {
+export function normalizePixels(
+  packed: Uint8Array,
+  options: { flip?: boolean; out?: Float32Array } = {},
+): Float32Array {
   if (packed.byteLength % FRAME_BYTES !== 0) {
     throw new RangeError(`pixels must be a multiple of ${FRAME_BYTES} bytes, got ${packed.byteLength}`);
   }

@@ -127,10 +127,11 @@ export function batchNormAffine(layer: KerasLayer, channels: number): { scale: F
   const get = (n: string, dflt: number): Float32Array => {
     const w = layer.weights.get(n);
     if (w) {
-      if (w.data.length !== channels) throw new UnsupportedLayer(layer, `${n} has ${w.data.length} values for ${channels} channels`);
+      if (w.data.length !== channels)
+        throw new UnsupportedLayer(layer, `${n} has ${w.data.length} values for ${channels} channels`);
       return w.data;
     }
-    if ((n === 'moving_mean' || n === 'moving_variance')) throw new UnsupportedLayer(layer, `weight ${n} is missing`);
+    if (n === 'moving_mean' || n === 'moving_variance') throw new UnsupportedLayer(layer, `weight ${n} is missing`);
     return new Float32Array(channels).fill(dflt);
   };
   const gamma = layer.config.scale === false ? new Float32Array(channels).fill(1) : get('gamma', 1);
@@ -157,14 +158,20 @@ export function convertToOnnxGraph(model: KerasModel): OnnxGraph {
     inits.set(name, { name, dims, data });
     return name;
   };
-  const emit = (opType: string, name: string, inputs: string[], attributes: Record<string, OnnxAttribute> = {}): string => {
+  const emit = (
+    opType: string,
+    name: string,
+    inputs: string[],
+    attributes: Record<string, OnnxAttribute> = {},
+  ): string => {
     const out = fresh(name);
     nodes.push({ name: fresh(`${name}/${opType}`), opType, inputs, outputs: [out], attributes });
     return out;
   };
 
   const [h0, w0, c0] = model.inputShape as [number, number, number];
-  if (model.inputShape.length !== 3) throw new Error(`input shape ${JSON.stringify(model.inputShape)} is not [h, w, c]`);
+  if (model.inputShape.length !== 3)
+    throw new Error(`input shape ${JSON.stringify(model.inputShape)} is not [h, w, c]`);
   let cur = emit('Transpose', 'to_nchw', [ONNX_INPUT], { perm: { type: 'ints', value: [0, 3, 1, 2] } });
   let rank = 4;
   let c = c0;
@@ -180,7 +187,8 @@ export function convertToOnnxGraph(model: KerasModel): OnnxGraph {
     if (!(a in ACTIVATIONS)) throw new UnsupportedLayer(layer, `activation '${a}' is not supported`);
     const op = ACTIVATIONS[a];
     if (!op) return;
-    const attrs: Record<string, OnnxAttribute> = op === 'Softmax' ? { axis: { type: 'int', value: rank === 4 ? 1 : -1 } } : {};
+    const attrs: Record<string, OnnxAttribute> =
+      op === 'Softmax' ? { axis: { type: 'int', value: rank === 4 ? 1 : -1 } } : {};
     cur = emit(op, layer.name, [cur], attrs);
     foldable = null;
   };
@@ -199,10 +207,11 @@ export function convertToOnnxGraph(model: KerasModel): OnnxGraph {
       case 'Conv2D':
       case 'DepthwiseConv2D': {
         if (rank !== 4) throw new UnsupportedLayer(layer, 'expects a 4-D input');
-        if (cfg.data_format && cfg.data_format !== 'channels_last') throw new UnsupportedLayer(layer, 'only channels_last');
+        if (cfg.data_format && cfg.data_format !== 'channels_last')
+          throw new UnsupportedLayer(layer, 'only channels_last');
         const depthwise = layer.className === 'DepthwiseConv2D';
         const k = layer.weights.get(depthwise ? 'depthwise_kernel' : 'kernel');
-        if (!k || k.shape.length !== 4) throw new UnsupportedLayer(layer, 'kernel weight is missing');
+        if (k?.shape.length !== 4) throw new UnsupportedLayer(layer, 'kernel weight is missing');
         const [kh, kw, cin, cmul] = k.shape as [number, number, number, number];
         if (cin !== c) throw new UnsupportedLayer(layer, `kernel expects ${cin} input channels, got ${c}`);
         const [sh, sw] = pair(cfg.strides, 1);
@@ -253,7 +262,8 @@ export function convertToOnnxGraph(model: KerasModel): OnnxGraph {
           }
           const b = new Float32Array(c);
           const old = f.biasName ? inits.get(f.biasName)?.data : undefined;
-          for (let o = 0; o < c; o++) b[o] = (old ? (old[o] as number) * (scale[o] as number) : 0) + (shift[o] as number);
+          for (let o = 0; o < c; o++)
+            b[o] = (old ? (old[o] as number) * (scale[o] as number) : 0) + (shift[o] as number);
           const biasName = f.biasName ?? `${f.node.name}/B`;
           init(biasName, [c], b);
           if (!f.biasName) f.node.inputs.push(biasName);
@@ -300,7 +310,11 @@ export function convertToOnnxGraph(model: KerasModel): OnnxGraph {
       case 'GlobalMaxPooling2D': {
         if (rank !== 4) throw new UnsupportedLayer(layer, 'expects a 4-D input');
         if (cfg.keepdims === true) throw new UnsupportedLayer(layer, 'keepdims is not supported');
-        const pooled = emit(layer.className === 'GlobalAveragePooling2D' ? 'GlobalAveragePool' : 'GlobalMaxPool', layer.name, [cur]);
+        const pooled = emit(
+          layer.className === 'GlobalAveragePooling2D' ? 'GlobalAveragePool' : 'GlobalMaxPool',
+          layer.name,
+          [cur],
+        );
         cur = emit('Flatten', layer.name, [pooled], { axis: { type: 'int', value: 1 } });
         rank = 2;
         h = 1;
@@ -323,7 +337,7 @@ export function convertToOnnxGraph(model: KerasModel): OnnxGraph {
       case 'Dense': {
         if (rank !== 2) throw new UnsupportedLayer(layer, 'Dense on a 4-D tensor is not supported (add Flatten)');
         const k = layer.weights.get('kernel');
-        if (!k || k.shape.length !== 2) throw new UnsupportedLayer(layer, 'kernel weight is missing');
+        if (k?.shape.length !== 2) throw new UnsupportedLayer(layer, 'kernel weight is missing');
         const [fin, units] = k.shape as [number, number];
         if (fin !== c) throw new UnsupportedLayer(layer, `kernel expects ${fin} inputs, got ${c}`);
         const f = flattened as { c: number; h: number; w: number } | null;

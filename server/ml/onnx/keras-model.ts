@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { checkModelFolder, type ModelJsonFile, ModelFolderError } from '../engine/model-folder.ts';
+import { checkModelFolder, ModelFolderError, type ModelJsonFile } from '../engine/model-folder.ts';
 
 export interface WeightArray {
   shape: number[];
@@ -38,7 +38,10 @@ export function kerasModelFromJson(json: ModelJsonFile, weightBytes: Uint8Array,
   // Keras 2-style files nest the topology under model_config.
   const top = (topo as { model_config?: typeof topo }).model_config ?? topo;
   if (top.class_name !== 'Sequential' || !Array.isArray(top.config?.layers)) {
-    throw new ModelFolderError(dir, `only Sequential models can be exported to ONNX (found ${top.class_name ?? 'unknown'})`);
+    throw new ModelFolderError(
+      dir,
+      `only Sequential models can be exported to ONNX (found ${top.class_name ?? 'unknown'})`,
+    );
   }
   const rawLayers = top.config.layers;
 
@@ -48,8 +51,10 @@ export function kerasModelFromJson(json: ModelJsonFile, weightBytes: Uint8Array,
   for (const group of json.weightsManifest) {
     for (const spec of group.weights) {
       const count = spec.shape.reduce((a, b) => a * b, 1);
-      if (spec.dtype !== 'float32') throw new ModelFolderError(dir, `weight ${spec.name} is ${spec.dtype}, expected float32`);
-      if (off + count * 4 > weightBytes.byteLength) throw new ModelFolderError(dir, 'weights file is shorter than model.json says');
+      if (spec.dtype !== 'float32')
+        throw new ModelFolderError(dir, `weight ${spec.name} is ${spec.dtype}, expected float32`);
+      if (off + count * 4 > weightBytes.byteLength)
+        throw new ModelFolderError(dir, 'weights file is shorter than model.json says');
       // Copy: the source offset may not be 4-byte aligned, and callers may modify weights (BN folding).
       const data = new Float32Array(count);
       new Uint8Array(data.buffer).set(weightBytes.subarray(off, off + count * 4));
@@ -75,7 +80,10 @@ export function kerasModelFromJson(json: ModelJsonFile, weightBytes: Uint8Array,
     layers.push({ className: raw.class_name, name, config: raw.config, weights });
   }
   if (!inputShape || inputShape.some((d) => !Number.isFinite(d))) {
-    throw new ModelFolderError(dir, 'model.json does not give a fixed input shape (batch_input_shape of the first layer)');
+    throw new ModelFolderError(
+      dir,
+      'model.json does not give a fixed input shape (batch_input_shape of the first layer)',
+    );
   }
   return { name: top.config.name ?? 'model', inputShape, layers };
 }

@@ -152,7 +152,7 @@ export async function main(argv: string[]): Promise<number> {
       schedule: paper ? 'constant' : 'onecycle',
       weightDecay: o.weightDecay ?? (paper ? 0 : 0.01),
       labelSmoothing: o.labelSmoothing ?? (paper ? 0 : 0.1),
-      classWeightPower: o.classWeightPower ?? (paper ? 0 : 0.5),
+      classWeightPower: o.classWeightPower ?? (paper ? 0 : 0.3),
       augment: !paper,
       patience: o.patience ?? 10,
       workers: o.workers,

@@ -12,6 +12,7 @@ import { buildArchitecture } from '../model/architectures.ts';
 import { normalizeInto } from '../model/input-normalization.ts';
 import { initBackend } from '../runtime/backend.ts';
 import { augmentInto } from './augment.ts';
+import { batchNormTraining } from './fast-batch-norm.ts';
 import type { FromWorker, InitMessage, PredictMessage, StepMessage, ToWorker, WeightSpec } from './messages.ts';
 
 const port = parentPort;
@@ -28,6 +29,7 @@ let specs: WeightSpec[];
 let train: Data;
 let evalSets: Record<string, Data>;
 let trainableVars: tf.Variable[];
+let specIndex: Map<string, number>;
 const PREDICT_CHUNK = 256;
 
 function reply(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
@@ -47,6 +49,7 @@ async function init(msg: InitMessage): Promise<void> {
     size: (w.shape as number[]).reduce((a, b) => a * b, 1),
     trainable: w.trainable,
   }));
+  specIndex = new Map(specs.map((sp, i) => [sp.name, i]));
   trainableVars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   train = toData(msg.train);
   evalSets = Object.fromEntries(Object.entries(msg.eval).map(([k, v]) => [k, toData(v)]));
@@ -60,8 +63,14 @@ function setWeights(weights: Float32Array[]): void {
   tf.dispose(tensors);
 }
 
-/** Runs the layers one by one so dropout can use our seeded masks (tfjs's own seeds repeat the same mask). */
-function forward(x: tf.Tensor, training: boolean, dropoutSeed: number): tf.Tensor {
+/** Updated BatchNorm moving statistics by weight index, filled by a training forward pass. */
+type MovingStats = Map<number, Float32Array>;
+
+/**
+ * Runs the layers one by one so dropout can use our seeded masks (tfjs's own seeds
+ * repeat the same mask) and batch norm can use the fused training op.
+ */
+function forward(x: tf.Tensor, training: boolean, dropoutSeed: number, current?: Float32Array[], moving?: MovingStats): tf.Tensor {
   const rng = createRng(dropoutSeed);
   let h = x;
   for (const layer of model.layers) {
@@ -74,6 +83,24 @@ function forward(x: tf.Tensor, training: boolean, dropoutSeed: number): tf.Tenso
       const keep = 1 / (1 - rate);
       for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < rate ? 0 : keep;
       h = tf.mul(h, tf.tensor(mask, h.shape));
+      continue;
+    }
+    if (cls === 'BatchNormalization' && training && current && moving) {
+      const cfg = layer.getConfig() as { epsilon: number; momentum: number };
+      const [gamma, beta] = layer.weights as [{ read(): tf.Tensor }, { read(): tf.Tensor }];
+      h = batchNormTraining(h, gamma.read(), beta.read(), cfg.epsilon, ({ mean, variance }) => {
+        // model.weights lists all trainable weights first, so find the moving statistics by name.
+        const mmIndex = specIndex.get(`${layer.name}/moving_mean`) as number;
+        const mvIndex = specIndex.get(`${layer.name}/moving_variance`) as number;
+        const mm = (current[mmIndex] as Float32Array).slice();
+        const mv = (current[mvIndex] as Float32Array).slice();
+        for (let c = 0; c < mm.length; c++) {
+          mm[c] = cfg.momentum * (mm[c] as number) + (1 - cfg.momentum) * (mean[c] as number);
+          mv[c] = cfg.momentum * (mv[c] as number) + (1 - cfg.momentum) * (variance[c] as number);
+        }
+        moving.set(mmIndex, mm);
+        moving.set(mvIndex, mv);
+      });
       continue;
     }
     h = layer.apply(h, { training }) as tf.Tensor;
@@ -101,8 +128,9 @@ async function step(msg: StepMessage): Promise<void> {
   const x = tf.tensor4d(xs, [n, 48, 48, 1]);
   const y = tf.tensor2d(ys, [n, EMOTION_COUNT]);
   const w = tf.tensor1d(ws);
+  const moving: MovingStats = new Map();
   const { value, grads } = tf.variableGrads(() => {
-    const probs = forward(x, true, msg.dropoutSeed);
+    const probs = forward(x, true, msg.dropoutSeed, msg.weights, moving);
     probsKept = tf.keep(probs);
     const ce = tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(probs, 1e-7, 1))), -1));
     return tf.div(tf.sum(tf.mul(ce, w)), msg.globalBatch) as tf.Scalar;
@@ -115,8 +143,8 @@ async function step(msg: StepMessage): Promise<void> {
   let correct = 0;
   for (let k = 0; k < n; k++) if (pred[k] === train.labels[msg.indices[k] as number]) correct++;
   const nonTrainable: Float32Array[] = [];
-  model.weights.forEach((wt) => {
-    if (!wt.trainable) nonTrainable.push((wt.read().dataSync() as Float32Array).slice());
+  specs.forEach((spec, i) => {
+    if (!spec.trainable) nonTrainable.push(moving.get(i) ?? (msg.weights[i] as Float32Array).slice());
   });
   // variableGrads tidies the forward and backward intermediates; these are what it hands back.
   tf.dispose([x, y, w, value, argmax, probsKept!, ...Object.values(grads)]);

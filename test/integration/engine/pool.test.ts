@@ -1,14 +1,14 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EMOTION_COUNT } from '../../../shared/emotions.ts';
-import { FRAME_BYTES } from '../../../shared/frame.ts';
 import type { Fer2013Data } from '../../../server/ml/data/fer2013-reader.ts';
 import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts';
 import { createOnnxEngine } from '../../../server/ml/engine/onnx-engine.ts';
 import { createWorkerPool, WorkerDiedError } from '../../../server/ml/engine/pool.ts';
 import { createTfjsEngine } from '../../../server/ml/engine/tfjs-engine.ts';
 import { exportOnnx } from '../../../server/ml/onnx/export.ts';
+import { EMOTION_COUNT } from '../../../shared/emotions.ts';
+import { FRAME_BYTES } from '../../../shared/frame.ts';
 import { loadFixture, saveRandomModel, type TempModel } from '../../unit/engine/model-fixture.ts';
 
 let data: Fer2013Data;
@@ -17,7 +17,8 @@ let model: TempModel;
 let reference: Float32Array[];
 
 const frame = (i: number): Uint8Array => data.images.subarray(i * FRAME_BYTES, (i + 1) * FRAME_BYTES);
-const frames = (from: number, n: number): Uint8Array[] => Array.from({ length: n }, (_, k) => frame((from + k) % data.count));
+const frames = (from: number, n: number): Uint8Array[] =>
+  Array.from({ length: n }, (_, k) => frame((from + k) % data.count));
 
 function expectClose(a: Float32Array | undefined, b: Float32Array | undefined, tol = 1e-4): void {
   expect(a).toBeDefined();
@@ -83,7 +84,7 @@ describe('worker pool', () => {
   it('micro-batches requests that arrive in the same tick', async () => {
     const engine = await createEmotionEngine({ modelDir: model.dir, engine: 'onnx', workers: 1, maxBatch: 8 });
     const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => engine.predict([frame(i)])));
-    outs.forEach((o, i) => expectClose(o[0], reference[i]));
+    for (const [i, o] of outs.entries()) expectClose(o[0], reference[i]);
     // 20 single-frame requests, one worker, batches of ≤ 8: 8 + 8 + 4.
     expect(engine.stats()).toEqual({ batches: 3, frames: 20 });
     await engine.dispose();

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { FRAME_BYTES } from '../../../shared/frame.ts';
 import {
   assertFrames,
   flipHorizontal,
@@ -8,6 +7,7 @@ import {
   splitProbabilities,
   unpackFrames,
 } from '../../../server/ml/engine/preprocess.ts';
+import { FRAME_BYTES } from '../../../shared/frame.ts';
 
 function frame(fill: (i: number) => number): Uint8Array {
   const f = new Uint8Array(FRAME_BYTES);
@@ -39,7 +39,9 @@ describe('preprocess', () => {
   });
 
   it('rejects frames of the wrong size with a clear message', () => {
-    expect(() => assertFrames([new Uint8Array(10)])).toThrow(/frame 0 must be a Uint8Array of 2304 bytes.*got 10 bytes/);
+    expect(() => assertFrames([new Uint8Array(10)])).toThrow(
+      /frame 0 must be a Uint8Array of 2304 bytes.*got 10 bytes/,
+    );
     expect(() => packFrames([frame(() => 0), new Uint8Array(FRAME_BYTES + 1)])).toThrow(/frame 1/);
     expect(() => normalizePixels(new Uint8Array(100))).toThrow(RangeError);
   });
@@ -60,7 +62,10 @@ describe('preprocess', () => {
 
   it('reuses an output buffer when given one', () => {
     const out = new Float32Array(2 * FRAME_BYTES);
-    const r = normalizePixels(frame(() => 255), { out });
+    const r = normalizePixels(
+      frame(() => 255),
+      { out },
+    );
     expect(r).toBe(out);
     expect(out[FRAME_BYTES - 1]).toBe(1);
     expect(out[FRAME_BYTES]).toBe(0);

@@ -3,19 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EMOTION_COUNT } from '../../../shared/emotions.ts';
-import { FRAME_BYTES } from '../../../shared/frame.ts';
+import type { Fer2013Data } from '../../../server/ml/data/fer2013-reader.ts';
 import { normalizePixels } from '../../../server/ml/engine/preprocess.ts';
 import { createTfjsEngine } from '../../../server/ml/engine/tfjs-engine.ts';
 import { loadModelFolder } from '../../../server/ml/model/model-io.ts';
-import { type Fer2013Data } from '../../../server/ml/data/fer2013-reader.ts';
+import { EMOTION_COUNT } from '../../../shared/emotions.ts';
+import { FRAME_BYTES } from '../../../shared/frame.ts';
 import { loadFixture, saveRandomModel, type TempModel } from './model-fixture.ts';
 
 let seed: TempModel;
 let data: Fer2013Data;
 
 function frames(from: number, n: number): Uint8Array[] {
-  return Array.from({ length: n }, (_, i) => data.images.subarray((from + i) * FRAME_BYTES, (from + i + 1) * FRAME_BYTES));
+  return Array.from({ length: n }, (_, i) =>
+    data.images.subarray((from + i) * FRAME_BYTES, (from + i + 1) * FRAME_BYTES),
+  );
 }
 
 beforeAll(async () => {

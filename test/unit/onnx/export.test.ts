@@ -3,8 +3,6 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EMOTION_COUNT } from '../../../shared/emotions.ts';
-import { FRAME_BYTES } from '../../../shared/frame.ts';
 import type { Fer2013Data } from '../../../server/ml/data/fer2013-reader.ts';
 import { normalizePixels } from '../../../server/ml/engine/preprocess.ts';
 import type { Architecture } from '../../../server/ml/model/architectures.ts';
@@ -12,6 +10,8 @@ import { loadModelFolder } from '../../../server/ml/model/model-io.ts';
 import { convertToOnnxGraph, permuteFlattenRows, tfPadding } from '../../../server/ml/onnx/convert.ts';
 import { exportOnnx } from '../../../server/ml/onnx/export.ts';
 import { readKerasModel } from '../../../server/ml/onnx/keras-model.ts';
+import { EMOTION_COUNT } from '../../../shared/emotions.ts';
+import { FRAME_BYTES } from '../../../shared/frame.ts';
 import { loadFixture, saveRandomModel, type TempModel } from '../engine/model-fixture.ts';
 
 let data: Fer2013Data;
@@ -62,7 +62,8 @@ describe('exportOnnx', () => {
       const got = await onnxProbs(r.file, x, n);
       expect(got.length).toBe(n * EMOTION_COUNT);
       let maxDiff = 0;
-      for (let i = 0; i < ref.length; i++) maxDiff = Math.max(maxDiff, Math.abs((ref[i] as number) - (got[i] as number)));
+      for (let i = 0; i < ref.length; i++)
+        maxDiff = Math.max(maxDiff, Math.abs((ref[i] as number) - (got[i] as number)));
       expect(maxDiff).toBeLessThan(1e-4);
       // The check is not vacuous: the random model does not output a constant.
       let spread = 0;

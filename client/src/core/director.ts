@@ -1,0 +1,42 @@
+/**
+ * Moves between scenes when the server's phase changes (not on every 10 Hz state), and turns
+ * frame sending on and off with the round.
+ */
+import type Phaser from 'phaser';
+import type { Phase } from '../../../shared/protocol.ts';
+import { SCENES, type SceneKey } from '../scenes/keys.ts';
+import type { AppContext } from './context.ts';
+import { sceneForPhase } from './scene-for-phase.ts';
+
+export function startDirector(game: Phaser.Game, ctx: AppContext): void {
+  let lastPhase: Phase | null = null;
+  const show = (key: SceneKey) => {
+    const active = game.scene.getScenes(true).map((s) => s.scene.key);
+    if (active.length === 1 && active[0] === key) {
+      // Same scene for a new phase (countdown → round): it re-reads the store itself.
+      return;
+    }
+    for (const k of active) if (k !== key) game.scene.stop(k);
+    game.scene.start(key);
+  };
+  ctx.bus.on('joined', (j) => {
+    lastPhase = j.state.phase;
+    show(sceneForPhase(j.state.phase));
+    ctx.capture.setSending(ctx.store.shouldSend);
+  });
+  ctx.bus.on('room', (r) => {
+    // A room:state can arrive before the join's ack: wait for 'joined' to know who we are.
+    if (!ctx.store.self) return;
+    ctx.capture.setSending(ctx.store.shouldSend);
+    if (r.phase === lastPhase) return;
+    lastPhase = r.phase;
+    show(sceneForPhase(r.phase));
+  });
+  const home = () => {
+    lastPhase = null;
+    ctx.capture.setSending(false);
+    show(SCENES.home);
+  };
+  ctx.bus.on('left', home);
+  ctx.bus.on('kicked', home);
+}

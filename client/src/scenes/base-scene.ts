@@ -1,0 +1,47 @@
+/**
+ * Shared scene plumbing: a DOM layer, bus subscriptions and a resize-driven layout, all torn
+ * down on shutdown. Subclasses implement build() and layout().
+ */
+import Phaser from 'phaser';
+import { type AppContext, ctxOf } from '../core/context.ts';
+import type { BusEvents } from '../core/event-bus.ts';
+import { SceneDom } from '../ui/dom.ts';
+import { THEME } from '../ui/theme.ts';
+
+export abstract class BaseScene extends Phaser.Scene {
+  protected ctx!: AppContext;
+  protected dom!: SceneDom;
+  private unsubs: (() => void)[] = [];
+
+  create(): void {
+    this.ctx = ctxOf(this);
+    this.dom = new SceneDom(this.scene.key);
+    this.cameras.main.setBackgroundColor(THEME.bg);
+    this.build();
+    const onResize = () => this.layout(this.scale.width, this.scale.height);
+    this.scale.on(Phaser.Scale.Events.RESIZE, onResize);
+    this.events.once(Phaser.Scenes.Events.SHUTDOWN, () => {
+      this.scale.off(Phaser.Scale.Events.RESIZE, onResize);
+      for (const u of this.unsubs) u();
+      this.unsubs = [];
+      this.dom.destroy();
+      this.teardown();
+    });
+    onResize();
+    (window.__arena ??= {} as NonNullable<typeof window.__arena>).scene = this.scene.key;
+    // Focus the first control so keyboard players can start typing or press Enter.
+    this.dom.root.querySelector<HTMLElement>('[data-autofocus]')?.focus();
+  }
+
+  protected listen<K extends keyof BusEvents>(event: K, fn: (p: BusEvents[K]) => void): void {
+    this.unsubs.push(this.ctx.bus.on(event, fn));
+  }
+
+  protected text(x: number, y: number, content: string, size: number, color: string = THEME.text): Phaser.GameObjects.Text {
+    return this.add.text(x, y, content, { fontFamily: THEME.font, fontSize: `${size}px`, color });
+  }
+
+  protected abstract build(): void;
+  protected abstract layout(width: number, height: number): void;
+  protected teardown(): void {}
+}

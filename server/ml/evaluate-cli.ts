@@ -1,0 +1,181 @@
+/**
+ * npm run evaluate -- --model <dir> [--data <csv|csv.gz>] [--usage PrivateTest|PublicTest|Training|all]
+ *                     [--engine onnx|tfjs] [--tta|--no-tta] [--workers N] [--json]
+ *
+ * Scores a model folder on FER2013-layout data through the same engine code the
+ * game server uses (createEmotionEngine: worker pool, shared preprocessing, the
+ * folder's served TTA setting unless --tta/--no-tta says otherwise).
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { EMOTION_COUNT, EMOTIONS, type Emotion } from '../../shared/emotions.ts';
+import { FRAME_BYTES } from '../../shared/frame.ts';
+import { resolveDataPath, selectUsage } from './data/dataset.ts';
+import { readFer2013, USAGES, type Usage } from './data/fer2013-reader.ts';
+import { createEmotionEngine } from './engine/create-engine.ts';
+import { evaluateClassification } from './eval/classification-metrics.ts';
+import type { EvalReport } from './eval/report-types.ts';
+
+export interface EvaluateJson {
+  model: string;
+  usage: Usage | 'all';
+  data: string;
+  engine: string;
+  tta: boolean;
+  n: number;
+  accuracy: number;
+  macroF1: number;
+  perClassRecall: Partial<Record<Emotion, number>>;
+  perClass: EvalReport['perClass'];
+  confusion: number[][];
+  seconds: number;
+}
+
+export function toEvaluateJson(
+  report: EvalReport,
+  meta: { model: string; usage: Usage | 'all'; data: string; engine: string; tta: boolean; seconds: number },
+): EvaluateJson {
+  const perClassRecall: Partial<Record<Emotion, number>> = {};
+  for (const e of EMOTIONS) {
+    const c = report.perClass[e];
+    if (c) perClassRecall[e] = c.recall;
+  }
+  return {
+    model: meta.model,
+    usage: meta.usage,
+    data: meta.data,
+    engine: meta.engine,
+    tta: meta.tta,
+    n: report.n,
+    accuracy: report.accuracy,
+    macroF1: report.macroF1,
+    perClassRecall,
+    perClass: report.perClass,
+    confusion: report.confusion,
+    seconds: meta.seconds,
+  };
+}
+
+const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
+
+/** The human-readable report (pure). Classes absent from the data have no row. */
+export function formatEvaluation(j: EvaluateJson): string {
+  const lines: string[] = [];
+  lines.push(`model    ${j.model}`);
+  lines.push(`data     ${j.data} (${j.usage}, ${j.n} images)`);
+  lines.push(`engine   ${j.engine}${j.tta ? ', flip TTA' : ''}   ${j.seconds.toFixed(1)} s`);
+  lines.push('');
+  lines.push(`accuracy ${pct(j.accuracy)}   macro-F1 ${pct(j.macroF1)}`);
+  lines.push('');
+  lines.push(
+    `${'class'.padEnd(10)}${'precision'.padStart(10)}${'recall'.padStart(10)}${'F1'.padStart(10)}${'support'.padStart(9)}`,
+  );
+  for (const e of EMOTIONS) {
+    const c = j.perClass[e];
+    if (!c) continue;
+    lines.push(
+      `${e.padEnd(10)}${pct(c.precision).padStart(10)}${pct(c.recall).padStart(10)}${pct(c.f1).padStart(10)}${String(c.support).padStart(9)}`,
+    );
+  }
+  lines.push('');
+  lines.push('confusion (rows: true, columns: predicted)');
+  const w = Math.max(9, ...j.confusion.flat().map((v) => String(v).length + 1));
+  lines.push(`${''.padEnd(10)}${EMOTIONS.map((e) => e.slice(0, w - 1).padStart(w)).join('')}`);
+  j.confusion.forEach((row, t) => {
+    if (!j.perClass[EMOTIONS[t] as Emotion]) return;
+    lines.push(`${(EMOTIONS[t] as string).padEnd(10)}${row.map((v) => String(v).padStart(w)).join('')}`);
+  });
+  return lines.join('\n');
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+interface Options {
+  model: string;
+  data?: string;
+  usage: Usage | 'all';
+  engine?: 'onnx' | 'tfjs';
+  tta?: boolean;
+  workers?: number;
+  json?: boolean;
+}
+
+export async function main(argv = process.argv): Promise<void> {
+  const program: Command = new Command()
+    .name('evaluate')
+    .description('Evaluate a model folder on FER2013-layout data with the server inference path')
+    .requiredOption('--model <dir>', 'model folder (model.json + weights.bin [+ model.onnx, metrics.json])')
+    .option('--data <file>', 'FER2013 csv or csv.gz (default: $FER2013_CSV, else /work/shared/data/fer2013.csv.gz)')
+    .addOption(new Option('--usage <usage>', 'rows to evaluate').choices([...USAGES, 'all']).default('PrivateTest'))
+    .addOption(
+      new Option('--engine <engine>', 'inference engine (default: onnx when model.onnx loads, else tfjs)').choices([
+        'onnx',
+        'tfjs',
+      ]),
+    )
+    .option('--tta', 'average with the mirrored frame (default: metrics.json served.tta)')
+    .option('--no-tta', 'no test-time augmentation')
+    .option('--workers <n>', 'inference worker threads (default: one per core)', positiveInt)
+    .option('--json', 'print one JSON object instead of the table')
+    .showHelpAfterError();
+  program.parse(argv);
+  const opts = program.opts<Options>();
+
+  const modelDir = resolve(opts.model);
+  if (!existsSync(modelDir)) program.error(`error: --model ${opts.model} does not exist`, { exitCode: 2 });
+  const data = resolveDataPath(opts.data);
+  if (!data)
+    program.error('error: no --data given, FER2013_CSV is unset and the default data file is missing', { exitCode: 2 });
+  if (!existsSync(data)) program.error(`error: --data ${data} does not exist`, { exitCode: 2 });
+
+  const t0 = performance.now();
+  const all = await readFer2013(data);
+  const rows = selectUsage(all, opts.usage);
+  if (rows.count === 0) {
+    console.error(`error: ${data} has no ${opts.usage} rows`);
+    process.exit(1);
+  }
+  const engine = await createEmotionEngine({
+    modelDir,
+    ...(opts.engine ? { engine: opts.engine } : {}),
+    ...(opts.workers ? { workers: opts.workers } : {}),
+    ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
+    maxBatch: 64,
+  });
+  let probs: Float32Array;
+  try {
+    const frames = Array.from({ length: rows.count }, (_, i) =>
+      rows.images.subarray(i * FRAME_BYTES, (i + 1) * FRAME_BYTES),
+    );
+    const out = await engine.predict(frames);
+    probs = new Float32Array(rows.count * EMOTION_COUNT);
+    for (const [i, p] of out.entries()) probs.set(p, i * EMOTION_COUNT);
+  } finally {
+    await engine.dispose();
+  }
+  const report = evaluateClassification(rows.labels, probs, rows.count);
+  const tta = opts.tta ?? engine.name.includes('tta');
+  const result = toEvaluateJson(report, {
+    model: modelDir,
+    usage: opts.usage,
+    data,
+    engine: engine.name,
+    tta,
+    seconds: (performance.now() - t0) / 1000,
+  });
+  if (opts.json) console.log(JSON.stringify(result));
+  else console.log(formatEvaluation(result));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().catch((err: unknown) => {
+    console.error(`evaluate failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * The capture pipeline in a real browser: fake camera → face-api in Chromium → 48×48 crop →
+ * Socket.IO → the real server's frame:result. Also records the pipeline's frames/s.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FRAME_BYTES } from '../../shared/frame.ts';
+import { configureGame, createRoom, openHome, waitForFace } from './flows.ts';
+import {
+  type E2EServer,
+  ensureClientBuild,
+  ensureTools,
+  hook,
+  launchPlayer,
+  type Player,
+  shot,
+  startServer,
+  waitForScene,
+  workDir,
+} from './support.ts';
+
+describe('capture pipeline (headless Chromium, fake camera)', () => {
+  let srv: E2EServer;
+  let player: Player;
+  const dir = workDir('capture');
+
+  beforeAll(async () => {
+    ensureTools();
+    ensureClientBuild();
+    srv = (await startServer({ allowMarker: true }))!;
+    player = await launchPlayer({ face: 'sample1Right', workDir: dir, name: 'solo' });
+  });
+
+  afterAll(async () => {
+    await player?.close();
+    await srv?.close();
+  });
+
+  it('detects the face, sends 48×48 frames only during the round, and gets results back', async () => {
+    const { page } = player;
+    await openHome(page, srv.server.url, '?debug=1');
+    await shot(page, dir, '01-home');
+    await createRoom(page, 'Solo');
+    await waitForFace(page);
+    const lobby = await hook(page);
+    // Between rounds nothing is sent, even with a face in view.
+    expect(lobby.capture?.framesSent).toBe(0);
+    expect(lobby.detector?.backend).toMatch(/^(wasm|webgl|cpu)$/);
+    await shot(page, dir, '02-lobby-camera-check');
+
+    await configureGame(page, { rounds: 1, roundSeconds: 6 });
+    await page.click('#start-game');
+    await waitForScene(page, 'Round');
+    await page.waitForFunction(() => window.__arena?.room?.phase === 'round', undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => (window.__arena?.frameResults ?? 0) >= 5, undefined, { timeout: 30_000 });
+    await page.waitForTimeout(2000);
+    const during = await hook(page);
+    await shot(page, dir, '03-round');
+
+    const frame = await page.evaluate(() => window.__arena!.lastFrameBase64());
+    const bytes = Buffer.from(frame ?? '', 'base64');
+    expect(bytes.length).toBe(FRAME_BYTES);
+    // A real face crop has contrast (not a blank or uniform frame).
+    expect(Math.max(...bytes) - Math.min(...bytes)).toBeGreaterThan(60);
+    writeFileSync(path.join(dir, 'last-frame.gray'), bytes);
+
+    expect(during.capture!.framesSent).toBeGreaterThanOrEqual(5);
+    expect(during.lastFrameResult!.probabilities).toHaveLength(7);
+    const fps = {
+      backend: during.detector?.backend,
+      trials: during.detector?.trials,
+      gpu: during.detector?.gpu.renderer,
+      detectFps: during.capture!.detectFps,
+      sendFps: during.capture!.sendFps,
+      framesSent: during.capture!.framesSent,
+      frameResults: during.frameResults,
+      blank: undefined,
+    };
+    console.log('capture pipeline in headless Chromium:', JSON.stringify(fps));
+    writeFileSync(path.join(dir, 'capture-fps.json'), `${JSON.stringify(fps, null, 2)}\n`);
+    // Configured rate is 5 frames/s; allow for a slow shared CI machine.
+    expect(during.capture!.sendFps).toBeGreaterThan(2);
+
+    await waitForScene(page, 'Final', 60_000);
+    const sentAtEnd = (await hook(page)).capture!.framesSent;
+    await page.waitForTimeout(1500);
+    // After the round, sending stops.
+    expect((await hook(page)).capture!.framesSent).toBe(sentAtEnd);
+  });
+});

@@ -1,0 +1,199 @@
+/**
+ * Bad input: thousands of malformed events (wrong types, oversized strings, wrong-size
+ * buffers, events in the wrong state). The server stays up, every malformed event with
+ * an acknowledgement gets an error, an oversized or unparsable message closes only its
+ * own socket, and the other players in the room keep playing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts';
+import type { EmotionEngine } from '../../../server/ml/engine/types.ts';
+import { emotionId } from '../../../shared/emotions.ts';
+import type { FinalStandings, JoinResult } from '../../../shared/protocol.ts';
+import {
+  ask,
+  type Bot,
+  connectBot,
+  markerEngine,
+  markerFrame,
+  newToken,
+  PlayerBot,
+  shippedModelDir,
+  startTestServer,
+  type TestServer,
+  waitFor,
+} from './harness.ts';
+
+/** Small deterministic PRNG so a failure can be replayed. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+const WRONG_FRAME_SIZES = [0, 1, 48, 2303, 2305, 4608, 12_000];
+
+function garbage(r: () => number, depth = 0): unknown {
+  const pick = Math.floor(r() * 16);
+  switch (pick) {
+    case 0:
+      return null;
+    case 1:
+      return Math.floor(r() * 2 ** 40) * (r() < 0.5 ? -1 : 1);
+    case 2:
+      return r() < 0.5 ? Number.MAX_SAFE_INTEGER * 3 : -0.5;
+    case 3:
+      return 'x'.repeat(Math.floor(r() * 12_000));
+    case 4:
+      return '\u0000\uFFFF<script>'.repeat(Math.floor(r() * 50));
+    case 5:
+      return r() < 0.5;
+    case 6:
+      return Buffer.alloc(WRONG_FRAME_SIZES[Math.floor(r() * WRONG_FRAME_SIZES.length)] as number, 7);
+    case 7:
+      return depth > 2 ? [] : [garbage(r, depth + 1), garbage(r, depth + 1)];
+    case 8:
+      return { seq: garbage(r, 3), data: Buffer.alloc(2304) }; // bad seq, right size
+    case 9:
+      return { seq: Math.floor(r() * 100), data: Buffer.alloc(WRONG_FRAME_SIZES[Math.floor(r() * 7)] as number) };
+    case 10:
+      return { nickname: garbage(r, 3), playerToken: 'short', code: 12 };
+    case 11:
+      return { period: 'forever', limit: -3 };
+    case 12:
+      return { rounds: 1e9, roundSeconds: 'ten', emotions: ['joy'] };
+    case 13:
+      return { __proto__: { polluted: true }, constructor: { prototype: { x: 1 } } };
+    case 14:
+      return { seq: 1, data: 'A'.repeat(2304) }; // right length, wrong type
+    default:
+      return depth > 2 ? {} : { [`k${Math.floor(r() * 10)}`]: garbage(r, depth + 1) };
+  }
+}
+
+const EVENTS_FOR_MEMBER = [
+  'room:create',
+  'room:join',
+  'room:settings',
+  'room:kick',
+  'game:start',
+  'frame:send',
+  'leaderboard:get',
+];
+const EVENTS_FOR_OUTSIDER = [...EVENTS_FOR_MEMBER, 'room:leave'];
+
+let engine: EmotionEngine;
+beforeAll(async () => {
+  const dir = shippedModelDir();
+  engine = dir ? await createEmotionEngine({ modelDir: dir, workers: 1 }) : markerEngine();
+});
+afterAll(async () => {
+  await engine?.dispose();
+});
+
+describe('fuzzing the socket protocol', () => {
+  let server: TestServer;
+  const sockets: Bot[] = [];
+  beforeAll(async () => {
+    server = await startTestServer({ engine, maxConnectionsPerIp: 64 });
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.disconnect();
+    await server.close();
+  });
+
+  it('survives thousands of malformed events while a game goes on', async () => {
+    const hostToken = newToken('host');
+    const host = await connectBot(server.url);
+    sockets.push(host);
+    const created = await ask<JoinResult>(host, 'room:create', {
+      nickname: 'Host',
+      playerToken: hostToken,
+      settings: { rounds: 3, roundSeconds: 3, emotions: ['happy', 'surprise', 'sad'] },
+    });
+    if (!created.ok) throw new Error(created.error.message);
+    const code = created.data.state.code;
+    const player = await connectBot(server.url);
+    sockets.push(player);
+    expect((await ask(player, 'room:join', { code, nickname: 'Player', playerToken: newToken('p') })).ok).toBe(true);
+
+    const honest = [
+      new PlayerBot(host, (p, n) => markerFrame(emotionId(p), n)),
+      new PlayerBot(player, (p, n) => markerFrame(emotionId(p), n + 1000)),
+    ];
+    for (const b of honest) b.start();
+    const final = waitFor(player, 'game:final', () => true, 60_000);
+    expect((await ask(host, 'game:start')).ok).toBe(true);
+
+    // A fuzzer inside the room (joined mid-game: it waits, so its frames are in the wrong state) and one outside.
+    const insider = await connectBot(server.url);
+    const outsider = await connectBot(server.url);
+    sockets.push(insider, outsider);
+    expect((await ask(insider, 'room:join', { code, nickname: 'Fuzzy', playerToken: newToken('f') })).ok).toBe(true);
+
+    const r = rng(20261127);
+    let sent = 0;
+    let acked = 0;
+    const wrongAcks: string[] = [];
+    for (let batch = 0; batch < 30; batch++) {
+      const pending: Promise<void>[] = [];
+      for (let i = 0; i < 100; i++) {
+        const fromInsider = r() < 0.5;
+        const socket = fromInsider ? insider : outsider;
+        const events = fromInsider ? EVENTS_FOR_MEMBER : EVENTS_FOR_OUTSIDER;
+        const event = events[Math.floor(r() * events.length)] as string;
+        const nArgs = Math.floor(r() * 3);
+        const args = Array.from({ length: nArgs }, () => garbage(r));
+        sent++;
+        if (r() < 0.2) {
+          (socket as unknown as { emit(e: string, ...a: unknown[]): void }).emit(event, ...args); // no ack
+          continue;
+        }
+        pending.push(
+          ask(socket, event, ...args).then(
+            (ack) => {
+              acked++;
+              if (ack.ok) wrongAcks.push(`${event} ${JSON.stringify(args).slice(0, 120)}`);
+              else if (typeof ack.error?.code !== 'string') wrongAcks.push(`malformed ack for ${event}`);
+            },
+            (e: Error) => {
+              wrongAcks.push(`${event}: no ack (${e.message})`);
+            },
+          ),
+        );
+      }
+      await Promise.all(pending);
+    }
+    expect(sent).toBe(3000);
+    expect(acked).toBeGreaterThan(2000);
+    expect(wrongAcks).toEqual([]);
+    expect(insider.connected && outsider.connected).toBe(true);
+
+    // An oversized message (> 16 KB) closes only its own socket.
+    const big = await connectBot(server.url);
+    const bigClosed = new Promise<string>((resolve) => big.once('disconnect', (reason) => resolve(reason)));
+    big.emit('frame:send', { seq: 1, data: new Uint8Array(20_000) });
+    expect(await bigClosed).toMatch(/transport (close|error)/);
+
+    // An unparsable packet closes only its own socket too.
+    const broken = await connectBot(server.url);
+    const brokenClosed = new Promise<string>((resolve) => broken.once('disconnect', (reason) => resolve(reason)));
+    (broken as unknown as { io: { engine: { write(d: string): void } } }).io.engine.write('2["room:join",{');
+    expect(await brokenClosed).toMatch(/transport|parse|server/);
+
+    const standings = (await final) as FinalStandings;
+    for (const b of honest) b.stop();
+    expect(host.connected && player.connected && insider.connected).toBe(true);
+    expect(standings.entries.map((e) => e.nickname).sort()).toEqual(['Host', 'Player']);
+    for (const b of honest) expect(b.resultsReceived).toBeGreaterThan(10);
+    if (engine.name.startsWith('marker')) for (const e of standings.entries) expect(e.totalScore).toBeGreaterThan(1500);
+    const health = await fetch(`${server.url}/healthz`);
+    expect(health.status).toBe(200);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/emotion_arena_frames_dropped_total\{reason="invalid"\} [1-9]/);
+  });
+});

@@ -1,0 +1,211 @@
+/** Starts a real server on a random port and drives it with real socket.io-client bots. */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Socket as ClientSocket, io as connect } from 'socket.io-client';
+import { type AppDeps, type Application, createApplication } from '../../../server/app.ts';
+import { PROJECT_ROOT } from '../../../server/ml/data/dataset.ts';
+import { readFer2013 } from '../../../server/ml/data/fer2013-reader.ts';
+import type { EmotionEngine } from '../../../server/ml/engine/types.ts';
+import { SqliteLeaderboardStore } from '../../../server/store/sqlite-store.ts';
+import type { LeaderboardStore } from '../../../server/store/types.ts';
+import { EMOTION_COUNT, EMOTIONS, type Emotion } from '../../../shared/emotions.ts';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../../shared/events.ts';
+import { FRAME_BYTES } from '../../../shared/frame.ts';
+import type { Ack } from '../../../shared/protocol.ts';
+
+export type Bot = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
+
+export const SHORT_TIMINGS = { countdownMs: 300, roundResultsMs: 300, finalResultsMs: 600, reconnectGraceMs: 60_000 };
+export const SHORT_LIMITS = { rounds: { min: 1, max: 20 }, roundSeconds: { min: 1, max: 60 } };
+
+export interface TestServer {
+  url: string;
+  app: Application;
+  http: HttpServer;
+  store: LeaderboardStore;
+  dbFile: string;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(
+  options: Partial<AppDeps> & { engine: EmotionEngine; dbFile?: string },
+): Promise<TestServer> {
+  const dbFile = options.dbFile ?? join(mkdtempSync(join(tmpdir(), 'arena-it-')), 'leaderboard.sqlite');
+  const store = options.store ?? new SqliteLeaderboardStore(dbFile);
+  const http = createServer();
+  const app = createApplication(http, {
+    timings: SHORT_TIMINGS,
+    settingsLimits: SHORT_LIMITS,
+    serveClient: false,
+    ...options,
+    store,
+  });
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+  const { port } = http.address() as AddressInfo;
+  let closed = false;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    app,
+    http,
+    store,
+    dbFile,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.shutdown();
+      await store.close();
+    },
+  };
+}
+
+export function connectBot(url: string, options: Parameters<typeof connect>[1] = {}): Promise<Bot> {
+  const socket: Bot = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true, ...options });
+  return new Promise((resolvePromise, reject) => {
+    socket.once('connect', () => resolvePromise(socket));
+    socket.once('connect_error', (e) => reject(e));
+  });
+}
+
+/** Emits with an acknowledgement; the untyped signature lets tests send malformed payloads on purpose. */
+export function ask<T = unknown>(socket: Bot, event: string, ...args: unknown[]): Promise<Ack<T>> {
+  return (socket as unknown as { timeout(ms: number): { emitWithAck(e: string, ...a: unknown[]): Promise<Ack<T>> } })
+    .timeout(5000)
+    .emitWithAck(event, ...args);
+}
+
+export function waitFor<E extends keyof ServerToClientEvents>(
+  socket: Bot,
+  event: E,
+  predicate: (...args: Parameters<ServerToClientEvents[E]>) => boolean = () => true,
+  timeoutMs = 20_000,
+): Promise<Parameters<ServerToClientEvents[E]>[0]> {
+  return new Promise((resolvePromise, reject) => {
+    const listener = (...args: unknown[]) => {
+      if (!(predicate as (...a: unknown[]) => boolean)(...args)) return;
+      clearTimeout(timer);
+      (socket as unknown as { off(e: string, l: (...a: unknown[]) => void): void }).off(event, listener);
+      resolvePromise(args[0] as Parameters<ServerToClientEvents[E]>[0]);
+    };
+    const timer = setTimeout(() => {
+      (socket as unknown as { off(e: string, l: (...a: unknown[]) => void): void }).off(event, listener);
+      reject(new Error(`timed out waiting for ${event}`));
+    }, timeoutMs);
+    (socket as unknown as { on(e: string, l: (...a: unknown[]) => void): void }).on(event, listener);
+  });
+}
+
+let tokenCounter = 0;
+export function newToken(name: string): string {
+  return `it_${name}_${process.pid}_${++tokenCounter}_${Math.random().toString(36).slice(2, 10)}`.slice(0, 64);
+}
+
+/** The shipped model folder for integration tests: models/emotion, else models/seed, else null. */
+export function shippedModelDir(): string | null {
+  const override = process.env.ARENA_TEST_MODEL_DIR;
+  if (override === 'none') return null;
+  if (override) return resolve(override);
+  for (const name of ['emotion', 'seed']) {
+    const dir = join(PROJECT_ROOT, 'models', name);
+    if (existsSync(join(dir, 'model.json'))) return dir;
+  }
+  return null;
+}
+
+/** PublicTest faces of the committed fixture, by emotion. */
+export async function publicTestFaces(): Promise<Map<Emotion, Uint8Array[]>> {
+  const data = await readFer2013(join(PROJECT_ROOT, 'test/fixtures/fer2013-sample.csv'));
+  const byEmotion = new Map<Emotion, Uint8Array[]>(EMOTIONS.map((e) => [e, []]));
+  for (let i = 0; i < data.count; i++) {
+    if (data.usages[i] !== 1) continue; // USAGES[1] = PublicTest
+    const e = EMOTIONS[data.labels[i] as number] as Emotion;
+    byEmotion.get(e)?.push(data.images.slice(i * FRAME_BYTES, (i + 1) * FRAME_BYTES));
+  }
+  return byEmotion;
+}
+
+/**
+ * A deterministic stand-in engine for protocol tests that do not judge the model:
+ * frame[0] % 7 is the emotion shown, with probability 0.9.
+ */
+export function markerEngine(delayMs = 2): EmotionEngine {
+  return {
+    name: 'marker (test)',
+    async predict(frames) {
+      await new Promise((r) => setTimeout(r, delayMs));
+      return frames.map((f) => {
+        const out = new Float32Array(EMOTION_COUNT).fill(0.1 / (EMOTION_COUNT - 1));
+        out[(f[0] as number) % EMOTION_COUNT] = 0.9;
+        return out;
+      });
+    },
+    async dispose() {},
+  };
+}
+
+/** A frame that the marker engine reads as `emotion`; `n` varies the other bytes so it is never a still. */
+export function markerFrame(emotionIndex: number, n: number): Uint8Array {
+  const f = new Uint8Array(FRAME_BYTES);
+  for (let i = 1; i < FRAME_BYTES; i++) f[i] = (i * 31 + n * 7) & 255;
+  f[0] = emotionIndex;
+  return f;
+}
+
+/** A bot that follows room:state and streams frames at 5 frames/s during rounds. */
+export class PlayerBot {
+  state: import('../../../shared/protocol.ts').RoomState | null = null;
+  readonly latenciesMs: number[] = [];
+  readonly errors: string[] = [];
+  resultsReceived = 0;
+  private seq = 0;
+  private readonly sentAt = new Map<number, number>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    public socket: Bot,
+    private readonly pick: (prompt: Emotion, n: number) => Uint8Array,
+  ) {
+    this.attach(socket);
+  }
+
+  attach(socket: Bot): void {
+    this.socket = socket;
+    socket.on('room:state', (s) => {
+      this.state = s;
+    });
+    socket.on('frame:result', (r) => {
+      this.resultsReceived++;
+      const t = this.sentAt.get(r.seq);
+      if (t !== undefined) {
+        this.latenciesMs.push(performance.now() - t);
+        this.sentAt.delete(r.seq);
+      }
+    });
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      const s = this.state;
+      if (!this.socket.connected || s?.phase !== 'round' || !s.round?.prompt) return;
+      const seq = this.seq++;
+      this.sentAt.set(seq, performance.now());
+      if (this.sentAt.size > 200) this.sentAt.delete(this.sentAt.keys().next().value as number);
+      this.socket.emit('frame:send', { seq, data: this.pick(s.round.prompt, seq) }, (ack) => {
+        if (!ack.ok) this.errors.push(ack.error.code);
+      });
+    }, 200);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}

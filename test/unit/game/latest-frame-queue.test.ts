@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { LatestFrameQueue } from '../../../server/game/latest-frame-queue.ts';
+
+/** An engine whose predictions resolve only when the test says so. */
+function controllableEngine() {
+  const calls: { frames: Uint8Array[]; resolve: (out: Float32Array[]) => void; reject: (e: Error) => void }[] = [];
+  const predict = (frames: Uint8Array[]) =>
+    new Promise<Float32Array[]>((resolve, reject) => calls.push({ frames, resolve, reject }));
+  const answer = (i: number) => {
+    const c = calls[i];
+    if (!c) throw new Error(`no call ${i}`);
+    c.resolve(c.frames.map((f) => Float32Array.of(f[0] ?? 0)));
+  };
+  return { calls, predict, answer };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+const frame = (v: number) => new Uint8Array(4).fill(v);
+
+describe('LatestFrameQueue', () => {
+  it('batches frames of different players and keeps only the newest pending frame per player', async () => {
+    const engine = controllableEngine();
+    const results: [string, number, number][] = [];
+    const stale: [string, number][] = [];
+    const q = new LatestFrameQueue<number>(
+      engine.predict,
+      {
+        result: (key, job, p) => results.push([key, job, p[0] as number]),
+        stale: (key, job) => stale.push([key, job]),
+        failed: () => {},
+      },
+      { maxBatch: 8, maxInFlight: 1, now: () => 0 },
+    );
+    q.push('a', frame(1), 1);
+    q.push('b', frame(2), 2);
+    await tick();
+    expect(engine.calls).toHaveLength(1);
+    expect(engine.calls[0]?.frames).toHaveLength(2);
+    // Inference is busy: a floods frames, only the newest one waits.
+    for (let i = 10; i < 20; i++) q.push('a', frame(i), i);
+    q.push('b', frame(30), 30);
+    expect(q.pendingCount).toBe(2);
+    expect(stale).toHaveLength(9);
+    engine.answer(0);
+    await tick();
+    expect(results).toEqual([
+      ['a', 1, 1],
+      ['b', 2, 2],
+    ]);
+    expect(engine.calls).toHaveLength(2);
+    expect(engine.calls[1]?.frames.map((f) => f[0])).toEqual([19, 30]);
+    engine.answer(1);
+    await tick();
+    expect(results.slice(2)).toEqual([
+      ['a', 19, 19],
+      ['b', 30, 30],
+    ]);
+    expect(q.pendingCount).toBe(0);
+  });
+
+  it('splits into batches of at most maxBatch and reports engine failures per frame', async () => {
+    const engine = controllableEngine();
+    const failed: string[] = [];
+    const q = new LatestFrameQueue<number>(
+      engine.predict,
+      { result: () => {}, stale: () => {}, failed: (key) => failed.push(key) },
+      { maxBatch: 2, maxInFlight: 4, now: () => 0 },
+    );
+    for (let i = 0; i < 5; i++) q.push(`p${i}`, frame(i), i);
+    await tick();
+    expect(engine.calls.map((c) => c.frames.length)).toEqual([2, 2, 1]);
+    engine.calls[0]?.reject(new Error('worker died'));
+    await tick();
+    expect(failed).toEqual(['p0', 'p1']);
+  });
+});
