@@ -73,8 +73,24 @@ async function main(): Promise<void> {
       const big = tf.image.resizeBilinear(gray as tf.Tensor3D, [faceSide, faceSide]);
       const padded =
         PADDING === 'mirror'
-          ? tf.mirrorPad(big, [[offset, offset], [offset, offset], [0, 0]], 'symmetric')
-          : tf.pad(big, [[offset, offset], [offset, offset], [0, 0]], big.mean().arraySync() as number);
+          ? tf.mirrorPad(
+              big,
+              [
+                [offset, offset],
+                [offset, offset],
+                [0, 0],
+              ],
+              'symmetric',
+            )
+          : tf.pad(
+              big,
+              [
+                [offset, offset],
+                [offset, offset],
+                [0, 0],
+              ],
+              big.mean().arraySync() as number,
+            );
       return tf.tile(padded, [1, 1, 3]).round().toInt() as tf.Tensor3D;
     });
     const dets = await faceapi.detectAllFaces(input as unknown as Parameters<FaceApi['detectAllFaces']>[0], options);
@@ -85,7 +101,11 @@ async function main(): Promise<void> {
     const c = canvasSide / 2;
     const det = dets
       .map((d) => d.box)
-      .sort((a, b) => Math.hypot(a.x + a.width / 2 - c, a.y + a.height / 2 - c) - Math.hypot(b.x + b.width / 2 - c, b.y + b.height / 2 - c))[0]!;
+      .sort(
+        (a, b) =>
+          Math.hypot(a.x + a.width / 2 - c, a.y + a.height / 2 - c) -
+          Math.hypot(b.x + b.width / 2 - c, b.y + b.height / 2 - c),
+      )[0]!;
     const bx = det.x - offset;
     const by = det.y - offset;
     // Reject echoes that are clearly not on the original image.
@@ -102,8 +122,17 @@ async function main(): Promise<void> {
   const result = {
     script: 'scripts/measure-fer-crop.ts',
     date: new Date().toISOString(),
-    detector: { model: 'tinyFaceDetector', inputSize: INPUT_SIZE, scoreThreshold: SCORE_THRESHOLD, backend: tf.getBackend() },
-    preprocessing: { upscale: SCALE, canvasToFace: PAD, padding: PADDING === 'mirror' ? 'mirror (symmetric)' : 'constant: image mean grey' },
+    detector: {
+      model: 'tinyFaceDetector',
+      inputSize: INPUT_SIZE,
+      scoreThreshold: SCORE_THRESHOLD,
+      backend: tf.getBackend(),
+    },
+    preprocessing: {
+      upscale: SCALE,
+      canvasToFace: PAD,
+      padding: PADDING === 'mirror' ? 'mirror (symmetric)' : 'constant: image mean grey',
+    },
     rowsTried: tried,
     detected: found,
     detectionRate: Math.round((found / tried) * 1000) / 1000,

@@ -9,6 +9,7 @@ import express from 'express';
 import { Server } from 'socket.io';
 import type { Emotion } from '../shared/emotions.ts';
 import {
+  ERROR_CODES,
   GAME_LIMITS,
   type GameSettings,
   MAX_MESSAGE_BYTES,
@@ -61,6 +62,8 @@ export interface AppDeps {
   maxConnectionsPerIp?: number;
   roomsPerIpPerMinute?: number;
   framesPerSecond?: number;
+  /** Per-socket budget for non-frame events (burst of twice this). */
+  controlEventsPerSecond?: number;
   trustProxy?: boolean;
   inference?: { maxBatch?: number; maxInFlight?: number };
   /** Serve the browser client (default true). */
@@ -90,6 +93,8 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
   const app = express();
   app.disable('x-powered-by');
   if (deps.trustProxy) app.set('trust proxy', true);
+  // Before Socket.IO attaches: it wraps the existing request listeners and keeps /socket.io/ for itself.
+  httpServer.on('request', app);
 
   const io: ArenaServer = new Server(httpServer, {
     maxHttpBufferSize: MAX_MESSAGE_BYTES,
@@ -185,6 +190,7 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
     },
   );
 
+  const controlRate = deps.controlEventsPerSecond ?? 20;
   const frameBuckets = new WeakMap<ArenaSocket, TokenBucket>();
   const fps = deps.framesPerSecond ?? SERVER_FRAME_RATE_LIMIT;
   const clientIp = (socket: ArenaSocket): string => {
@@ -244,6 +250,18 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
       counted.add(socket);
     }
     metrics.connections.inc();
+    // Control events (everything but frames, which have their own limit) get a per-socket budget too.
+    const controlBucket = new TokenBucket(controlRate, controlRate * 2, () => clock.now());
+    socket.use((packet, next) => {
+      if (packet[0] === 'frame:send' || controlBucket.tryTake()) return next();
+      const ack = packet[packet.length - 1];
+      if (typeof ack === 'function') {
+        (ack as (r: unknown) => void)({
+          ok: false,
+          error: { code: ERROR_CODES.RATE_LIMITED, message: 'too many requests; slow down' },
+        });
+      }
+    });
     registerRoomHandlers(ctx, socket);
     registerGameHandlers(ctx, socket);
     registerFrameHandlers(ctx, socket);
@@ -283,10 +301,12 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
     if (status >= 500) log.error({ err }, 'http error');
     res.status(status).json({
       ok: false,
-      error: { code: status >= 500 ? 'INTERNAL' : 'INVALID_PAYLOAD', message: String((err as Error).message ?? err) },
+      error:
+        status >= 500
+          ? { code: 'INTERNAL', message: 'internal server error' }
+          : { code: 'INVALID_PAYLOAD', message: String((err as Error).message ?? err) },
     });
   });
-  httpServer.on('request', app);
 
   const gauges = setInterval(() => {
     metrics.rooms.set(rooms.size);

@@ -3,7 +3,9 @@
  * scenes, and exposes window.__arena for tests and diagnosis.
  */
 import Phaser from 'phaser';
+import { isHardwareAccelerated } from './capture/backend-choice.ts';
 import { CaptureController } from './capture/capture-controller.ts';
+import { probeGpu } from './capture/gpu-probe.ts';
 import { readClientConfig } from './config.ts';
 import type { AppContext } from './core/context.ts';
 import { setContext } from './core/context.ts';
@@ -54,6 +56,7 @@ const ctx: AppContext = {
   nickname: () => safeGet(storage(), NICKNAME_STORAGE_KEY) ?? '',
   setNickname: (name) => safeSet(storage(), NICKNAME_STORAGE_KEY, name),
   wantedRole: 'player',
+  notice: null,
   linkRoomCode: roomCodeFromSearch(location.search),
 };
 
@@ -68,6 +71,7 @@ window.__arena = {
   frameResults: 0,
   connection: 'connecting',
   leaderboard: null,
+  final: null,
   lastFrameBase64: () => {
     const f = capture.lastFrame;
     if (!f) return null;
@@ -96,13 +100,19 @@ bus.on('frameResult', (r) => {
 bus.on('connection', (s) => {
   hook.connection = s;
 });
+bus.on('final', (f) => {
+  hook.final = f;
+});
 
+// On a software GL renderer (no GPU) Phaser's WebGL path costs more CPU than its Canvas path,
+// and that CPU is what face detection needs; 30 fps is plenty for bars and text.
+const gpu = probeGpu();
 const game = new Phaser.Game({
-  type: Phaser.AUTO,
+  type: isHardwareAccelerated(gpu) ? Phaser.AUTO : Phaser.CANVAS,
+  fps: { target: 30, limit: 30 },
   parent: 'game',
   backgroundColor: THEME.bg,
   scale: { mode: Phaser.Scale.RESIZE, width: window.innerWidth, height: window.innerHeight },
-  // Keep rendering when the tab is hidden? No: capture stops then anyway, and it saves battery.
   scene: [
     BootScene,
     PreloaderScene,

@@ -11,7 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -19,16 +19,17 @@ import { FRAME_BYTES } from '../../shared/frame.ts';
 import { resolveDataPath } from '../ml/data/dataset.ts';
 import { readFer2013 } from '../ml/data/fer2013-reader.ts';
 import { createEmotionEngine } from '../ml/engine/create-engine.ts';
-import { hasOnnx, readModelMetrics, servedTta } from '../ml/engine/model-folder.ts';
+import { hasOnnx, MODEL_INT8_ONNX, MODEL_ONNX, readModelMetrics, servedTta } from '../ml/engine/model-folder.ts';
 import { createOnnxEngine, loadOrt } from '../ml/engine/onnx-engine.ts';
 import { createTfjsEngine } from '../ml/engine/tfjs-engine.ts';
 import { ARCHITECTURES, type Architecture, buildArchitecture, countFlops } from '../ml/model/architectures.ts';
 import { loadModelFolder, saveModelFolder } from '../ml/model/model-io.ts';
 import { exportOnnx } from '../ml/onnx/export.ts';
+import { exportInt8Onnx } from '../ml/onnx/int8.ts';
 import { type BackendName, initBackend } from '../ml/runtime/backend.ts';
 
-type EngineId = 'onnx' | 'tfjs-wasm' | 'tfjs-node' | 'tfjs-cpu';
-const ENGINE_IDS: EngineId[] = ['onnx', 'tfjs-wasm', 'tfjs-node', 'tfjs-cpu'];
+type EngineId = 'onnx' | 'onnx-int8' | 'tfjs-wasm' | 'tfjs-node' | 'tfjs-cpu';
+const ENGINE_IDS: EngineId[] = ['onnx', 'onnx-int8', 'tfjs-wasm', 'tfjs-node', 'tfjs-cpu'];
 
 export interface BenchRow {
   engine: EngineId;
@@ -200,7 +201,17 @@ export async function main(argv = process.argv): Promise<void> {
     m.dispose();
     modelNote = ` (no served model found: random-weight ${opts.arch}, same speed)`;
   }
-  if (!hasOnnx(modelDir)) await exportOnnx(modelDir);
+  if (!hasOnnx(modelDir)) {
+    // Never write into a served folder (the server may watch it): export a copy.
+    if (!tempRoot) {
+      tempRoot = await mkdtemp(join(tmpdir(), 'bench-infer-'));
+      const copy = join(tempRoot, 'model');
+      await cp(modelDir, copy, { recursive: true });
+      modelNote = ' (no model.onnx: exported a temporary copy)';
+      modelDir = copy;
+    }
+    await exportOnnx(modelDir);
+  }
   const metrics = await readModelMetrics(modelDir);
   const tta = opts.tta ?? servedTta(metrics);
   const tfModel = await loadModelFolder(modelDir);
@@ -210,7 +221,7 @@ export async function main(argv = process.argv): Promise<void> {
   // Real faces when the data is there (speed does not depend on content, but it is what the server sees).
   const dataPath = resolveDataPath();
   let pool: Uint8Array;
-  if (dataPath && existsSync(dataPath) && !dataPath.endsWith('.gz')) {
+  if (dataPath && existsSync(dataPath)) {
     pool = (await readFer2013(dataPath)).images.subarray(0, 256 * FRAME_BYTES);
   } else {
     const fixture = resolve(import.meta.dirname, '../../test/fixtures/fer2013-sample.csv');
@@ -233,9 +244,10 @@ export async function main(argv = process.argv): Promise<void> {
   // Which engines exist here.
   const available: EngineId[] = [];
   const skipped: string[] = [];
+  let int8Note = '';
   try {
     await loadOrt();
-    available.push('onnx');
+    available.push('onnx', 'onnx-int8');
   } catch (err) {
     skipped.push(`onnx: ${(err as Error).message}`);
   }
@@ -252,6 +264,16 @@ export async function main(argv = process.argv): Promise<void> {
   const engines = wanted.filter((e) => available.includes(e));
   for (const e of wanted) if (!available.includes(e)) skipped.push(`${e}: not available`);
 
+  let int8Dir = modelDir;
+  if (engines.includes('onnx-int8') && !existsSync(join(modelDir, MODEL_INT8_ONNX))) {
+    // A copy, never the served folder. Speed does not depend on calibration quality;
+    // accuracy is gated by export-cli --int8, not here.
+    tempRoot ??= await mkdtemp(join(tmpdir(), 'bench-infer-'));
+    int8Dir = join(tempRoot, 'int8');
+    await cp(modelDir, int8Dir, { recursive: true });
+    await exportInt8Onnx(int8Dir, pool.subarray(0, Math.min(nPool, 256) * FRAME_BYTES));
+    int8Note = ' (onnx-int8: built for this benchmark from the bench faces, not accuracy-gated)';
+  }
   const busy = busyProcesses();
   const header = {
     machine: { cpu: cpuModel(), cores, loadavg1: Number(loadavg()[0]?.toFixed(2)) },
@@ -265,12 +287,12 @@ export async function main(argv = process.argv): Promise<void> {
   };
   log(`machine  ${header.machine.cpu}, ${cores} cores, load ${header.machine.loadavg1}`);
   if (busy.length > 0) log(`WARNING  other busy processes (numbers are depressed):\n  ${busy.join('\n  ')}`);
-  log(`model    ${modelDir}${modelNote}`);
+  log(`model    ${opts.model ? resolve(opts.model) : modelDir}${modelNote}`);
   log(`         ${(flopsPerImage / 1e6).toFixed(1)} MFLOP per frame${tta ? ' (flip TTA: 2 forward passes)' : ''}`);
   log(
     `peak     assumed ${opts.peakGflops} GFLOP/s fp32 per core (--peak-gflops); % peak = FLOPs × img/s / (cores used × peak)`,
   );
-  log(`engines  ${engines.join(', ')}${skipped.length ? `   (skipped: ${skipped.join('; ')})` : ''}`);
+  log(`engines  ${engines.join(', ')}${int8Note}${skipped.length ? `   (skipped: ${skipped.join('; ')})` : ''}`);
   log('');
   log(
     `${'engine'.padEnd(10)}${'mode'.padEnd(10)}${'batch'.padStart(6)}${'img/s'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'% peak'.padStart(8)}`,
@@ -289,9 +311,10 @@ export async function main(argv = process.argv): Promise<void> {
   for (const engineId of engines) {
     // 1 thread: the engine in this thread, no pool; pure forward + preprocessing.
     const backend = engineId.startsWith('tfjs-') ? (engineId.slice(5) as BackendName) : null;
+    const onnxFile = engineId === 'onnx-int8' ? join(int8Dir, MODEL_INT8_ONNX) : join(modelDir, MODEL_ONNX);
     const engine = backend
       ? await createTfjsEngine({ modelDir, tta, backend })
-      : await createOnnxEngine({ modelDir, tta, intraOpThreads: 1 });
+      : await createOnnxEngine({ modelDir, tta, intraOpThreads: 1, file: onnxFile });
     for (const b of opts.batches) {
       const inputs = Array.from({ length: 4 }, (_, k) => packedAt(k, b));
       let k = 0;
@@ -313,13 +336,20 @@ export async function main(argv = process.argv): Promise<void> {
     await engine.dispose();
 
     if (!opts.pool) continue;
-    const poolEngine = engineId === 'onnx' ? 'onnx' : 'tfjs';
+    const poolEngine = engineId.startsWith('onnx') ? 'onnx' : 'tfjs';
     const prevEnv = process.env.EMOTION_TF_BACKEND;
     if (backend) process.env.EMOTION_TF_BACKEND = backend; // the workers' initBackend reads it
     const sizes = [...new Set([1, opts.workers])];
     for (const w of sizes) {
       for (const b of opts.batches) {
-        const served = await createEmotionEngine({ modelDir, engine: poolEngine, workers: w, maxBatch: b, tta });
+        const served = await createEmotionEngine({
+          modelDir: engineId === 'onnx-int8' ? int8Dir : modelDir,
+          engine: poolEngine,
+          workers: w,
+          maxBatch: b,
+          tta,
+          ...(poolEngine === 'onnx' ? { precision: engineId === 'onnx-int8' ? 'int8' : 'fp32' } : {}),
+        });
         // Two requests per worker keep every worker busy while results travel back.
         const { lat, wall, done } = await closedLoop(
           (f) => served.predict(f),

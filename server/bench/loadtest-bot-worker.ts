@@ -20,7 +20,10 @@ export interface BotWorkerInit {
   workerIndex: number;
 }
 
-export type BotWorkerMessage = { type: 'started'; rooms: number } | { type: 'done'; counters: BotCounters } | { type: 'fatal'; message: string };
+export type BotWorkerMessage =
+  | { type: 'started'; rooms: number }
+  | { type: 'done'; counters: BotCounters }
+  | { type: 'fatal'; message: string };
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -117,14 +120,22 @@ async function runRoom(players: number, roomIndex: number): Promise<Bot[]> {
   const host = await connect();
   const nick = (i: number) => `bot${init.workerIndex}_${roomIndex}_${i}`.slice(0, 16);
   const created = await ackOf<JoinResult>(
-    (cb) => host.emit('room:create', { nickname: nick(0), playerToken: token(), settings: { rounds: 20, roundSeconds: 60 } }, cb),
+    (cb) =>
+      host.emit(
+        'room:create',
+        { nickname: nick(0), playerToken: token(), settings: { rounds: 20, roundSeconds: 60 } },
+        cb,
+      ),
     'room:create',
   );
   const code = created.state.code;
   bots.push(new Bot(host, roomIndex * 16));
   for (let i = 1; i < players; i++) {
     const s = await connect();
-    await ackOf<JoinResult>((cb) => s.emit('room:join', { code, nickname: nick(i), playerToken: token() }, cb), 'room:join');
+    await ackOf<JoinResult>(
+      (cb) => s.emit('room:join', { code, nickname: nick(i), playerToken: token() }, cb),
+      'room:join',
+    );
     bots.push(new Bot(s, roomIndex * 16 + i));
   }
   const start = async () => {
@@ -151,5 +162,8 @@ try {
   for (const b of rooms.flat()) b.socket.disconnect();
   port.postMessage({ type: 'done', counters: c } satisfies BotWorkerMessage);
 } catch (err) {
-  port.postMessage({ type: 'fatal', message: err instanceof Error ? err.message : String(err) } satisfies BotWorkerMessage);
+  port.postMessage({
+    type: 'fatal',
+    message: err instanceof Error ? err.message : String(err),
+  } satisfies BotWorkerMessage);
 }

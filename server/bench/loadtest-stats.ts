@@ -14,7 +14,16 @@ export interface BotCounters {
 }
 
 export function emptyCounters(): BotCounters {
-  return { framesSent: 0, framesScored: 0, framesRejected: {}, disconnects: 0, connectErrors: 0, gamesStarted: 0, roundsSeen: 0, latencies: [] };
+  return {
+    framesSent: 0,
+    framesScored: 0,
+    framesRejected: {},
+    disconnects: 0,
+    connectErrors: 0,
+    gamesStarted: 0,
+    roundsSeen: 0,
+    latencies: [],
+  };
 }
 
 export function mergeCounters(parts: readonly BotCounters[]): BotCounters {

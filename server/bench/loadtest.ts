@@ -76,7 +76,11 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitHealthy(base: string, child: ChildProcess | null, timeoutMs: number): Promise<Record<string, unknown>> {
+async function waitHealthy(
+  base: string,
+  child: ChildProcess | null,
+  timeoutMs: number,
+): Promise<Record<string, unknown>> {
   const end = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < end) {
@@ -115,7 +119,10 @@ async function main(): Promise<void> {
     .option('--fps <f>', 'frames per second per player', posNum, 5)
     .option('--duration <s>', 'seconds of streaming', posNum, 30)
     .option('--url <url>', 'an already running server (default: start one as a child process)', url)
-    .option('--model <dir>', 'model folder for the child server (default: $MODEL_DIR, else models/emotion, else a random vgg16)')
+    .option(
+      '--model <dir>',
+      'model folder for the child server (default: $MODEL_DIR, else models/emotion, else a random vgg16)',
+    )
     .option('--bot-workers <n>', 'worker threads running bots', posInt, Math.max(1, availableParallelism()))
     .option('--json', 'print one JSON object as the last line')
     .showHelpAfterError();
@@ -124,10 +131,15 @@ async function main(): Promise<void> {
   if (opts.rooms > opts.players) program.error('error: --rooms must not exceed --players', { exitCode: 2 });
   const perRoom = Math.ceil(opts.players / opts.rooms);
   if (perRoom > MAX_PLAYERS_PER_ROOM) {
-    program.error(`error: ${perRoom} players per room exceeds the room limit of ${MAX_PLAYERS_PER_ROOM}; add --rooms`, { exitCode: 2 });
+    program.error(`error: ${perRoom} players per room exceeds the room limit of ${MAX_PLAYERS_PER_ROOM}; add --rooms`, {
+      exitCode: 2,
+    });
   }
   const log = (s: string) => (opts.json ? console.error(s) : console.log(s));
-  if (opts.fps > SERVER_FRAME_RATE_LIMIT) log(`note: --fps ${opts.fps} exceeds the server's ${SERVER_FRAME_RATE_LIMIT}/s limit per player; expect RATE_LIMITED rejections`);
+  if (opts.fps > SERVER_FRAME_RATE_LIMIT)
+    log(
+      `note: --fps ${opts.fps} exceeds the server's ${SERVER_FRAME_RATE_LIMIT}/s limit per player; expect RATE_LIMITED rejections`,
+    );
 
   const { faces, source } = await loadFaces();
   log(`faces    ${source}`);
@@ -172,7 +184,9 @@ async function main(): Promise<void> {
       });
     }
     const health = await waitHealthy(base, child, 90_000);
-    log(`server   ${base} ${child ? `(child pid ${child.pid})` : '(external)'} engine: ${String(health.engine ?? '?')}`);
+    log(
+      `server   ${base} ${child ? `(child pid ${child.pid})` : '(external)'} engine: ${String(health.engine ?? '?')}`,
+    );
 
     const pid = child?.pid;
     if (pid) {
@@ -180,7 +194,10 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const sample = async () => {
         try {
-          const [stat, status] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile(`/proc/${pid}/status`, 'utf8')]);
+          const [stat, status] = await Promise.all([
+            readFile(`/proc/${pid}/stat`, 'utf8'),
+            readFile(`/proc/${pid}/status`, 'utf8'),
+          ]);
           samples.push({ t: (performance.now() - t0) / 1000, ...parseProcSample(stat, status, ticks) });
         } catch {
           /* process gone */
@@ -191,18 +208,30 @@ async function main(): Promise<void> {
     }
 
     // Rooms round-robin over bot workers.
-    const rooms = Array.from({ length: opts.rooms }, (_, r) => Math.floor(opts.players / opts.rooms) + (r < opts.players % opts.rooms ? 1 : 0));
+    const rooms = Array.from(
+      { length: opts.rooms },
+      (_, r) => Math.floor(opts.players / opts.rooms) + (r < opts.players % opts.rooms ? 1 : 0),
+    );
     const nWorkers = Math.min(opts.botWorkers, opts.rooms);
     const assignments: number[][] = Array.from({ length: nWorkers }, () => []);
     rooms.forEach((p, r) => {
       assignments[r % nWorkers]?.push(p);
     });
-    log(`bots     ${opts.players} players in ${opts.rooms} rooms at ${opts.fps} fps for ${opts.duration} s, ${nWorkers} bot worker(s)`);
+    log(
+      `bots     ${opts.players} players in ${opts.rooms} rooms at ${opts.fps} fps for ${opts.duration} s, ${nWorkers} bot worker(s)`,
+    );
     const results = await Promise.all(
       assignments.map(
         (mine, w) =>
           new Promise<BotCounters>((resolveW, rejectW) => {
-            const init: BotWorkerInit = { url: base, rooms: mine, fps: opts.fps, durationMs: opts.duration * 1000, faces, workerIndex: w };
+            const init: BotWorkerInit = {
+              url: base,
+              rooms: mine,
+              fps: opts.fps,
+              durationMs: opts.duration * 1000,
+              faces,
+              workerIndex: w,
+            };
             const worker = startTsWorker(new URL('./loadtest-bot-worker.ts', import.meta.url), { workerData: init });
             worker.on('message', (m: BotWorkerMessage) => {
               if (m.type === 'done') {
@@ -219,7 +248,11 @@ async function main(): Promise<void> {
     );
     if (sampler) clearInterval(sampler);
     sampler = null;
-    const summary = summarise(mergeCounters(results), { players: opts.players, rooms: opts.rooms, fps: opts.fps, durationS: opts.duration }, samples);
+    const summary = summarise(
+      mergeCounters(results),
+      { players: opts.players, rooms: opts.rooms, fps: opts.fps, durationS: opts.duration },
+      samples,
+    );
     log('');
     log(formatSummary(summary));
     if (opts.json) console.log(JSON.stringify({ ...summary, engine: health.engine ?? null, url: base }));

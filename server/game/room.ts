@@ -308,8 +308,8 @@ export class Room {
   acceptFrame(id: string, frame: Uint8Array): RoomResult<FrameTicket> {
     const m = this.members.get(id);
     if (!m) return fail(ERROR_CODES.NOT_IN_ROOM, 'you are not in this room');
-    if (!m.inGame) return fail(ERROR_CODES.NOT_A_PLAYER, 'you are not playing this game');
     if (this.phaseValue !== 'round') return fail(ERROR_CODES.WRONG_PHASE, 'no round is running');
+    if (!m.inGame) return fail(ERROR_CODES.NOT_A_PLAYER, 'you are not playing this game');
     const now = this.deps.clock.now();
     return { ok: true, value: { roundKey: this.roundKey(), receivedAt: now, counted: m.still.check(frame, now) } };
   }

@@ -1,6 +1,6 @@
 /**
  * npm run evaluate -- --model <dir> [--data <csv|csv.gz>] [--usage PrivateTest|PublicTest|Training|all]
- *                     [--engine onnx|tfjs] [--tta|--no-tta] [--workers N] [--json]
+ *                     [--engine onnx|tfjs] [--precision auto|fp32|int8] [--tta|--no-tta] [--workers N] [--json]
  *
  * Scores a model folder on FER2013-layout data through the same engine code the
  * game server uses (createEmotionEngine: worker pool, shared preprocessing, the
@@ -101,6 +101,7 @@ interface Options {
   data?: string;
   usage: Usage | 'all';
   engine?: 'onnx' | 'tfjs';
+  precision: 'auto' | 'fp32' | 'int8';
   tta?: boolean;
   workers?: number;
   json?: boolean;
@@ -118,6 +119,11 @@ export async function main(argv = process.argv): Promise<void> {
         'onnx',
         'tfjs',
       ]),
+    )
+    .addOption(
+      new Option('--precision <p>', 'ONNX file: auto = model.int8.onnx when present (as the server), else model.onnx')
+        .choices(['auto', 'fp32', 'int8'])
+        .default('auto'),
     )
     .option('--tta', 'average with the mirrored frame (default: metrics.json served.tta)')
     .option('--no-tta', 'no test-time augmentation')
@@ -146,6 +152,7 @@ export async function main(argv = process.argv): Promise<void> {
     ...(opts.engine ? { engine: opts.engine } : {}),
     ...(opts.workers ? { workers: opts.workers } : {}),
     ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
+    precision: opts.precision,
     maxBatch: 64,
   });
   let probs: Float32Array;

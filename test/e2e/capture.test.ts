@@ -28,7 +28,8 @@ describe('capture pipeline (headless Chromium, fake camera)', () => {
   beforeAll(async () => {
     ensureTools();
     ensureClientBuild();
-    srv = (await startServer({ allowMarker: true }))!;
+    // A countdown long enough to be seen in the screenshot.
+    srv = (await startServer({ allowMarker: true, timings: { countdownMs: 2500 } }))!;
     player = await launchPlayer({ face: 'sample1Right', workDir: dir, name: 'solo' });
   });
 
@@ -49,14 +50,16 @@ describe('capture pipeline (headless Chromium, fake camera)', () => {
     expect(lobby.detector?.backend).toMatch(/^(wasm|webgl|cpu)$/);
     await shot(page, dir, '02-lobby-camera-check');
 
-    await configureGame(page, { rounds: 1, roundSeconds: 6 });
+    await configureGame(page, { rounds: 1, roundSeconds: 10 });
     await page.click('#start-game');
     await waitForScene(page, 'Round');
+    await page.waitForTimeout(600);
+    await shot(page, dir, '03-countdown');
     await page.waitForFunction(() => window.__arena?.room?.phase === 'round', undefined, { timeout: 30_000 });
     await page.waitForFunction(() => (window.__arena?.frameResults ?? 0) >= 5, undefined, { timeout: 30_000 });
     await page.waitForTimeout(2000);
     const during = await hook(page);
-    await shot(page, dir, '03-round');
+    await shot(page, dir, '04-round');
 
     const frame = await page.evaluate(() => window.__arena!.lastFrameBase64());
     const bytes = Buffer.from(frame ?? '', 'base64');
@@ -81,6 +84,22 @@ describe('capture pipeline (headless Chromium, fake camera)', () => {
     writeFileSync(path.join(dir, 'capture-fps.json'), `${JSON.stringify(fps, null, 2)}\n`);
     // Configured rate is 5 frames/s; allow for a slow shared CI machine.
     expect(during.capture!.sendFps).toBeGreaterThan(2);
+
+    // Tab hidden: sending stops (emulated; headless pages are never really hidden).
+    const setHidden = (hidden: boolean) =>
+      page.evaluate((h) => {
+        Object.defineProperty(document, 'hidden', { value: h, configurable: true });
+        Object.defineProperty(document, 'visibilityState', { value: h ? 'hidden' : 'visible', configurable: true });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, hidden);
+    await setHidden(true);
+    await page.waitForTimeout(400); // a detection in flight may still finish
+    const hiddenFrom = (await hook(page)).capture!;
+    await page.waitForTimeout(1200);
+    const hiddenTo = (await hook(page)).capture!;
+    expect(hiddenTo.pausedReason).toBe('hidden');
+    expect(hiddenTo.framesSent).toBe(hiddenFrom.framesSent);
+    await setHidden(false);
 
     await waitForScene(page, 'Final', 60_000);
     const sentAtEnd = (await hook(page)).capture!.framesSent;

@@ -40,10 +40,10 @@ export async function configureGame(
       const on = wanted.includes(value);
       if ((await box.isChecked()) !== on) {
         await box.setChecked(on);
-        await page.waitForFunction(
-          ([v, o]) => window.__arena?.room?.settings.emotions.includes(v as never) === o,
-          [value, on] as const,
-        );
+        await page.waitForFunction(([v, o]) => window.__arena?.room?.settings.emotions.includes(v as never) === o, [
+          value,
+          on,
+        ] as const);
       }
     }
   }

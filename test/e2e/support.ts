@@ -7,11 +7,17 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { ArenaHook } from '../../client/src/ui/hooks.ts';
 import { createEmotionEngine } from '../../server/ml/engine/create-engine.ts';
 import type { EmotionEngine } from '../../server/ml/engine/types.ts';
-import { markerEngine, shippedModelDir, startTestServer, type TestServer } from '../integration/server/harness.ts';
-import type { ArenaHook } from '../../client/src/ui/hooks.ts';
 import { type DemoFace, makeFakeCameraVideo } from '../helpers/y4m.ts';
+import {
+  markerEngine,
+  SHORT_TIMINGS,
+  shippedModelDir,
+  startTestServer,
+  type TestServer,
+} from '../integration/server/harness.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
@@ -72,11 +78,14 @@ export interface E2EServer {
  * The real server with the shipped model. `allowMarker` lets tests that do not judge scores
  * run before a model exists; the marker engine must never back a scoring assertion.
  */
-export async function startServer(opts: { allowMarker: boolean }): Promise<E2EServer | null> {
+export async function startServer(opts: {
+  allowMarker: boolean;
+  timings?: Partial<typeof SHORT_TIMINGS>;
+}): Promise<E2EServer | null> {
   const dir = shippedModelDir();
   if (!dir && !opts.allowMarker) return null;
   const engine = dir ? await createEmotionEngine({ modelDir: dir, workers: 1 }) : markerEngine();
-  const server = await startTestServer({ engine, serveClient: true });
+  const server = await startTestServer({ engine, serveClient: true, timings: { ...SHORT_TIMINGS, ...opts.timings } });
   return {
     server,
     engine,

@@ -89,12 +89,9 @@ export function makeFakeCameraVideo(opts: FakeVideoOptions): string {
   const crop =
     `crop=w=${win.width}:h=${win.height}` +
     `:x='${win.x}+${d}*sin(2*PI*t/${period})':y='${win.y}+${d}*cos(2*PI*t/${period})'`;
-  const filters = [
-    crop,
-    `scale=${width}:${height}`,
-    `noise=alls=${opts.noise ?? 10}:allf=t`,
-    'format=yuv420p',
-  ].join(',');
+  const filters = [crop, `scale=${width}:${height}`, `noise=alls=${opts.noise ?? 10}:allf=t`, 'format=yuv420p'].join(
+    ',',
+  );
   execFileSync(
     'ffmpeg',
     [

@@ -14,7 +14,9 @@ export function pageContext(): PageContext {
   };
 }
 
-export type CameraResult = { ok: true; stream: MediaStream; deviceId: string } | { ok: false; problem: CameraProblem; message: string };
+export type CameraResult =
+  | { ok: true; stream: MediaStream; deviceId: string }
+  | { ok: false; problem: CameraProblem; message: string };
 
 export async function openCamera(deviceId?: string | null): Promise<CameraResult> {
   const ctx = pageContext();
@@ -51,7 +53,7 @@ export async function listCameras(): Promise<MediaDeviceInfo[]> {
 }
 
 export function stopStream(stream: MediaStream | null): void {
-  stream?.getTracks().forEach((t) => t.stop());
+  for (const t of stream?.getTracks() ?? []) t.stop();
 }
 
 /** Resolves once the video has decoded a real frame (readyState ≥ HAVE_CURRENT_DATA and a size). */

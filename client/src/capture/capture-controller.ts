@@ -8,14 +8,16 @@ import type { EventBus } from '../core/event-bus.ts';
 import type { DetectorBackend } from './backend-choice.ts';
 import { type CameraResult, openCamera, stopStream, videoReady } from './camera.ts';
 import { type CaptureStatus, emptyCaptureStatus } from './capture-status.ts';
-import { cropRectForBox, largestBox, scaleBox } from './crop-geometry.ts';
+import { type Box, cropRectForBox, largestBox, scaleBox } from './crop-geometry.ts';
 import { type DetectorInfo, FaceDetector } from './face-detector.ts';
 import { FrameGrabber } from './frame-grabber.ts';
 import { hasImageContent } from './grayscale.ts';
-import { FramePacer, RateMeter } from './rate.ts';
+import { detectionIntervalMs, FramePacer, RateMeter } from './rate.ts';
 
 /** Detections per second between rounds: enough for a live face box, light on the CPU. */
 const PREVIEW_FPS = 4;
+/** A face box older than this is not used for cropping (the player may have moved away). */
+const MAX_BOX_AGE_MS = 600;
 
 export interface CaptureOptions {
   sendFps: number;
@@ -41,6 +43,9 @@ export class CaptureController {
   private seq = 0;
   private loopRunning = false;
   private lastEmit = 0;
+  private lastDetectAt = Number.NEGATIVE_INFINITY;
+  private lastDetectMs = 0;
+  private lastBoxes: { box: Box }[] = [];
   /** Frames whose pixels were blank (video not decoding yet): exposed for diagnosis. */
   blankFrames = 0;
 
@@ -55,7 +60,10 @@ export class CaptureController {
     this.video.playsInline = true;
     this.video.autoplay = true;
     this.video.setAttribute('aria-label', 'Your camera preview');
-    document.addEventListener('visibilitychange', () => this.refreshPaused());
+    document.addEventListener('visibilitychange', () => {
+      this.refreshPaused();
+      this.emit(true);
+    });
   }
 
   /** Loads face-api and measures the backends once; safe to call repeatedly. */
@@ -174,15 +182,23 @@ export class CaptureController {
   private async step(): Promise<void> {
     const video = this.video;
     if (video.readyState < HTMLMediaElement.HAVE_CURRENT_DATA || video.videoWidth === 0) return;
-    const image = this.grabber.grabDetectionImage(video);
-    if (!hasImageContent(image.data)) {
-      this.blankFrames++;
-      return;
+    let now = performance.now();
+    if (now - this.lastDetectAt >= detectionIntervalMs(this.pacer.intervalMs, this.lastDetectMs)) {
+      const image = this.grabber.grabDetectionImage(video);
+      if (!hasImageContent(image.data)) {
+        this.blankFrames++;
+        return;
+      }
+      const t0 = performance.now();
+      const boxes = await this.detector.detectImageData(image);
+      now = performance.now();
+      this.lastDetectMs = now - t0;
+      this.lastDetectAt = now;
+      this.detectMeter.tick(now);
+      this.lastBoxes = boxes.map((b) => ({ box: scaleBox(b, this.grabber.scale) }));
     }
-    const boxes = await this.detector.detectImageData(image);
-    const now = performance.now();
-    this.detectMeter.tick(now);
-    const faces = boxes.map((b) => ({ box: scaleBox(b, this.grabber.scale) }));
+    const fresh = now - this.lastDetectAt <= MAX_BOX_AGE_MS;
+    const faces = fresh ? this.lastBoxes : [];
     const face = largestBox(faces);
     this.status.facesInView = faces.length;
     this.status.faceBox = face?.box ?? null;

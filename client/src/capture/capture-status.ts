@@ -1,5 +1,5 @@
-import type { Box } from './crop-geometry.ts';
 import type { DetectorBackend } from './backend-choice.ts';
+import type { Box } from './crop-geometry.ts';
 
 export type CameraState = 'off' | 'starting' | 'on' | 'error';
 

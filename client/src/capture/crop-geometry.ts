@@ -31,7 +31,11 @@ export const FER_FRAMING = {
   centreOffsetY: -0.08,
 } as const;
 
-export type Framing = { readonly sidePerBoxSide: number; readonly centreOffsetX: number; readonly centreOffsetY: number };
+export type Framing = {
+  readonly sidePerBoxSide: number;
+  readonly centreOffsetX: number;
+  readonly centreOffsetY: number;
+};
 
 /**
  * The square crop (in source pixels, integer) for a detection. When the square would leave the

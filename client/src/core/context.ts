@@ -16,6 +16,8 @@ export interface AppContext {
   setNickname: (name: string) => void;
   /** Role chosen for joining: 'spectator' after the player chose to watch without camera. */
   wantedRole: 'player' | 'spectator';
+  /** A message for the home scene to show once (why we left the room). */
+  notice: string | null;
   /** Room code from a join link, consumed by the home scene. */
   linkRoomCode: string | null;
 }

@@ -38,5 +38,8 @@ export function startDirector(game: Phaser.Game, ctx: AppContext): void {
     show(SCENES.home);
   };
   ctx.bus.on('left', home);
-  ctx.bus.on('kicked', home);
+  ctx.bus.on('kicked', (reason) => {
+    ctx.notice = `You were removed from the room: ${reason}`;
+    home();
+  });
 }

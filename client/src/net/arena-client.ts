@@ -138,7 +138,10 @@ export class ArenaClient {
   private call<T>(send: (ack: (res: Ack<T>) => void) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new ProtocolFailure({ code: 'UNAVAILABLE', message: 'The server did not answer. Check the connection.' })),
+        () =>
+          reject(
+            new ProtocolFailure({ code: 'UNAVAILABLE', message: 'The server did not answer. Check the connection.' }),
+          ),
         ACK_TIMEOUT_MS,
       );
       send((res) => {

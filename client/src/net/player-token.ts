@@ -10,7 +10,9 @@ export const NICKNAME_STORAGE_KEY = 'emotion-arena:nickname';
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
 
 /** 32 characters from 64 symbols: 192 bits. `random` is injectable for tests. */
-export function newPlayerToken(random: (bytes: Uint8Array<ArrayBuffer>) => Uint8Array = (b) => crypto.getRandomValues(b)): string {
+export function newPlayerToken(
+  random: (bytes: Uint8Array<ArrayBuffer>) => Uint8Array = (b) => crypto.getRandomValues(b),
+): string {
   const bytes = random(new Uint8Array(32));
   let token = '';
   for (const b of bytes) token += ALPHABET[b & 63];

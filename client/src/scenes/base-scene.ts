@@ -28,7 +28,7 @@ export abstract class BaseScene extends Phaser.Scene {
       this.teardown();
     });
     onResize();
-    (window.__arena ??= {} as NonNullable<typeof window.__arena>).scene = this.scene.key;
+    if (window.__arena) window.__arena.scene = this.scene.key;
     // Focus the first control so keyboard players can start typing or press Enter.
     this.dom.root.querySelector<HTMLElement>('[data-autofocus]')?.focus();
   }
@@ -37,7 +37,13 @@ export abstract class BaseScene extends Phaser.Scene {
     this.unsubs.push(this.ctx.bus.on(event, fn));
   }
 
-  protected text(x: number, y: number, content: string, size: number, color: string = THEME.text): Phaser.GameObjects.Text {
+  protected text(
+    x: number,
+    y: number,
+    content: string,
+    size: number,
+    color: string = THEME.text,
+  ): Phaser.GameObjects.Text {
     return this.add.text(x, y, content, { fontFamily: THEME.font, fontSize: `${size}px`, color });
   }
 

@@ -16,7 +16,11 @@ export class FinalScene extends BaseScene {
 
   protected build(): void {
     this.title = this.text(0, 0, 'Final results', 32, THEME.accent).setOrigin(0.5, 0);
-    const again = h('button', { type: 'button', class: 'primary', id: 'play-again', 'data-autofocus': true }, 'Play again');
+    const again = h(
+      'button',
+      { type: 'button', class: 'primary', id: 'play-again', 'data-autofocus': true },
+      'Play again',
+    );
     again.addEventListener('click', () => void this.ctx.net.startGame().catch(() => {}));
     again.hidden = !this.ctx.store.isHost;
     const board = h('button', { type: 'button', class: 'secondary', id: 'final-leaderboard' }, 'Leaderboard');
@@ -32,7 +36,7 @@ export class FinalScene extends BaseScene {
   }
 
   private render(): void {
-    this.rows.forEach((r) => r.destroy());
+    for (const r of this.rows) r.destroy();
     const f = this.ctx.store.final;
     const me = this.ctx.store.self?.playerId;
     this.rows = (f?.entries ?? []).map((e) =>
@@ -41,7 +45,11 @@ export class FinalScene extends BaseScene {
           0,
           0,
           `${MEDALS[e.rank - 1] ?? `${e.rank}.`} ${e.nickname}${e.playerId === me ? ' (you)' : ''}  ${e.totalScore} pts  (${e.averagePerRound.toFixed(1)}/round)`,
-          { fontFamily: `${THEME.font}, ${THEME.emojiFont}`, fontSize: '18px', color: e.playerId === me ? THEME.accent : THEME.text },
+          {
+            fontFamily: `${THEME.font}, ${THEME.emojiFont}`,
+            fontSize: '18px',
+            color: e.playerId === me ? THEME.accent : THEME.text,
+          },
         )
         .setOrigin(0.5, 0),
     );
@@ -51,11 +59,10 @@ export class FinalScene extends BaseScene {
   protected layout(width: number, height: number): void {
     const fs = fontPx(width, height, 0.036, 15);
     this.title.setFontSize(Math.round(fs * 1.7)).setPosition(width / 2, height * 0.07);
-    this.rows.forEach((t, i) =>
-      t
-        .setFontSize(i === 0 ? Math.round(fs * 1.3) : fs)
+    this.rows.forEach((t, i) => {
+      t.setFontSize(i === 0 ? Math.round(fs * 1.3) : fs)
         .setPosition(width / 2, height * 0.2 + i * fs * 2)
-        .setWordWrapWidth(width - 20),
-    );
+        .setWordWrapWidth(width - 20);
+    });
   }
 }

@@ -23,7 +23,10 @@ export class HomeScene extends BaseScene {
   protected build(): void {
     this.title = this.text(0, 0, 'Emotion Arena', 32, THEME.accent).setOrigin(0.5);
     this.emojiRow = this.add
-      .text(0, 0, EMOTIONS.map((e) => EMOTION_INFO[e].emoji).join(' '), { fontFamily: THEME.emojiFont, fontSize: '28px' })
+      .text(0, 0, EMOTIONS.map((e) => EMOTION_INFO[e].emoji).join(' '), {
+        fontFamily: THEME.emojiFont,
+        fontSize: '28px',
+      })
       .setOrigin(0.5);
     this.tweens.add({ targets: this.emojiRow, scale: 1.08, yoyo: true, repeat: -1, duration: 900, ease: 'Sine.InOut' });
 
@@ -48,7 +51,11 @@ export class HomeScene extends BaseScene {
       placeholder: 'CODE',
       value: linkCode ?? '',
     });
-    const createBtn = h('button', { id: 'create-room', type: 'button', class: linkCode ? 'secondary' : 'primary' }, 'Create room');
+    const createBtn = h(
+      'button',
+      { id: 'create-room', type: 'button', class: linkCode ? 'secondary' : 'primary' },
+      'Create room',
+    );
     const joinBtn = h('button', { id: 'join-room', type: 'submit', class: linkCode ? 'primary' : 'secondary' }, 'Join');
     const boardBtn = h('button', { id: 'open-leaderboard', type: 'button', class: 'link' }, 'Leaderboard');
 
@@ -73,12 +80,19 @@ export class HomeScene extends BaseScene {
         this.ctx.linkRoomCode = null;
         // The director switches to the lobby on the room state.
       } catch (err) {
-        say(msg, err instanceof ProtocolFailure ? err.message : `Could not reach the server (${String(err)}).`, 'error');
+        say(
+          msg,
+          err instanceof ProtocolFailure ? err.message : `Could not reach the server (${String(err)}).`,
+          'error',
+        );
       } finally {
         setBusy(btn, false);
       }
     };
-    createBtn.addEventListener('click', () => void run(createBtn, (name) => this.ctx.net.createRoom(name, this.ctx.wantedRole)));
+    createBtn.addEventListener(
+      'click',
+      () => void run(createBtn, (name) => this.ctx.net.createRoom(name, this.ctx.wantedRole)),
+    );
     const form = h(
       'form',
       { class: 'join-form', 'aria-label': 'Join a room by code' },
@@ -117,14 +131,26 @@ export class HomeScene extends BaseScene {
         h('p', { class: 'privacy' }, PRIVACY_NOTICE),
       ),
     );
-    this.listen('kicked', (reason) => say(msg, `You were removed from the room: ${reason}`, 'error'));
+    if (this.ctx.notice) {
+      say(msg, this.ctx.notice, 'error');
+      this.ctx.notice = null;
+    }
     this.listen('serverError', (e) => say(msg, e.message, 'error'));
   }
 
   protected layout(width: number, height: number): void {
     const titleSize = fontPx(width, height, 0.08, 26);
     this.title.setFontSize(titleSize).setPosition(width / 2, Math.max(36, height * 0.07));
-    this.emojiRow.setFontSize(Math.round(titleSize * 0.8)).setPosition(width / 2, this.title.y + titleSize * 1.4);
+    // Seven emoji must fit a 375 px phone: measure the rendered row and shrink it to fit.
+    let emojiSize = Math.round(titleSize * 0.8);
+    this.emojiRow.setFontSize(emojiSize);
+    // The pulse tween scales the row up to 1.08×.
+    const room = (width - 24) / 1.1;
+    if (this.emojiRow.width > room) {
+      emojiSize = Math.floor((emojiSize * room) / this.emojiRow.width);
+      this.emojiRow.setFontSize(emojiSize);
+    }
+    this.emojiRow.setPosition(width / 2, this.title.y + titleSize * 1.4);
     this.dom.root.style.setProperty('--top', `${Math.round(this.emojiRow.y + titleSize)}px`);
   }
 }

@@ -27,7 +27,11 @@ export class LeaderboardScene extends BaseScene {
     this.title = this.text(0, 0, 'Leaderboard', 30, THEME.accent).setOrigin(0.5, 0);
     this.msg = h('p', { class: 'msg', role: 'status', 'aria-live': 'polite' });
     this.tabButtons = TABS.map((t) => {
-      const b = h('button', { type: 'button', role: 'tab', class: 'tab', id: `tab-${t.period}`, 'data-period': t.period }, t.label);
+      const b = h(
+        'button',
+        { type: 'button', role: 'tab', class: 'tab', id: `tab-${t.period}`, 'data-period': t.period },
+        t.label,
+      );
       b.addEventListener('click', () => void this.loadPeriod(t.period));
       return b;
     });

@@ -104,9 +104,10 @@ export class LobbyScene extends BaseScene {
 
   private async fillDevices(): Promise<void> {
     const cams = await listCameras();
-    const current = this.ctx.capture.video.srcObject instanceof MediaStream
-      ? this.ctx.capture.video.srcObject.getVideoTracks()[0]?.getSettings().deviceId
-      : undefined;
+    const current =
+      this.ctx.capture.video.srcObject instanceof MediaStream
+        ? this.ctx.capture.video.srcObject.getVideoTracks()[0]?.getSettings().deviceId
+        : undefined;
     this.deviceSelect.replaceChildren(
       ...cams.map((c, i) =>
         h('option', { value: c.deviceId, selected: c.deviceId === current }, c.label || `Camera ${i + 1}`),
@@ -152,8 +153,19 @@ export class LobbyScene extends BaseScene {
     }
     this.ctx.wantedRole = role;
     try {
-      await this.ctx.net.leave();
-      await this.ctx.net.joinRoom(code, this.ctx.nickname(), role);
+      // A re-join with the same token keeps our seat; a server that honours the requested role
+      // on re-join switches it in place. Otherwise leave and join again, which needs someone
+      // else in the room (an empty room closes when its last member leaves).
+      const res = await this.ctx.net.joinRoom(code, this.ctx.nickname(), role);
+      if (res.self.role !== role) {
+        const others = (this.ctx.store.room?.players.length ?? 1) > 1;
+        if (!others) {
+          say(this.msg, 'Nobody else is in this room to watch yet. Invite players first.', 'error');
+          return;
+        }
+        await this.ctx.net.leave();
+        await this.ctx.net.joinRoom(code, this.ctx.nickname(), role);
+      }
     } catch (err) {
       say(this.msg, err instanceof ProtocolFailure ? err.message : String(err), 'error');
     }
@@ -183,7 +195,10 @@ export class LobbyScene extends BaseScene {
     );
     if (isHost && p.id !== selfId) {
       const kick = h('button', { type: 'button', class: 'link small', 'aria-label': `Remove ${p.nickname}` }, 'Remove');
-      kick.addEventListener('click', () => void this.ctx.net.kick(p.id).catch((e: unknown) => say(this.msg, String(e), 'error')));
+      kick.addEventListener(
+        'click',
+        () => void this.ctx.net.kick(p.id).catch((e: unknown) => say(this.msg, String(e), 'error')),
+      );
       li.append(kick);
     }
     return li;
@@ -206,7 +221,13 @@ export class LobbyScene extends BaseScene {
       );
       return;
     }
-    const roundsIn = h('input', { id: 'set-rounds', type: 'number', min: rounds.min, max: rounds.max, value: s.rounds });
+    const roundsIn = h('input', {
+      id: 'set-rounds',
+      type: 'number',
+      min: rounds.min,
+      max: rounds.max,
+      value: s.rounds,
+    });
     const secondsIn = h('input', {
       id: 'set-seconds',
       type: 'number',

@@ -22,7 +22,7 @@ export class RoundResultsScene extends BaseScene {
 
   private render(): void {
     const res = this.ctx.store.lastRound;
-    this.rows.forEach((r) => r.destroy());
+    for (const r of this.rows) r.destroy();
     this.rows = [];
     if (!res) {
       this.title.setText('Round over');
@@ -53,13 +53,15 @@ export class RoundResultsScene extends BaseScene {
 
   protected layout(width: number, height: number): void {
     const fs = fontPx(width, height, 0.032, 14);
-    this.title.setFontSize(Math.round(fs * 1.6)).setPosition(width / 2, height * 0.08).setWordWrapWidth(width - 20);
-    this.rows.forEach((t, i) =>
-      t
-        .setFontSize(fs)
+    this.title
+      .setFontSize(Math.round(fs * 1.6))
+      .setPosition(width / 2, height * 0.08)
+      .setWordWrapWidth(width - 20);
+    this.rows.forEach((t, i) => {
+      t.setFontSize(fs)
         .setPosition(width / 2, height * 0.22 + i * fs * 1.9)
-        .setWordWrapWidth(width - 20),
-    );
+        .setWordWrapWidth(width - 20);
+    });
     this.next.setFontSize(fs).setPosition(width / 2, height - 16);
   }
 }

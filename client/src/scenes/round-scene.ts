@@ -1,4 +1,4 @@
-import Phaser from 'phaser';
+import type Phaser from 'phaser';
 import { EMOTION_INFO, EMOTIONS } from '../../../shared/emotions.ts';
 import { CameraPreview } from '../ui/camera-preview.ts';
 import { h } from '../ui/dom.ts';
@@ -32,6 +32,10 @@ export class RoundScene extends BaseScene {
   private chartArea: Rect = { x: 0, y: 0, w: 0, h: 0 };
   private timerBar: Rect = { x: 0, y: 0, w: 0, h: 0 };
   private fs = 16;
+  /** Chart label column width: emoji only on narrow screens, emoji + name when there is room. */
+  private chartLabelW = 32;
+  private announcer!: HTMLParagraphElement;
+  private announced = '';
   /** Displayed values ease toward the latest ones so bars do not jump at 5 updates/s. */
   private shownProbs = new Array<number>(EMOTIONS.length).fill(0);
   private shownMeters = new Map<string, number>();
@@ -48,7 +52,9 @@ export class RoundScene extends BaseScene {
     this.big = this.text(0, 0, '', 96, THEME.accent).setOrigin(0.5).setFontStyle('bold');
     this.gfx = this.add.graphics();
     this.notice = h('p', { class: 'round-notice', role: 'status', 'aria-live': 'polite' });
-    this.dom.root.append(this.notice);
+    // The prompt is drawn on the canvas; screen readers get it from this live region.
+    this.announcer = h('p', { class: 'sr-only', 'aria-live': 'assertive', id: 'round-announcer' });
+    this.dom.root.append(this.notice, this.announcer);
     if (this.ctx.store.self?.role === 'player') {
       this.preview = new CameraPreview(this.ctx.capture, this.ctx.bus);
       this.preview.el.classList.add('in-round');
@@ -68,12 +74,18 @@ export class RoundScene extends BaseScene {
     this.header.setText(`Round ${r.round.index + 1} of ${r.round.total}`);
     this.emoji.setText(info?.emoji ?? '');
     this.prompt.setText(info ? `Show ${info.displayName.toUpperCase()}!` : 'Get ready…');
+    const line = `Round ${r.round.index + 1} of ${r.round.total}. ${info ? `Show ${info.displayName}!` : 'Get ready.'}`;
+    if (line !== this.announced) {
+      this.announced = line;
+      this.announcer.textContent = line;
+    }
     const players = r.players.filter((p) => p.role === 'player');
     while (this.meterLabels.length < players.length) this.meterLabels.push(this.text(0, 0, '', 14));
     this.meterLabels.forEach((t, i) => {
       const p = players[i];
       t.setVisible(!!p);
-      if (p) t.setText(`${p.nickname}${p.id === this.ctx.store.self?.playerId ? ' (you)' : ''}${p.connected ? '' : ' ⚠'}`);
+      if (p)
+        t.setText(`${p.nickname}${p.id === this.ctx.store.self?.playerId ? ' (you)' : ''}${p.connected ? '' : ' ⚠'}`);
     });
     this.layoutMeterLabels();
     if (this.preview) {
@@ -114,7 +126,13 @@ export class RoundScene extends BaseScene {
     g.fillStyle(THEME.track).fillRoundedRect(tb.x, tb.y, tb.w, tb.h, tb.h / 2);
     if (!countdown) {
       const f = Math.max(0, Math.min(1, leftMs / totalMs));
-      g.fillStyle(f < 0.25 ? THEME.bad : THEME.accentNum).fillRoundedRect(tb.x, tb.y, Math.max(tb.h, tb.w * f), tb.h, tb.h / 2);
+      g.fillStyle(f < 0.25 ? THEME.bad : THEME.accentNum).fillRoundedRect(
+        tb.x,
+        tb.y,
+        Math.max(tb.h, tb.w * f),
+        tb.h,
+        tb.h / 2,
+      );
     }
     // Live meters.
     const players = r.players.filter((p) => p.role === 'player');
@@ -140,13 +158,18 @@ export class RoundScene extends BaseScene {
     const ca = this.chartArea;
     if (ca.w <= 0 || !this.preview) return;
     const bh = ca.h / EMOTIONS.length;
-    const lw = this.fs * 2;
+    const lw = this.chartLabelW;
     EMOTIONS.forEach((e, i) => {
       const target = probs?.[i] ?? 0;
       this.shownProbs[i] = this.shownProbs[i]! + (target - this.shownProbs[i]!) * 0.3;
       const y = ca.y + i * bh + bh * 0.2;
       g.fillStyle(THEME.track).fillRect(ca.x + lw, y, ca.w - lw, bh * 0.6);
-      g.fillStyle(e === r.round?.prompt ? THEME.good : THEME.bar).fillRect(ca.x + lw, y, (ca.w - lw) * this.shownProbs[i]!, bh * 0.6);
+      g.fillStyle(e === r.round?.prompt ? THEME.good : THEME.bar).fillRect(
+        ca.x + lw,
+        y,
+        (ca.w - lw) * this.shownProbs[i]!,
+        bh * 0.6,
+      );
     });
   }
 
@@ -159,9 +182,13 @@ export class RoundScene extends BaseScene {
     const emojiSize = fontPx(width, height, portrait ? 0.14 : 0.12, 40);
     this.emoji.setFontSize(emojiSize).setPosition(width / 2, pad + fs * 1.6 + emojiSize * 0.6);
     this.prompt.setFontSize(Math.round(emojiSize * 0.45)).setPosition(width / 2, this.emoji.y + emojiSize * 0.95);
-    this.timerBar = { x: pad, y: this.prompt.y + emojiSize * 0.45, w: width - pad * 2 - fs * 4, h: Math.max(8, fs * 0.6) };
+    this.timerBar = {
+      x: pad,
+      y: this.prompt.y + emojiSize * 0.45,
+      w: width - pad * 2 - fs * 4,
+      h: Math.max(8, fs * 0.6),
+    };
     this.timer.setFontSize(fs).setPosition(width - pad, this.timerBar.y + this.timerBar.h / 2);
-    this.big.setFontSize(Math.round(Math.min(width, height) * 0.25)).setPosition(width / 2, height * 0.62);
     const top = this.timerBar.y + this.timerBar.h + pad;
     const rest = height - top - pad;
     let cam: Rect;
@@ -188,14 +215,22 @@ export class RoundScene extends BaseScene {
         height: `${cam.h}px`,
       });
     }
-    Object.assign(this.notice.style, { left: `${pad}px`, top: `${top + (this.preview ? cam.h : 0) + 2}px` });
+    // The notice sits on the top edge of the camera preview (or of the meters for spectators).
+    Object.assign(this.notice.style, { left: `${(this.preview ? cam.x : pad) + 6}px`, top: `${top + 6}px` });
+    this.big
+      .setFontSize(Math.round(Math.min(this.meterArea.w, this.meterArea.h, height * 0.4) * 0.6))
+      .setPosition(this.meterArea.x + this.meterArea.w / 2, this.meterArea.y + this.meterArea.h / 2);
     const bh = this.chartArea.h / EMOTIONS.length;
-    this.chartLabels.forEach((t, i) =>
-      t
-        .setFontSize(Math.max(12, Math.min(fs, bh * 0.7)))
-        .setPosition(this.chartArea.x + fs * 1.8, this.chartArea.y + i * bh + bh / 2)
-        .setVisible(this.chartArea.w > 0),
-    );
+    const labelFs = Math.max(12, Math.min(fs, bh * 0.7));
+    const withNames = this.chartArea.w >= labelFs * 16;
+    this.chartLabelW = labelFs * (withNames ? 7 : 2);
+    this.chartLabels.forEach((t, i) => {
+      const info = EMOTION_INFO[EMOTIONS[i]!];
+      t.setText(withNames ? `${info.displayName} ${info.emoji}` : info.emoji)
+        .setFontSize(labelFs)
+        .setPosition(this.chartArea.x + this.chartLabelW - labelFs * 0.3, this.chartArea.y + i * bh + bh / 2)
+        .setVisible(this.chartArea.w > 0);
+    });
     this.layoutMeterLabels();
   }
 
@@ -203,7 +238,9 @@ export class RoundScene extends BaseScene {
     const ma = this.meterArea;
     const n = Math.max(1, this.meterLabels.filter((t) => t.visible).length);
     const rowH = Math.min(this.fs * 2.6, ma.h / n);
-    this.meterLabels.forEach((t, i) => t.setFontSize(this.fs).setPosition(ma.x, ma.y + i * rowH + rowH * 0.25));
+    this.meterLabels.forEach((t, i) => {
+      t.setFontSize(this.fs).setPosition(ma.x, ma.y + i * rowH + rowH * 0.25);
+    });
   }
 
   protected override teardown(): void {

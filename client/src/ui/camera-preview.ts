@@ -14,10 +14,7 @@ export class CameraPreview {
   private readonly overlay: HTMLCanvasElement;
   private readonly unsub: () => void;
 
-  constructor(
-    private readonly capture: CaptureController,
-    bus: EventBus,
-  ) {
+  constructor(capture: CaptureController, bus: EventBus) {
     this.overlay = h('canvas', { class: 'face-box', 'aria-hidden': 'true' });
     this.statusEl = h('p', { class: 'camera-status', role: 'status', 'aria-live': 'polite' });
     this.el = h('div', { class: 'camera-preview' }, capture.video, this.overlay);
@@ -33,6 +30,8 @@ export class CameraPreview {
 
   private render(s: CaptureStatus): void {
     this.el.dataset.face = s.faceBox ? 'yes' : 'no';
+    // No picture to show: the status line below explains why.
+    this.el.hidden = s.camera === 'error' || s.camera === 'off';
     this.statusEl.textContent = statusLine(s);
     const c = this.overlay;
     const w = s.videoWidth || 640;

@@ -35,7 +35,10 @@ export function uiRoot(): HTMLElement {
 export class SceneDom {
   readonly root: HTMLDivElement;
   constructor(sceneKey: string, extraClass = '') {
-    this.root = h('div', { class: `screen screen-${sceneKey.toLowerCase()} ${extraClass}`.trim(), 'data-scene': sceneKey });
+    this.root = h('div', {
+      class: `screen screen-${sceneKey.toLowerCase()} ${extraClass}`.trim(),
+      'data-scene': sceneKey,
+    });
     uiRoot().append(this.root);
   }
   destroy(): void {

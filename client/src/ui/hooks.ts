@@ -1,7 +1,8 @@
 /** window.__arena: read-only numbers for the e2e tests and curious players (no canvas scraping). */
-import type { DetectorInfo } from '../capture/face-detector.ts';
+
+import type { FinalStandings, FrameResult, LeaderboardEntry, RoomState, SelfInfo } from '../../../shared/protocol.ts';
 import type { CaptureStatus } from '../capture/capture-status.ts';
-import type { FrameResult, LeaderboardEntry, RoomState, SelfInfo } from '../../../shared/protocol.ts';
+import type { DetectorInfo } from '../capture/face-detector.ts';
 
 export interface ArenaHook {
   scene: string;
@@ -13,6 +14,8 @@ export interface ArenaHook {
   frameResults: number;
   connection: string;
   leaderboard: LeaderboardEntry[] | null;
+  /** Standings of the last finished game. */
+  final: FinalStandings | null;
   /** The last 48×48 frame sent, for inspecting the crop (base64 of 2304 bytes). */
   lastFrameBase64: () => string | null;
 }

@@ -16,9 +16,12 @@ export function mountConnectionBanner(ctx: AppContext): void {
       el.textContent = 'Reconnected';
       el.dataset.state = 'connected';
       // Keep "Reconnected" up briefly so a short blip is still noticed.
-      setTimeout(() => {
-        if (el.dataset.state === 'connected') el.hidden = true;
-      }, Math.max(1200, 600 - (performance.now() - shownAt)));
+      setTimeout(
+        () => {
+          if (el.dataset.state === 'connected') el.hidden = true;
+        },
+        Math.max(1200, 600 - (performance.now() - shownAt)),
+      );
     }
   });
 }
@@ -34,7 +37,9 @@ export function mountDebugOverlay(ctx: AppContext): void {
     const s = ctx.store.capture;
     const d = ctx.capture.detectorInfo;
     const fr = ctx.store.frameResult;
-    const trials = d?.trials.map((t) => `${t.backend}:${t.ok ? `${t.msPerDetection.toFixed(0)}ms` : 'failed'}`).join(' ') ?? '…';
+    let trials =
+      d?.trials.map((t) => `${t.backend}:${t.ok ? `${t.msPerDetection.toFixed(0)}ms` : 'failed'}`).join(' ') ?? '…';
+    if (d && !d.trials.some((t) => t.backend === 'webgl')) trials += ' webgl:skipped (software GL)';
     el.textContent = [
       `backend   ${s.backend ?? 'loading'}   (${trials})`,
       `gpu       ${d?.gpu.renderer || 'none'}`,

@@ -10,7 +10,14 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { ModelMetrics } from '../eval/report-types.ts';
-import { architectureOf, checkModelFolder, hasOnnx, readModelMetrics, servedTta } from './model-folder.ts';
+import {
+  architectureOf,
+  checkModelFolder,
+  type OnnxPrecision,
+  readModelMetrics,
+  resolveOnnxFile,
+  servedTta,
+} from './model-folder.ts';
 import { loadOrt } from './onnx-engine.ts';
 import { createWorkerPool, type PoolLog } from './pool.ts';
 import type { EngineKind } from './pool-protocol.ts';
@@ -27,6 +34,8 @@ export interface CreateEmotionEngineOptions {
   log?: PoolLog;
   /** Override metrics.json's served.tta. */
   tta?: boolean;
+  /** ONNX weights: 'auto' (default) serves model.int8.onnx when present and fresh, else model.onnx. */
+  precision?: OnnxPrecision | 'auto';
 }
 
 export interface ModelInfo {
@@ -46,25 +55,31 @@ export type ServedEngine = EmotionEngine & {
 
 export const DEFAULT_MAX_BATCH = 32;
 
-/** Which engine to use for a folder, and why (exported for tests and the CLIs). */
+/** Which engine (and ONNX file) to use for a folder, and why (exported for tests and the CLIs). */
 export async function chooseEngine(
   dir: string,
   requested?: EngineKind,
-): Promise<{ engine: EngineKind; reason: string }> {
+  precision: OnnxPrecision | 'auto' = 'auto',
+): Promise<{ engine: EngineKind; onnxFile?: string; reason: string }> {
   if (requested === 'tfjs') return { engine: 'tfjs', reason: 'requested' };
-  if (requested === 'onnx') {
-    if (!hasOnnx(dir)) {
+  const onnx = await resolveOnnxFile(dir, precision);
+  if (requested === 'onnx' || precision !== 'auto') {
+    if (!onnx.ok) {
       throw new Error(
-        `engine 'onnx' requested but ${dir}/model.onnx is missing (run server/ml/onnx/export-cli.ts --model ${dir})`,
+        `engine 'onnx' requested but ${onnx.reason} in ${dir} (run server/ml/onnx/export-cli.ts --model ${dir})`,
       );
     }
     await loadOrt();
-    return { engine: 'onnx', reason: 'requested' };
+    return { engine: 'onnx', onnxFile: onnx.file, reason: 'requested' };
   }
-  if (!hasOnnx(dir)) return { engine: 'tfjs', reason: 'no model.onnx in the model folder' };
+  if (!onnx.ok) return { engine: 'tfjs', reason: onnx.reason };
   try {
     await loadOrt();
-    return { engine: 'onnx', reason: 'model.onnx present and onnxruntime-node loads' };
+    return {
+      engine: 'onnx',
+      onnxFile: onnx.file,
+      reason: `${onnx.precision} ONNX file present and onnxruntime-node loads`,
+    };
   } catch (err) {
     return { engine: 'tfjs', reason: (err as Error).message };
   }
@@ -77,6 +92,7 @@ export async function createEmotionEngine(options: {
   maxBatch?: number;
   log?: { info(o: object | string, msg?: string): void; warn(o: object | string, msg?: string): void };
   tta?: boolean;
+  precision?: OnnxPrecision | 'auto';
 }): Promise<ServedEngine> {
   const opts: CreateEmotionEngineOptions = options;
   const dir = resolve(opts.modelDir);
@@ -86,11 +102,17 @@ export async function createEmotionEngine(options: {
   const tta = opts.tta ?? servedTta(metrics);
   const workers = Math.max(1, Math.floor(opts.workers ?? availableParallelism()));
   const maxBatch = Math.max(1, Math.floor(opts.maxBatch ?? DEFAULT_MAX_BATCH));
-  const choice = await chooseEngine(dir, opts.engine);
+  const choice = await chooseEngine(dir, opts.engine, opts.precision ?? 'auto');
 
   const start = (engine: EngineKind) =>
     createWorkerPool({
-      init: { modelDir: dir, engine, tta, intraOpThreads: 1 },
+      init: {
+        modelDir: dir,
+        engine,
+        tta,
+        intraOpThreads: 1,
+        ...(engine === 'onnx' && choice.onnxFile ? { onnxFile: choice.onnxFile } : {}),
+      },
       workers,
       maxBatch,
       ...(opts.log ? { log: opts.log } : {}),
@@ -101,7 +123,7 @@ export async function createEmotionEngine(options: {
     pool = await start(choice.engine);
   } catch (err) {
     // An ONNX file that onnxruntime rejects should not take the game down: tfjs can serve the same folder.
-    if (choice.engine !== 'onnx' || opts.engine === 'onnx') throw err;
+    if (choice.engine !== 'onnx' || opts.engine === 'onnx' || (opts.precision ?? 'auto') !== 'auto') throw err;
     opts.log?.warn({ err: (err as Error).message }, 'ONNX engine failed to start; falling back to tfjs');
     reason = `onnx failed: ${(err as Error).message}`;
     pool = await start('tfjs');

@@ -22,7 +22,12 @@ let engine: PackedEngine;
 try {
   engine =
     init.engine === 'onnx'
-      ? await createOnnxEngine({ modelDir: init.modelDir, tta: init.tta, intraOpThreads: init.intraOpThreads })
+      ? await createOnnxEngine({
+          modelDir: init.modelDir,
+          tta: init.tta,
+          intraOpThreads: init.intraOpThreads,
+          ...(init.onnxFile ? { file: init.onnxFile } : {}),
+        })
       : await createTfjsEngine({
           modelDir: init.modelDir,
           tta: init.tta,

@@ -4,6 +4,7 @@
  * with a message that names the file and the problem instead of a tfjs or
  * onnxruntime stack trace.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -11,6 +12,9 @@ import type { ModelMetrics } from '../eval/report-types.ts';
 import { MODEL_JSON } from '../model/model-io.ts';
 
 export const MODEL_ONNX = 'model.onnx';
+export const MODEL_INT8_ONNX = 'model.int8.onnx';
+/** metadata_props key in exported ONNX files: sha256 of the weights they were exported from. */
+export const ONNX_WEIGHTS_HASH_KEY = 'emotion_arena.weights_sha256';
 export const METRICS_JSON = 'metrics.json';
 
 export class ModelFolderError extends Error {
@@ -125,4 +129,46 @@ export function servedTta(metrics: ModelMetrics | null): boolean {
 
 export function hasOnnx(dir: string): boolean {
   return existsSync(join(dir, MODEL_ONNX));
+}
+
+/** sha256 of the folder's weight files, in manifest order (identifies what an ONNX file was exported from). */
+export async function weightsSha256(dir: string, json?: ModelJsonFile): Promise<string> {
+  const j = json ?? (await checkModelFolder(dir));
+  const h = createHash('sha256');
+  for (const group of j.weightsManifest) for (const p of group.paths) h.update(await readFile(join(dir, p)));
+  return h.digest('hex');
+}
+
+export type OnnxPrecision = 'fp32' | 'int8';
+export type OnnxChoice = { ok: true; file: string; precision: OnnxPrecision } | { ok: false; reason: string };
+
+/**
+ * The ONNX file to serve from a folder. An exported file records the sha256 of
+ * the weights it came from; a file whose weights have changed since (re-saved
+ * model, forgotten re-export) is stale and never served. `auto` prefers the int8
+ * file, which export-cli only keeps when it passed the accuracy gate.
+ */
+export async function resolveOnnxFile(dirIn: string, precision: OnnxPrecision | 'auto' = 'auto'): Promise<OnnxChoice> {
+  const dir = resolve(dirIn);
+  const { readOnnxMetadata } = await import('../onnx/encode.ts');
+  let hash: string | null = null;
+  const check = async (name: string, p: OnnxPrecision): Promise<OnnxChoice> => {
+    const file = join(dir, name);
+    if (!existsSync(file)) return { ok: false, reason: `${name} is missing` };
+    const meta = readOnnxMetadata(await readFile(file));
+    const recorded = meta[ONNX_WEIGHTS_HASH_KEY];
+    if (recorded) {
+      hash ??= await weightsSha256(dir);
+      if (recorded !== hash)
+        return { ok: false, reason: `${name} is stale: the weights changed after it was exported (re-export it)` };
+    }
+    return { ok: true, file, precision: p };
+  };
+  if (precision === 'fp32') return check(MODEL_ONNX, 'fp32');
+  if (precision === 'int8') return check(MODEL_INT8_ONNX, 'int8');
+  const int8 = await check(MODEL_INT8_ONNX, 'int8');
+  if (int8.ok) return int8;
+  const fp32 = await check(MODEL_ONNX, 'fp32');
+  if (fp32.ok) return fp32;
+  return existsSync(join(dir, MODEL_INT8_ONNX)) ? int8 : fp32;
 }

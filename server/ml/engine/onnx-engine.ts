@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type * as OrtTypes from 'onnxruntime-node';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES, FRAME_CHANNELS, FRAME_HEIGHT, FRAME_WIDTH } from '../../../shared/frame.ts';
-import { MODEL_ONNX, ModelFolderError } from './model-folder.ts';
+import { MODEL_INT8_ONNX, MODEL_ONNX, ModelFolderError } from './model-folder.ts';
 import { normalizePixels, packFrames, splitProbabilities } from './preprocess.ts';
 import type { EmotionEngine } from './types.ts';
 
@@ -118,7 +118,7 @@ export async function createOnnxEngine(config: OnnxEngineConfig): Promise<OnnxEn
   }
 
   return {
-    name: `onnx${tta ? ' +flip-tta' : ''}`,
+    name: `onnx${file.endsWith(MODEL_INT8_ONNX) ? '-int8' : ''}${tta ? ' +flip-tta' : ''}`,
     predictPacked,
     async predict(frames: Uint8Array[]): Promise<Float32Array[]> {
       if (frames.length === 0) return [];

@@ -9,6 +9,8 @@ export interface WorkerInit {
   /** tfjs only: pin a backend (default: initBackend's choice). */
   backend?: 'node' | 'wasm' | 'cpu';
   intraOpThreads: number;
+  /** onnx only: the file to load (default <modelDir>/model.onnx). */
+  onnxFile?: string;
 }
 
 export interface PredictRequest {

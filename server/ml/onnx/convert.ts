@@ -28,7 +28,8 @@ export interface OnnxNode {
 export interface OnnxInitializer {
   name: string;
   dims: number[];
-  data: Float32Array;
+  /** float32 weights; int8/uint8/int32 for quantised weights, zero points and biases. */
+  data: Float32Array | Int8Array | Uint8Array | Int32Array;
 }
 
 export interface OnnxValueInfo {
@@ -178,7 +179,12 @@ export function convertToOnnxGraph(model: KerasModel): OnnxGraph {
   let h = h0;
   let w = w0;
   /** A Conv whose output is `cur` with no activation after it yet: a BN can fold into it. */
-  let foldable: { out: string; weight: OnnxInitializer; biasName: string | null; node: OnnxNode } | null = null;
+  let foldable: {
+    out: string;
+    weight: OnnxInitializer & { data: Float32Array };
+    biasName: string | null;
+    node: OnnxNode;
+  } | null = null;
   /** Set right after a 4-D Flatten: the shape a following Dense must un-permute. */
   let flattened: { c: number; h: number; w: number } | null = null;
 
@@ -261,7 +267,7 @@ export function convertToOnnxGraph(model: KerasModel): OnnxGraph {
             for (let j = 0; j < per; j++) f.weight.data[o * per + j] = (f.weight.data[o * per + j] as number) * s;
           }
           const b = new Float32Array(c);
-          const old = f.biasName ? inits.get(f.biasName)?.data : undefined;
+          const old = f.biasName ? (inits.get(f.biasName)?.data as Float32Array | undefined) : undefined;
           for (let o = 0; o < c; o++)
             b[o] = (old ? (old[o] as number) * (scale[o] as number) : 0) + (shift[o] as number);
           const biasName = f.biasName ?? `${f.node.name}/B`;

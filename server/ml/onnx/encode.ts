@@ -33,17 +33,35 @@ function valueInfo(v: OnnxValueInfo): onnxProto.onnx.IValueInfoProto {
   };
 }
 
-export function encodeOnnxModel(graph: OnnxGraph, docString = ''): Uint8Array {
+function dataType(t: OnnxGraph['initializers'][number]['data']): number {
+  const D = onnx.TensorProto.DataType;
+  if (t instanceof Float32Array) return D.FLOAT;
+  if (t instanceof Int8Array) return D.INT8;
+  if (t instanceof Uint8Array) return D.UINT8;
+  return D.INT32;
+}
+
+/** `extraOutputs` exposes intermediate tensors (float, shape unknown): used for calibration. */
+export function encodeOnnxModel(
+  graph: OnnxGraph,
+  docString = '',
+  extraOutputs: string[] = [],
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const model: onnxProto.onnx.IModelProto = {
     irVersion: IR_VERSION,
     producerName: 'emotion-arena',
     producerVersion: '1',
     docString,
     opsetImport: [{ domain: '', version: OPSET }],
+    metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
     graph: {
       name: graph.name,
       input: [valueInfo(graph.input)],
-      output: [valueInfo(graph.output)],
+      output: [
+        valueInfo(graph.output),
+        ...extraOutputs.map((name) => ({ name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } })),
+      ],
       node: graph.nodes.map((n) => ({
         name: n.name,
         opType: n.opType,
@@ -54,11 +72,19 @@ export function encodeOnnxModel(graph: OnnxGraph, docString = ''): Uint8Array {
       initializer: graph.initializers.map((t) => ({
         name: t.name,
         dims: t.dims,
-        dataType: onnx.TensorProto.DataType.FLOAT,
-        // raw_data is little-endian float32, which is how typed arrays are laid out on x86/ARM.
+        dataType: dataType(t.data),
+        // raw_data is little-endian, which is how typed arrays are laid out on x86/ARM.
         rawData: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
       })),
     },
   };
   return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+}
+
+/** metadata_props of an encoded model (decodes the whole file: fine for models of a few MB). */
+export function readOnnxMetadata(bytes: Uint8Array): Record<string, string> {
+  const m = onnx.ModelProto.decode(bytes);
+  const out: Record<string, string> = {};
+  for (const p of m.metadataProps ?? []) if (p.key) out[p.key] = p.value ?? '';
+  return out;
 }

@@ -1,7 +1,7 @@
 /** exportOnnx(modelDir): model.json + weights.bin → model.onnx in the same folder. */
 import { rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { MODEL_ONNX } from '../engine/model-folder.ts';
+import { MODEL_ONNX, ONNX_WEIGHTS_HASH_KEY, weightsSha256 } from '../engine/model-folder.ts';
 import { convertToOnnxGraph } from './convert.ts';
 import { encodeOnnxModel } from './encode.ts';
 import { readKerasModel } from './keras-model.ts';
@@ -17,7 +17,9 @@ export async function exportOnnx(modelDir: string, options: { outFile?: string }
   const dir = resolve(modelDir);
   const keras = await readKerasModel(dir);
   const graph = convertToOnnxGraph(keras);
-  const bytes = encodeOnnxModel(graph, `exported from ${keras.name} (TensorFlow.js layers) by server/ml/onnx`);
+  const bytes = encodeOnnxModel(graph, `exported from ${keras.name} (TensorFlow.js layers) by server/ml/onnx`, [], {
+    [ONNX_WEIGHTS_HASH_KEY]: await weightsSha256(dir),
+  });
   const file = resolve(options.outFile ?? join(dir, MODEL_ONNX));
   // Write then rename: a server reading the folder never sees half a file.
   const tmp = `${file}.tmp-${process.pid}`;

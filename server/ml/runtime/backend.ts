@@ -111,7 +111,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   if (forced === 'node') {
     const node = await loadTfjsNode();
     if (!node.ok) {
-      throw new Error(`backend 'node' was forced (${source}) but @tensorflow/tfjs-node cannot be loaded: ${node.error}`);
+      throw new Error(
+        `backend 'node' was forced (${source}) but @tensorflow/tfjs-node cannot be loaded: ${node.error}`,
+      );
     }
     await activate('node');
     choice = { backend: 'node', reason: `forced by ${source}` };

@@ -22,12 +22,40 @@ describe('loadtest', () => {
     const args = ['--import', 'tsx', join(ROOT, 'server/bench/loadtest.ts')];
     const r = await run(
       process.execPath,
-      [...args, '--players', '3', '--rooms', '2', '--fps', '5', '--duration', '6', '--model', model.dir, '--bot-workers', '1', '--json'],
+      [
+        ...args,
+        '--players',
+        '3',
+        '--rooms',
+        '2',
+        '--fps',
+        '5',
+        '--duration',
+        '6',
+        '--model',
+        model.dir,
+        '--bot-workers',
+        '1',
+        '--json',
+      ],
       { cwd: ROOT, env: { ...process.env, FER2013_CSV: FIXTURE_CSV }, timeout: 170_000 },
     );
     const lines = r.stdout.trim().split('\n');
     const j = JSON.parse(lines[lines.length - 1] as string);
-    for (const k of ['players', 'rooms', 'fps', 'durationS', 'framesSent', 'framesScored', 'framesDropped', 'p50Ms', 'p95Ms', 'p99Ms', 'disconnects', 'serverPeakRssMb']) {
+    for (const k of [
+      'players',
+      'rooms',
+      'fps',
+      'durationS',
+      'framesSent',
+      'framesScored',
+      'framesDropped',
+      'p50Ms',
+      'p95Ms',
+      'p99Ms',
+      'disconnects',
+      'serverPeakRssMb',
+    ]) {
       expect(j).toHaveProperty(k);
     }
     expect(j.players).toBe(3);
@@ -41,9 +69,11 @@ describe('loadtest', () => {
   });
 
   it('rejects impossible room sizes with a clear error', async () => {
-    const err = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'server/bench/loadtest.ts'), '--players', '40', '--rooms', '1'], { cwd: ROOT }).catch(
-      (e: { code: number; stderr: string }) => e,
-    );
+    const err = await run(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'server/bench/loadtest.ts'), '--players', '40', '--rooms', '1'],
+      { cwd: ROOT },
+    ).catch((e: { code: number; stderr: string }) => e);
     expect((err as { code: number }).code).not.toBe(0);
     expect((err as { stderr: string }).stderr).toMatch(/40 players per room exceeds the room limit of 16/);
   });

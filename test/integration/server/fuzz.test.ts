@@ -99,7 +99,7 @@ describe('fuzzing the socket protocol', () => {
   let server: TestServer;
   const sockets: Bot[] = [];
   beforeAll(async () => {
-    server = await startTestServer({ engine, maxConnectionsPerIp: 64 });
+    server = await startTestServer({ engine, maxConnectionsPerIp: 64, controlEventsPerSecond: 100_000 });
   });
   afterAll(async () => {
     for (const s of sockets) s.disconnect();
@@ -195,5 +195,26 @@ describe('fuzzing the socket protocol', () => {
     expect(health.status).toBe(200);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/emotion_arena_frames_dropped_total\{reason="invalid"\} [1-9]/);
+  });
+});
+
+describe('control event flood', () => {
+  it('a socket flooding control events gets RATE_LIMITED answers and the server stays responsive', async () => {
+    const server = await startTestServer({ engine });
+    try {
+      const flooder = await connectBot(server.url);
+      const acks = await Promise.all(
+        Array.from({ length: 200 }, () => ask(flooder, 'leaderboard:get', { period: 'all' })),
+      );
+      const limited = acks.filter((a) => !a.ok && a.error.code === 'RATE_LIMITED').length;
+      expect(limited).toBeGreaterThan(100);
+      expect(acks.filter((a) => a.ok).length).toBeGreaterThanOrEqual(40);
+      const other = await connectBot(server.url);
+      expect((await ask(other, 'leaderboard:get', { period: 'all' })).ok).toBe(true);
+      flooder.disconnect();
+      other.disconnect();
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -168,6 +168,21 @@ describe('game server over Socket.IO', () => {
     expect(other.r).toMatchObject({ ok: false, error: { code: 'KICKED' } });
   });
 
+  it('rate-limits frames per socket (10/s) and drops frames outside a round, counting both', async () => {
+    const host = await createRoom(server, 'Rita');
+    sockets.push(host.socket);
+    const codes = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => ask(host.socket, 'frame:send', { seq: i, data: markerFrame(3, i) })),
+    );
+    const errors = codes.map((a) => (a.ok ? 'ok' : a.error.code));
+    // The lobby has no round: the first 10 (the bucket) are dropped as WRONG_PHASE, the rest rate-limited.
+    expect(errors.filter((c) => c === 'WRONG_PHASE')).toHaveLength(10);
+    expect(errors.filter((c) => c === 'RATE_LIMITED')).toHaveLength(20);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/emotion_arena_frames_dropped_total\{reason="rate_limited"\} ([2-9]\d|\d{3,})/);
+    expect(metrics).toMatch(/emotion_arena_frames_dropped_total\{reason="outside_round"\} ([1-9]\d+)/);
+  });
+
   it('rejects impersonation and unknown rooms with clear errors', async () => {
     const host = await createRoom(server, 'Alice');
     sockets.push(host.socket);
@@ -177,6 +192,17 @@ describe('game server over Socket.IO', () => {
     const none = await joinRoom(server, 'ZZZZZ', 'Bob');
     sockets.push(none.socket);
     expect(none.r).toMatchObject({ ok: false, error: { code: 'ROOM_NOT_FOUND' } });
+    // HTTP long-polling works too (Socket.IO owns /socket.io/, express the rest).
+    const polling = await connectBot(server.url, { transports: ['polling'] });
+    sockets.push(polling);
+    const viaPolling = await ask<JoinResult>(polling, 'room:join', {
+      code: host.join.state.code,
+      nickname: 'Pollster',
+      playerToken: newToken('poll'),
+    });
+    expect(viaPolling.ok).toBe(true);
+    const bad = await fetch(`${server.url}/api/leaderboard?limit=0`);
+    expect(bad.status).toBe(400);
   });
 });
 

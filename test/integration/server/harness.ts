@@ -72,7 +72,7 @@ export function connectBot(url: string, options: Parameters<typeof connect>[1] =
 /** Emits with an acknowledgement; the untyped signature lets tests send malformed payloads on purpose. */
 export function ask<T = unknown>(socket: Bot, event: string, ...args: unknown[]): Promise<Ack<T>> {
   return (socket as unknown as { timeout(ms: number): { emitWithAck(e: string, ...a: unknown[]): Promise<Ack<T>> } })
-    .timeout(5000)
+    .timeout(15_000)
     .emitWithAck(event, ...args);
 }
 

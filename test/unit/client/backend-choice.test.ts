@@ -60,6 +60,8 @@ describe('backend choice', () => {
         nvidia,
       ),
     ).toBe('wasm');
-    expect(chooseBackend([{ backend: 'wasm', ok: false, msPerDetection: Number.POSITIVE_INFINITY }], nvidia)).toBe('cpu');
+    expect(chooseBackend([{ backend: 'wasm', ok: false, msPerDetection: Number.POSITIVE_INFINITY }], nvidia)).toBe(
+      'cpu',
+    );
   });
 });

@@ -22,11 +22,15 @@ describe('cropRectForBox', () => {
   });
 
   it('uses the geometric mean of a non-square box as its side', () => {
-    const crop = cropRectForBox({ x: 100, y: 100, width: 100, height: 400 }, { width: 2000, height: 2000 }, {
-      sidePerBoxSide: 1,
-      centreOffsetX: 0,
-      centreOffsetY: 0,
-    });
+    const crop = cropRectForBox(
+      { x: 100, y: 100, width: 100, height: 400 },
+      { width: 2000, height: 2000 },
+      {
+        sidePerBoxSide: 1,
+        centreOffsetX: 0,
+        centreOffsetY: 0,
+      },
+    );
     expect(crop.width).toBe(200);
     expect(crop).toEqual({ x: 50, y: 200, width: 200, height: 200 });
   });
@@ -69,7 +73,12 @@ describe('detection canvas', () => {
   it('downscales so the longer side is at most maxSide and scales boxes back', () => {
     const s = detectionCanvasSize({ width: 1280, height: 720 }, 320);
     expect(s).toEqual({ width: 320, height: 180, scale: 0.25 });
-    expect(scaleBox({ x: 10, y: 20, width: 30, height: 40 }, 1 / s.scale)).toEqual({ x: 40, y: 80, width: 120, height: 160 });
+    expect(scaleBox({ x: 10, y: 20, width: 30, height: 40 }, 1 / s.scale)).toEqual({
+      x: 40,
+      y: 80,
+      width: 120,
+      height: 160,
+    });
     expect(detectionCanvasSize({ width: 320, height: 240 }, 320).scale).toBe(1);
   });
 });

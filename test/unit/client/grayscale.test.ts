@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FRAME_BYTES } from '../../../shared/frame.ts';
 import { cropToGray, hasImageContent, luma601 } from '../../../client/src/capture/grayscale.ts';
+import { FRAME_BYTES } from '../../../shared/frame.ts';
 
 function rgbaImage(w: number, h: number, px: (x: number, y: number) => [number, number, number]): Uint8Array {
   const out = new Uint8Array(w * h * 4);

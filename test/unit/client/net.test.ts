@@ -1,8 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { classifyCameraError, cameraProblemMessage, type PageContext } from '../../../client/src/capture/camera-errors.ts';
-import { loadOrCreateToken, newPlayerToken, TOKEN_STORAGE_KEY } from '../../../client/src/net/player-token.ts';
-import { isRoomCode, joinLink, nicknameProblem, normaliseRoomCode, roomCodeFromSearch } from '../../../client/src/net/validation.ts';
+import {
+  cameraProblemMessage,
+  classifyCameraError,
+  type PageContext,
+} from '../../../client/src/capture/camera-errors.ts';
 import { sceneForPhase } from '../../../client/src/core/scene-for-phase.ts';
+import { loadOrCreateToken, newPlayerToken, TOKEN_STORAGE_KEY } from '../../../client/src/net/player-token.ts';
+import {
+  isRoomCode,
+  joinLink,
+  nicknameProblem,
+  normaliseRoomCode,
+  roomCodeFromSearch,
+} from '../../../client/src/net/validation.ts';
 import { PLAYER_TOKEN_PATTERN } from '../../../shared/protocol.ts';
 
 class MemoryStore {
@@ -65,8 +75,20 @@ describe('join links and codes', () => {
 });
 
 describe('camera errors', () => {
-  const secure: PageContext = { isSecureContext: true, hasMediaDevices: true, protocol: 'https:', hostname: 'arena.lan', port: '3000' };
-  const lanHttp: PageContext = { isSecureContext: false, hasMediaDevices: false, protocol: 'http:', hostname: '192.168.1.20', port: '3000' };
+  const secure: PageContext = {
+    isSecureContext: true,
+    hasMediaDevices: true,
+    protocol: 'https:',
+    hostname: 'arena.lan',
+    port: '3000',
+  };
+  const lanHttp: PageContext = {
+    isSecureContext: false,
+    hasMediaDevices: false,
+    protocol: 'http:',
+    hostname: '192.168.1.20',
+    port: '3000',
+  };
 
   it('explains HTTPS when the page is plain http on a LAN address', () => {
     expect(classifyCameraError(null, lanHttp)).toBe('insecure');

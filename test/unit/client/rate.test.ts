@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FramePacer, RateMeter } from '../../../client/src/capture/rate.ts';
+import { detectionIntervalMs, FramePacer, RateMeter } from '../../../client/src/capture/rate.ts';
 
 describe('FramePacer', () => {
   it('allows 5 frames per second when polled often', () => {
@@ -35,5 +35,14 @@ describe('RateMeter', () => {
     expect(m.rate(2000)).toBeCloseTo(5, 5);
     // Old events fall out of the window.
     expect(m.rate(10_000)).toBe(0);
+  });
+});
+
+describe('detectionIntervalMs', () => {
+  it('detects on every frame while detection is cheap', () => {
+    expect(detectionIntervalMs(200, 20)).toBe(180);
+  });
+  it('detects less often when detection is slow, so frames keep their rate', () => {
+    expect(detectionIntervalMs(200, 120)).toBe(300);
   });
 });

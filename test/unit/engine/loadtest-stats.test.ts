@@ -19,8 +19,21 @@ describe('loadtest stats', () => {
   });
 
   it('merges worker counters', () => {
-    const a = { ...emptyCounters(), framesSent: 10, framesScored: 8, framesRejected: { WRONG_PHASE: 1 }, latencies: [1, 2] };
-    const b = { ...emptyCounters(), framesSent: 5, framesScored: 5, framesRejected: { WRONG_PHASE: 2, RATE_LIMITED: 1 }, disconnects: 1, latencies: [3] };
+    const a = {
+      ...emptyCounters(),
+      framesSent: 10,
+      framesScored: 8,
+      framesRejected: { WRONG_PHASE: 1 },
+      latencies: [1, 2],
+    };
+    const b = {
+      ...emptyCounters(),
+      framesSent: 5,
+      framesScored: 5,
+      framesRejected: { WRONG_PHASE: 2, RATE_LIMITED: 1 },
+      disconnects: 1,
+      latencies: [3],
+    };
     const m = mergeCounters([a, b]);
     expect(m.framesSent).toBe(15);
     expect(m.framesScored).toBe(13);
@@ -36,7 +49,13 @@ describe('loadtest stats', () => {
   });
 
   it('summarises: dropped = sent − scored − rejected; CPU from samples', () => {
-    const c = { ...emptyCounters(), framesSent: 100, framesScored: 90, framesRejected: { WRONG_PHASE: 4 }, latencies: [5, 1, 3, 2, 4] };
+    const c = {
+      ...emptyCounters(),
+      framesSent: 100,
+      framesScored: 90,
+      framesRejected: { WRONG_PHASE: 4 },
+      latencies: [5, 1, 3, 2, 4],
+    };
     const s = summarise(c, { players: 4, rooms: 1, fps: 5, durationS: 10 }, [
       { t: 0, cpuS: 1, rssMb: 100 },
       { t: 2, cpuS: 2, rssMb: 150 },

@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
@@ -6,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fer2013Data } from '../../../server/ml/data/fer2013-reader.ts';
 import { normalizePixels } from '../../../server/ml/engine/preprocess.ts';
 import type { Architecture } from '../../../server/ml/model/architectures.ts';
-import { loadModelFolder } from '../../../server/ml/model/model-io.ts';
+import { loadModelFolder, saveModelFolder } from '../../../server/ml/model/model-io.ts';
 import { convertToOnnxGraph, permuteFlattenRows, tfPadding } from '../../../server/ml/onnx/convert.ts';
 import { exportOnnx } from '../../../server/ml/onnx/export.ts';
 import { readKerasModel } from '../../../server/ml/onnx/keras-model.ts';
@@ -92,5 +94,74 @@ describe('conversion helpers', () => {
     // c=2, h=1, w=2, one unit: keras rows are (x0c0, x0c1, x1c0, x1c1); onnx wants (c0x0, c0x1, c1x0, c1x1)
     const k = Float32Array.from([10, 11, 20, 21]);
     expect(Array.from(permuteFlattenRows(k, 2, 1, 2, 1))).toEqual([10, 20, 11, 21]);
+  });
+});
+
+describe('exportOnnx on other layer combinations', () => {
+  it('handles strided same padding, unfused BN (4-D and 2-D), depthwise conv, average pooling and flatten→dense', async () => {
+    const m = tf.sequential({ name: 'mixed' });
+    m.add(
+      tf.layers.conv2d({
+        inputShape: [48, 48, 1],
+        filters: 6,
+        kernelSize: 3,
+        strides: 2,
+        padding: 'same',
+        activation: 'relu',
+        name: 'c1',
+      }),
+    );
+    m.add(tf.layers.batchNormalization({ name: 'bn_after_relu' }));
+    m.add(tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same', useBias: true, name: 'dw' }));
+    m.add(tf.layers.batchNormalization({ name: 'bn_dw' }));
+    m.add(tf.layers.activation({ activation: 'relu', name: 'r2' }));
+    m.add(tf.layers.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same', name: 'ap' }));
+    m.add(tf.layers.conv2d({ filters: 5, kernelSize: 2, strides: 2, padding: 'valid', name: 'c3' }));
+    m.add(tf.layers.flatten({ name: 'fl' }));
+    m.add(tf.layers.dense({ units: 9, activation: 'tanh', name: 'd1' }));
+    m.add(tf.layers.batchNormalization({ name: 'bn_dense' }));
+    m.add(tf.layers.dense({ units: 7, activation: 'softmax', name: 'out' }));
+    // Random BN statistics everywhere, as for the named architectures.
+    let s = 7;
+    const rnd = () => {
+      s = (s * 1103515245 + 12345) % 2147483648;
+      return s / 2147483648;
+    };
+    for (const layer of m.layers) {
+      const ws = layer.getWeights();
+      if (ws.length === 0) continue;
+      const bn = layer.getClassName() === 'BatchNormalization';
+      const next = ws.map((w, i) =>
+        tf.tensor(
+          Float32Array.from({ length: w.size }, () =>
+            bn ? (i === 0 || i === 3 ? 0.5 + rnd() : rnd() - 0.5) : (rnd() - 0.5) * 0.8,
+          ),
+          w.shape,
+        ),
+      );
+      layer.setWeights(next);
+      tf.dispose(next);
+    }
+    const root = await mkdtemp(join(tmpdir(), 'ea-mixed-'));
+    try {
+      await saveModelFolder(m, root);
+      const r = await exportOnnx(root);
+      expect(r.ops.Mul).toBe(2); // bn_after_relu and bn_dense cannot fold
+      expect(r.ops.AveragePool).toBe(1);
+      const n = 64;
+      const x = normalizePixels(data.images.subarray(0, n * FRAME_BYTES));
+      const input = tf.tensor4d(x, [n, 48, 48, 1]);
+      const y = m.predict(input) as tf.Tensor;
+      const ref = y.dataSync();
+      tf.dispose([input, y]);
+      const got = await onnxProbs(r.file, x, n);
+      let maxDiff = 0;
+      for (let i = 0; i < ref.length; i++)
+        maxDiff = Math.max(maxDiff, Math.abs((ref[i] as number) - (got[i] as number)));
+      expect(maxDiff).toBeLessThan(1e-4);
+    } finally {
+      m.dispose();
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

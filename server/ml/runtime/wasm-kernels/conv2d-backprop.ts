@@ -6,10 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import type { KernelArgs, KernelOverride } from './kernel-args.ts';
 import { conv2dBackpropInputLoop } from './direct-loops.ts';
+import type { KernelArgs, KernelOverride } from './kernel-args.ts';
 import { callKernel, conv2d, heapF32, release, reverse, type TensorInfo, transpose } from './wasm-ops.ts';
-
 
 interface BackpropAttrs {
   strides: [number, number] | number;
@@ -124,13 +123,7 @@ function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): TensorInf
     xT = cropped;
   }
   const dyT = transpose(wasm, dy, [1, 2, 0, 3]);
-  const dwT = conv2d(
-    wasm,
-    xT,
-    dyT,
-    { top, left, bottom: Math.max(bottom, 0), right: Math.max(right, 0) },
-    [sh, sw],
-  );
+  const dwT = conv2d(wasm, xT, dyT, { top, left, bottom: Math.max(bottom, 0), right: Math.max(right, 0) }, [sh, sw]);
   release(wasm, xT, dyT);
   const dw = transpose(wasm, dwT, [1, 2, 0, 3]);
   release(wasm, dwT);

@@ -5,10 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import type { KernelArgs, KernelOverride } from './kernel-args.ts';
 import { depthwiseBackpropFilterLoop, depthwiseBackpropInputLoop } from './direct-loops.ts';
+import type { KernelArgs, KernelOverride } from './kernel-args.ts';
 import { heapF32, type TensorInfo } from './wasm-ops.ts';
-
 
 interface DepthwiseBackpropAttrs {
   strides: [number, number] | number;

@@ -10,7 +10,12 @@ import type { backend_util } from '@tensorflow/tfjs';
 type ConvInfo = backend_util.Conv2DInfo;
 
 /** dx for a regular conv: scatters each dy value through the filter. */
-export function conv2dBackpropInputLoop(info: ConvInfo, dy: Float32Array, filter: Float32Array, dx: Float32Array): void {
+export function conv2dBackpropInputLoop(
+  info: ConvInfo,
+  dy: Float32Array,
+  filter: Float32Array,
+  dx: Float32Array,
+): void {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
   const { filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
   const padTop = info.padInfo.top;
@@ -74,7 +79,12 @@ export function conv2dBackpropFilterLoop(info: ConvInfo, x: Float32Array, dy: Fl
 }
 
 /** dx for a depthwise conv (filter [fh, fw, C, M], dy channel c*M+m). */
-export function depthwiseBackpropInputLoop(info: ConvInfo, dy: Float32Array, filter: Float32Array, dx: Float32Array): void {
+export function depthwiseBackpropInputLoop(
+  info: ConvInfo,
+  dy: Float32Array,
+  filter: Float32Array,
+  dx: Float32Array,
+): void {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
   const { filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
   const mult = outChannels / inChannels;

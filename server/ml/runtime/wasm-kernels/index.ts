@@ -40,7 +40,12 @@ export function registerWasmTrainingKernels(): string[] {
     if (builtin) tf.unregisterKernel(override.kernelName, 'wasm');
     // The built-in's setupFunc (its cwrap of the C function) must still run when
     // the backend initialises, since replacements fall back to the built-in.
-    tf.registerKernel({ kernelName: override.kernelName, backendName: 'wasm', kernelFunc, setupFunc: builtin?.setupFunc });
+    tf.registerKernel({
+      kernelName: override.kernelName,
+      backendName: 'wasm',
+      kernelFunc,
+      setupFunc: builtin?.setupFunc,
+    });
     installed.add(kernelFunc);
     changed.push(override.kernelName);
   }

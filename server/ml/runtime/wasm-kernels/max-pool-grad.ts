@@ -8,7 +8,12 @@ import { asWasm, type KernelArgs, type KernelOverride } from './kernel-args.ts';
 import { heapF32 } from './wasm-ops.ts';
 
 /** dx for max pooling, NHWC. Windows may overlap; contributions add up. */
-export function maxPoolGradLoop(info: tf.backend_util.Conv2DInfo, x: Float32Array, dy: Float32Array, dx: Float32Array): void {
+export function maxPoolGradLoop(
+  info: tf.backend_util.Conv2DInfo,
+  x: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+): void {
   const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth } = info;
   const { filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
   const padTop = info.padInfo.top;
@@ -47,6 +52,70 @@ export function maxPoolGradLoop(info: tf.backend_util.Conv2DInfo, x: Float32Arra
   }
 }
 
+/**
+ * The common 2×2/stride-2 unpadded case (every pooling layer of the project's
+ * models): windows do not overlap, so each input is written exactly once and
+ * no per-window state or zero-fill pass is needed. Same tie rule as above.
+ */
+export function maxPoolGrad2x2Loop(info: tf.backend_util.Conv2DInfo, x: Float32Array, dy: Float32Array, dx: Float32Array): void {
+  const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth } = info;
+  // Rows/columns that no window covers ('valid' on odd sizes) get no gradient.
+  if (inHeight !== 2 * outHeight || inWidth !== 2 * outWidth) dx.fill(0);
+  const rowStride = inWidth * c;
+  for (let b = 0; b < batchSize; b++) {
+    for (let oh = 0; oh < outHeight; oh++) {
+      for (let ow = 0; ow < outWidth; ow++) {
+        const p00 = ((b * inHeight + 2 * oh) * inWidth + 2 * ow) * c;
+        const p01 = p00 + c;
+        const p10 = p00 + rowStride;
+        const p11 = p10 + c;
+        const d = ((b * outHeight + oh) * outWidth + ow) * c;
+        for (let ch = 0; ch < c; ch++) {
+          const g = dy[d + ch];
+          let m = Number.NEGATIVE_INFINITY;
+          let k = -1;
+          let v = x[p00 + ch];
+          if (v > m) {
+            m = v;
+            k = 0;
+          }
+          v = x[p01 + ch];
+          if (v > m) {
+            m = v;
+            k = 1;
+          }
+          v = x[p10 + ch];
+          if (v > m) {
+            m = v;
+            k = 2;
+          }
+          v = x[p11 + ch];
+          if (v > m) k = 3;
+          dx[p00 + ch] = k === 0 ? g : 0;
+          dx[p01 + ch] = k === 1 ? g : 0;
+          dx[p10 + ch] = k === 2 ? g : 0;
+          dx[p11 + ch] = k === 3 ? g : 0;
+        }
+      }
+    }
+  }
+}
+
+function isPlain2x2(info: tf.backend_util.Conv2DInfo): boolean {
+  return (
+    info.filterHeight === 2 &&
+    info.filterWidth === 2 &&
+    info.strideHeight === 2 &&
+    info.strideWidth === 2 &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1 &&
+    info.padInfo.top === 0 &&
+    info.padInfo.left === 0 &&
+    2 * info.outHeight <= info.inHeight &&
+    2 * info.outWidth <= info.inWidth
+  );
+}
+
 export const maxPoolGradOverride: KernelOverride = {
   kernelName: 'MaxPoolGrad',
   make: () => (args) => {
@@ -68,7 +137,8 @@ export const maxPoolGradOverride: KernelOverride = {
     );
     const backend = asWasm(a.backend);
     const out = backend.makeOutput(input.shape, 'float32');
-    maxPoolGradLoop(info, heapF32(backend, input), heapF32(backend, dy), heapF32(backend, out));
+    const loop = isPlain2x2(info) ? maxPoolGrad2x2Loop : maxPoolGradLoop;
+    loop(info, heapF32(backend, input), heapF32(backend, dy), heapF32(backend, out));
     return out;
   },
 };

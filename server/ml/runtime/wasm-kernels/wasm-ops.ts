@@ -59,23 +59,18 @@ export function conv2d(
   pad: ExplicitPad,
   dilations: [number, number] = [1, 1],
 ): TensorInfo {
-  return callKernel(
-    backend,
-    'Conv2D',
-    { x, filter },
-    {
-      strides: [1, 1],
-      pad: [
-        [0, 0],
-        [pad.top, pad.bottom],
-        [pad.left, pad.right],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-      dilations,
-      dimRoundingMode: undefined as unknown as string,
-    } as unknown as tf.NamedAttrMap,
-  );
+  return callKernel(backend, 'Conv2D', { x, filter }, {
+    strides: [1, 1],
+    pad: [
+      [0, 0],
+      [pad.top, pad.bottom],
+      [pad.left, pad.right],
+      [0, 0],
+    ],
+    dataFormat: 'NHWC',
+    dilations,
+    dimRoundingMode: undefined as unknown as string,
+  } as unknown as tf.NamedAttrMap);
 }
 
 /** Float32 view of a tensor's bytes on the wasm heap. Take views only after the last allocation. */

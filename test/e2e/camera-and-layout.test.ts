@@ -1,0 +1,137 @@
+/**
+ * Camera denied (clear message, spectator path), a 375 px phone viewport through home, lobby
+ * and a round, and reconnecting after a network blip.
+ */
+
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JoinResult } from '../../shared/protocol.ts';
+import { ask, connectBot, newToken } from '../integration/server/harness.ts';
+import { configureGame, createRoom, joinRoom, openHome, waitForFace } from './flows.ts';
+import {
+  type E2EServer,
+  ensureClientBuild,
+  ensureTools,
+  hook,
+  launchPlayer,
+  type Player,
+  shot,
+  startServer,
+  waitForScene,
+  workDir,
+} from './support.ts';
+
+/** Nothing may stick out sideways on a phone: no horizontal scrolling, controls on screen. */
+async function expectFitsWidth(page: Page, width: number, selectors: string[]): Promise<void> {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(overflow).toBeLessThanOrEqual(width);
+  for (const sel of selectors) {
+    const box = await page.locator(sel).first().boundingBox();
+    expect(box, `${sel} is visible`).not.toBeNull();
+    expect(box!.x, `${sel} left edge`).toBeGreaterThanOrEqual(0);
+    expect(box!.x + box!.width, `${sel} right edge`).toBeLessThanOrEqual(width + 0.5);
+  }
+}
+
+describe('camera and layout in headless Chromium', () => {
+  let srv: E2EServer;
+  const dir = workDir('camera-and-layout');
+
+  beforeAll(async () => {
+    ensureTools();
+    ensureClientBuild();
+    // These tests do not judge scores, so they also run before a trained model exists.
+    srv = (await startServer({ allowMarker: true }))!;
+  });
+  afterAll(async () => {
+    await srv?.close();
+  });
+
+  describe('camera permission denied', () => {
+    let p: Player;
+    beforeAll(async () => {
+      p = await launchPlayer({ face: null, workDir: dir, name: 'denied' });
+    });
+    afterAll(async () => p?.close());
+
+    it('explains the problem and lets the player watch as a spectator', async () => {
+      const { page } = p;
+      // Someone else hosts (a protocol bot): a spectator watches other players' game.
+      const bot = await connectBot(srv.server.url);
+      const created = await ask<JoinResult>(bot, 'room:create', { nickname: 'HostBot', playerToken: newToken('host') });
+      expect(created.ok).toBe(true);
+      const code = created.ok ? created.data.state.code : '';
+      await openHome(page, srv.server.url);
+      await joinRoom(page, code, 'NoCam');
+      await page.waitForFunction(() => window.__arena?.capture?.camera === 'error', undefined, { timeout: 30_000 });
+      await expect.poll(() => page.textContent('.camera-status')).toMatch(/denied/i);
+      expect(await page.isVisible('#retry-camera')).toBe(true);
+      expect(await page.isVisible('#watch-spectator')).toBe(true);
+      await shot(page, dir, 'denied-lobby');
+      await page.click('#watch-spectator');
+      await page.waitForFunction(() => window.__arena?.self?.role === 'spectator', undefined, { timeout: 15_000 });
+      await waitForScene(page, 'Lobby');
+      await expect.poll(() => page.textContent('.camera-check')).toMatch(/spectator/i);
+      await shot(page, dir, 'denied-spectator');
+      expect((await hook(page)).capture?.framesSent ?? 0).toBe(0);
+      bot.disconnect();
+    });
+  });
+
+  describe('375 px phone', () => {
+    let p: Player;
+    beforeAll(async () => {
+      p = await launchPlayer({
+        face: 'sample3Right',
+        workDir: dir,
+        name: 'phone',
+        viewport: { width: 375, height: 740 },
+      });
+    });
+    afterAll(async () => p?.close());
+
+    it('fits home, lobby and a round on a 375 px wide screen', async () => {
+      const { page } = p;
+      await openHome(page, srv.server.url);
+      await expectFitsWidth(page, 375, ['#nickname', '#create-room', '#room-code', '#join-room']);
+      await shot(page, dir, 'phone-home');
+      await createRoom(page, 'Phone');
+      await waitForFace(page);
+      await expectFitsWidth(page, 375, ['#start-game', '.camera-preview', '#set-rounds']);
+      await shot(page, dir, 'phone-lobby');
+      await configureGame(page, { rounds: 1, roundSeconds: 5 });
+      await page.click('#start-game');
+      await page.waitForFunction(() => window.__arena?.room?.phase === 'round', undefined, { timeout: 30_000 });
+      await page.waitForTimeout(1500);
+      await expectFitsWidth(page, 375, ['.camera-preview']);
+      await shot(page, dir, 'phone-round');
+      await waitForScene(page, 'Final', 60_000);
+      await shot(page, dir, 'phone-final');
+    });
+
+    it('reconnects by itself after a network blip, showing that it is reconnecting', async () => {
+      const { page } = p;
+      const before = await hook(page);
+      // Drop every socket server-side, as a Wi-Fi blip would.
+      for (const s of srv.server.app.io.sockets.sockets.values()) s.conn.close();
+      await page.waitForFunction(
+        () => !document.querySelector('#connection-banner')?.hasAttribute('hidden'),
+        undefined,
+        {
+          timeout: 10_000,
+        },
+      );
+      await shot(page, dir, 'phone-reconnecting');
+      await page.waitForFunction(() => window.__arena?.connection === 'connected', undefined, { timeout: 20_000 });
+      // Re-joined the same room with the same player token: same public id, still connected.
+      await page.waitForFunction(
+        (id) => window.__arena?.room?.players.some((pl) => pl.id === id && pl.connected) ?? false,
+        before.self!.playerId,
+        { timeout: 20_000 },
+      );
+      const after = await hook(page);
+      expect(after.room?.code).toBe(before.room?.code);
+      expect(after.self?.playerId).toBe(before.self?.playerId);
+    });
+  });
+});

@@ -1,0 +1,149 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../../server/ml/runtime/backend.ts';
+import { registerWasmTrainingKernels, WASM_KERNEL_OVERRIDES } from '../../../server/ml/runtime/wasm-kernels/index.ts';
+import { contiguousSplit } from '../../../server/ml/runtime/wasm-kernels/reduce.ts';
+import { tileInto } from '../../../server/ml/runtime/wasm-kernels/tile.ts';
+import { compareBackends, randomTensor, runOn } from './compare.ts';
+
+const TOL = 1e-3;
+
+beforeAll(async () => {
+  await initBackend({ force: 'wasm' });
+});
+
+describe('registration', () => {
+  it('is idempotent and leaves the replacement kernels installed for wasm', () => {
+    const before = WASM_KERNEL_OVERRIDES.map((k) => tf.getKernel(k.kernelName, 'wasm')?.kernelFunc);
+    expect(registerWasmTrainingKernels()).toEqual([]);
+    const after = WASM_KERNEL_OVERRIDES.map((k) => tf.getKernel(k.kernelName, 'wasm')?.kernelFunc);
+    expect(after).toEqual(before);
+    expect(after.every((f) => typeof f === 'function')).toBe(true);
+  });
+});
+
+describe('MaxPoolGrad on wasm matches cpu', () => {
+  const cases: [string, number[], [number, number], number, 'same' | 'valid'][] = [
+    ['2×2 stride 2 valid', [2, 8, 8, 3], [2, 2], 2, 'valid'],
+    ['2×2 stride 2 valid, odd size', [2, 9, 7, 3], [2, 2], 2, 'valid'],
+    ['2×2 stride 2 same, odd size', [1, 7, 9, 2], [2, 2], 2, 'same'],
+    ['3×3 stride 2 same (overlapping)', [2, 8, 8, 3], [3, 3], 2, 'same'],
+    ['2×2 stride 1 valid (overlapping)', [1, 6, 6, 4], [2, 2], 1, 'valid'],
+  ];
+  it.each(cases)('%s', async (_name, shape, size, stride, pad) => {
+    const [err] = await compareBackends(() => {
+      const x = randomTensor(shape, 11);
+      return tf.grad((a: tf.Tensor) =>
+        tf
+          .maxPool(a as tf.Tensor4D, size, stride, pad)
+          .square()
+          .sum(),
+      )(x);
+    });
+    expect(err).toBeLessThan(TOL);
+  });
+
+  it('routes a tied window to its first maximum, as cpu does', async () => {
+    const [err] = await compareBackends(() => {
+      // Integer values in 0..2 give many ties inside 2×2 windows.
+      const x = tf.tensor4d(
+        [...Array(2 * 6 * 6 * 2).keys()].map((i) => (i * 7) % 3),
+        [2, 6, 6, 2],
+      );
+      const y = tf.maxPool(x, 2, 2, 'valid');
+      const dy = randomTensor([2, 3, 3, 2], 12);
+      return tf
+        .engine()
+        .runKernel(
+          'MaxPoolGrad',
+          { dy, input: x, output: y },
+          { filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
+        ) as tf.Tensor;
+    });
+    expect(err).toBeLessThan(TOL);
+  });
+});
+
+describe('Tile on wasm matches cpu', () => {
+  const cases: [string, number[], number[]][] = [
+    ['BatchNorm grad shape', [1, 1, 1, 5], [2, 3, 4, 1]],
+    ['every axis', [2, 3, 2], [3, 1, 2]],
+    ['innermost', [4, 1], [1, 6]],
+    ['rank 1', [3], [4]],
+  ];
+  it.each(cases)('%s', async (_name, shape, reps) => {
+    const [err] = await compareBackends(() => tf.tile(randomTensor(shape, 13), reps));
+    expect(err).toBe(0);
+  });
+
+  it('keeps int32 and bool dtypes', async () => {
+    const wasm = await runOn('wasm', () => [
+      tf.tile(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), [2, 3]).toFloat(),
+      tf.tile(tf.tensor1d([true, false], 'bool'), [3]).toFloat(),
+    ]);
+    expect(Array.from(wasm.values[0] as Float32Array)).toEqual([
+      1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4, 1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4,
+    ]);
+    expect(Array.from(wasm.values[1] as Float32Array)).toEqual([1, 0, 1, 0, 1, 0]);
+  });
+
+  it('tileInto matches a naive index-mapping tile', () => {
+    const shape = [2, 3, 2];
+    const reps = [2, 2, 3];
+    const src = Float32Array.from({ length: 12 }, (_, i) => i);
+    const out = new Float32Array(12 * 12);
+    tileInto(src, shape, reps, out);
+    const outShape = shape.map((s, i) => s * (reps[i] as number));
+    for (let i = 0; i < out.length; i++) {
+      const c = i % (outShape[2] as number);
+      const b = Math.floor(i / (outShape[2] as number)) % (outShape[1] as number);
+      const a = Math.floor(i / ((outShape[2] as number) * (outShape[1] as number)));
+      const srcIndex = ((a % 2) * 3 + (b % 3)) * 2 + (c % 2);
+      expect(out[i]).toBe(src[srcIndex]);
+    }
+  });
+});
+
+describe('Sum and Mean on wasm match cpu', () => {
+  const cases: [string, number[], number[], boolean][] = [
+    ['leading axes (BN/bias grads)', [3, 4, 5, 6], [0, 1, 2], false],
+    ['leading axes, keepDims', [3, 4, 5, 6], [0, 1, 2], true],
+    ['middle axes (global average pool)', [3, 4, 5, 6], [1, 2], false],
+    ['first axis', [7, 5], [0], true],
+    ['innermost (built-in path)', [3, 4, 5], [2], false],
+    ['non-contiguous (built-in path)', [3, 4, 5, 6], [0, 2], false],
+  ];
+  it.each(cases)('%s', async (_name, shape, axes, keepDims) => {
+    const errors = await compareBackends(() => {
+      const x = randomTensor(shape, 14);
+      return [tf.sum(x, axes, keepDims), tf.mean(x, axes, keepDims)];
+    });
+    expect(errors[0]).toBeLessThan(1e-5);
+    expect(errors[1]).toBeLessThan(1e-5);
+  });
+
+  it('int32 sums still go through the built-in', async () => {
+    const wasm = await runOn('wasm', () => tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), 0).toFloat());
+    expect(Array.from(wasm.values[0] as Float32Array)).toEqual([9, 12]);
+  });
+
+  it('contiguousSplit finds [outer, reduced, inner]', () => {
+    expect(contiguousSplit([2, 3, 4, 5], [1, 2])).toEqual([2, 12, 5]);
+    expect(contiguousSplit([2, 3, 4, 5], [2, 0])).toBeNull();
+    expect(contiguousSplit([2, 3, 4, 5], [0, 1, 2])).toEqual([1, 24, 5]);
+  });
+});
+
+describe('BatchMatMul with transposed operands on wasm matches cpu', () => {
+  const cases: [string, number[], number[], boolean, boolean][] = [
+    ['dense weight grad xᵀ·dy', [6, 10], [6, 4], true, false],
+    ['dense input grad dy·Wᵀ', [6, 4], [10, 4], false, true],
+    ['both transposed', [5, 3], [4, 5], true, true],
+    ['batched', [2, 5, 3], [2, 4, 5], true, true],
+    ['plain', [3, 5], [5, 4], false, false],
+  ];
+  it.each(cases)('%s', async (_name, aShape, bShape, ta, tb) => {
+    const [err] = await compareBackends(() => tf.matMul(randomTensor(aShape, 15), randomTensor(bShape, 16), ta, tb));
+    expect(err).toBeLessThan(TOL);
+  });
+});
