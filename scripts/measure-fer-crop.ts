@@ -20,6 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { cropRectForBox, FER_FRAMING } from '../client/src/capture/crop-geometry.ts';
 import { readFer2013 } from '../server/ml/data/fer2013-reader.ts';
 
 type FaceApi = typeof import('@vladmandic/face-api');
@@ -44,6 +45,16 @@ function quantiles(xs: number[]): { p25: number; median: number; p75: number } {
   return { p25: r(q(0.25)), median: r(q(0.5)), p75: r(q(0.75)) };
 }
 
+function squareIou(
+  a: { x: number; y: number; width: number; height: number },
+  b: { x: number; y: number; width: number; height: number },
+): number {
+  const w = Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x));
+  const h = Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
+  const inter = w * h;
+  return inter / (a.width * a.height + b.width * b.height - inter);
+}
+
 async function main(): Promise<void> {
   setWasmPaths(`${path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'))}/dist/`);
   await tf.setBackend('wasm');
@@ -59,6 +70,10 @@ async function main(): Promise<void> {
   const dx: number[] = [];
   const dy: number[] = [];
   const aspect: number[] = [];
+  /** Self-check: IoU of the client's crop (with the shipped FER_FRAMING) and the true FER square. */
+  const iou: number[] = [];
+  /** Baseline: cropping exactly the detector's box (no measured framing). */
+  const boxIou: number[] = [];
   let tried = 0;
   let found = 0;
   let multiple = 0;
@@ -118,6 +133,21 @@ async function main(): Promise<void> {
     dx.push((faceSide / 2 - cx) / boxSide);
     dy.push((faceSide / 2 - cy) / boxSide);
     aspect.push(det.height / det.width);
+    const crop = cropRectForBox(
+      { x: det.x, y: det.y, width: det.width, height: det.height },
+      {
+        width: canvasSide,
+        height: canvasSide,
+      },
+    );
+    const truth = { x: offset, y: offset, width: faceSide, height: faceSide };
+    iou.push(squareIou(crop, truth));
+    const plain = cropRectForBox(
+      { x: det.x, y: det.y, width: det.width, height: det.height },
+      { width: canvasSide, height: canvasSide },
+      { sidePerBoxSide: 1, centreOffsetX: 0, centreOffsetY: 0 },
+    );
+    boxIou.push(squareIou(plain, truth));
   }
   const result = {
     script: 'scripts/measure-fer-crop.ts',
@@ -141,6 +171,11 @@ async function main(): Promise<void> {
     cropCentreOffsetX: quantiles(dx),
     cropCentreOffsetY: quantiles(dy),
     boxAspectHeightPerWidth: quantiles(aspect),
+    selfCheck: {
+      framing: FER_FRAMING,
+      cropIouWithFerImage: quantiles(iou),
+      detectorBoxIouWithFerImage: quantiles(boxIou),
+    },
   };
   console.log(JSON.stringify(result, null, 2));
   writeFileSync(path.join(here, 'measure-fer-crop.result.json'), `${JSON.stringify(result, null, 2)}\n`);

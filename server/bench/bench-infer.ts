@@ -292,6 +292,11 @@ export async function main(argv = process.argv): Promise<void> {
   log(
     `peak     assumed ${opts.peakGflops} GFLOP/s fp32 per core (--peak-gflops); % peak = FLOPs × img/s / (cores used × peak)`,
   );
+  if (engines.includes('onnx-int8')) {
+    log(
+      '         onnx-int8 rows count the same (fp32-equivalent) FLOPs: int8 VNNI kernels can exceed 100% of the fp32 peak',
+    );
+  }
   log(`engines  ${engines.join(', ')}${int8Note}${skipped.length ? `   (skipped: ${skipped.join('; ')})` : ''}`);
   log('');
   log(

@@ -78,6 +78,61 @@ describe('camera and layout in headless Chromium', () => {
     });
   });
 
+  describe('no face in view', () => {
+    let p: Player;
+    beforeAll(async () => {
+      p = await launchPlayer({ face: 'noFace', workDir: dir, name: 'noface' });
+    });
+    afterAll(async () => p?.close());
+
+    it('says so, and sends nothing during a round', async () => {
+      const { page } = p;
+      await openHome(page, srv.server.url);
+      await createRoom(page, 'Away');
+      // The detector has run on real pixels and found nobody.
+      await page.waitForFunction(
+        () => (window.__arena?.capture?.detectFps ?? 0) > 0 && window.__arena?.capture?.facesInView === 0,
+        undefined,
+        { timeout: 60_000 },
+      );
+      await expect.poll(() => page.textContent('.camera-status')).toMatch(/No face in view/);
+      await configureGame(page, { rounds: 1, roundSeconds: 5 });
+      await page.click('#start-game');
+      await page.waitForFunction(() => window.__arena?.room?.phase === 'round', undefined, { timeout: 30_000 });
+      await expect.poll(() => page.textContent('.round-notice')).toMatch(/No face in view/);
+      await page.waitForTimeout(1500);
+      await shot(page, dir, 'no-face-round');
+      const h = await hook(page);
+      expect(h.capture?.pausedReason).toBe('no-face');
+      expect(h.capture?.framesSent).toBe(0);
+    });
+  });
+
+  describe('plain http on a LAN address', () => {
+    let p: Player;
+    beforeAll(async () => {
+      // arena.lan resolves to the test server: a non-localhost http origin is not a secure context.
+      p = await launchPlayer({
+        face: 'sample1Right',
+        workDir: dir,
+        name: 'lan-http',
+        extraArgs: ['--host-resolver-rules=MAP arena.lan 127.0.0.1'],
+      });
+    });
+    afterAll(async () => p?.close());
+
+    it('explains that the camera needs HTTPS, on the home page and in the camera check', async () => {
+      const { page } = p;
+      const port = new URL(srv.server.url).port;
+      await openHome(page, `http://arena.lan:${port}`);
+      expect(await page.evaluate(() => window.isSecureContext)).toBe(false);
+      await expect.poll(() => page.textContent('#insecure-warning')).toContain(`https://arena.lan:${port}/`);
+      await shot(page, dir, 'lan-http-home');
+      await createRoom(page, 'LanUser');
+      await expect.poll(() => page.textContent('.camera-status')).toMatch(/secure pages/);
+    });
+  });
+
   describe('375 px phone', () => {
     let p: Player;
     beforeAll(async () => {

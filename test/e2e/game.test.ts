@@ -56,7 +56,7 @@ describe.skipIf(!hasModel && !flowOnly)(
       await srv?.close();
     });
 
-    it(`${PLAYERS} players play a game, all score, and appear on the leaderboard`, async () => {
+    it(`${PLAYERS} players play a game${flowOnly ? '' : ', all score,'} and appear on the leaderboard`, async () => {
       const [host, ...guests] = players as [Player, ...Player[]];
       await openHome(host.page, srv.server.url);
       await shot(host.page, dir, '01-home');

@@ -111,6 +111,8 @@ export interface LaunchOptions {
   viewport?: { width: number; height: number };
   workDir: string;
   name: string;
+  /** More Chromium flags (e.g. host resolver rules). */
+  extraArgs?: string[];
 }
 
 /** One Chromium process per player: the fake camera file is a process-wide flag. */
@@ -124,6 +126,7 @@ export async function launchPlayer(opts: LaunchOptions): Promise<Player> {
     // A camera exists but the permission prompt is refused, as when a player clicks "Block".
     flags.push('--deny-permission-prompts');
   }
+  flags.push(...(opts.extraArgs ?? []));
   // launch() with a user-data-dir flag is refused by Playwright; launchPersistentContext is its way.
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,

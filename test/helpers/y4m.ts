@@ -29,7 +29,10 @@ export const DEMO_FACES = {
   sample6Right: { image: 'sample6.jpg', imageSize: [1920, 1537], face: { x: 1487, y: 260, width: 210, height: 299 } },
 } as const satisfies Record<string, { image: string; imageSize: readonly [number, number]; face: FaceBox }>;
 
-export type DemoFace = keyof typeof DEMO_FACES;
+/** A corner of sample1.jpg with wall and no person: a camera pointed away from the player. */
+export const NO_FACE_SCENE = { image: 'sample1.jpg', window: { x: 0, y: 0, width: 360, height: 270 } } as const;
+
+export type DemoFace = keyof typeof DEMO_FACES | 'noFace';
 
 export interface FakeVideoOptions {
   face: DemoFace;
@@ -77,12 +80,20 @@ export function ffmpegAvailable(): boolean {
 
 /** Writes the .y4m and returns its path. */
 export function makeFakeCameraVideo(opts: FakeVideoOptions): string {
-  const spec = DEMO_FACES[opts.face];
   const fps = opts.fps ?? 10;
   const seconds = opts.seconds ?? 4;
   const width = opts.width ?? 640;
   const height = opts.height ?? 480;
-  const win = sourceWindow(spec.face, spec.imageSize, opts.faceFraction ?? 0.4);
+  let image: string;
+  let win: FaceBox & { drift: number };
+  if (opts.face === 'noFace') {
+    image = NO_FACE_SCENE.image;
+    win = { ...NO_FACE_SCENE.window, drift: 0 };
+  } else {
+    const spec = DEMO_FACES[opts.face];
+    image = spec.image;
+    win = sourceWindow(spec.face, spec.imageSize, opts.faceFraction ?? 0.4);
+  }
   const d = win.drift;
   // Slow circular drift with a period of the whole clip, so the loop point does not jump.
   const period = seconds;
@@ -103,7 +114,7 @@ export function makeFakeCameraVideo(opts: FakeVideoOptions): string {
       '-framerate',
       String(fps),
       '-i',
-      path.join(FACE_API_DEMO_DIR, spec.image),
+      path.join(FACE_API_DEMO_DIR, image),
       '-vf',
       filters,
       '-t',

@@ -26,6 +26,8 @@ export interface Size {
 export const FER_FRAMING = {
   // 800 rows, 660 detected (82.5 %), inputSize 160: side median 1.024 (IQR 0.88–1.125),
   // x offset median 0.037 (IQR 0.008–0.06), y offset median −0.082 (IQR −0.107…−0.055).
+  // Self-check in the same script: IoU of this crop with the true FER square, median 0.757
+  // (IQR 0.677–0.833), against 0.721 (0.652–0.766) for cropping the detector box as is.
   sidePerBoxSide: 1.02,
   centreOffsetX: 0.04,
   centreOffsetY: -0.08,

@@ -35,6 +35,8 @@ export function startDirector(game: Phaser.Game, ctx: AppContext): void {
   const home = () => {
     lastPhase = null;
     ctx.capture.setSending(false);
+    // Out of a room the camera has no use: turn it off (the browser's camera light goes out too).
+    ctx.capture.stopCamera();
     show(SCENES.home);
   };
   ctx.bus.on('left', home);

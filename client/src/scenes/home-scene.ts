@@ -1,5 +1,7 @@
 import { EMOTION_INFO, EMOTIONS } from '../../../shared/emotions.ts';
 import { NICKNAME_MAX_LENGTH, ROOM_CODE_LENGTH } from '../../../shared/protocol.ts';
+import { pageContext } from '../capture/camera.ts';
+import { cameraProblemMessage, insecureLanOrigin } from '../capture/camera-errors.ts';
 import { ProtocolFailure } from '../net/arena-client.ts';
 import { isRoomCode, nicknameProblem, normaliseRoomCode } from '../net/validation.ts';
 import { h, say, setBusy } from '../ui/dom.ts';
@@ -32,6 +34,11 @@ export class HomeScene extends BaseScene {
 
     const linkCode = this.ctx.linkRoomCode;
     const msg = h('p', { class: 'msg', role: 'status', 'aria-live': 'polite' });
+    // Say it before the player creates a room: on plain http over a LAN address the camera is blocked.
+    const page = pageContext();
+    const insecure = insecureLanOrigin(page)
+      ? h('p', { class: 'warning', id: 'insecure-warning' }, cameraProblemMessage('insecure', page))
+      : null;
     const nick = h('input', {
       id: 'nickname',
       name: 'nickname',
@@ -127,6 +134,7 @@ export class HomeScene extends BaseScene {
         h('div', { class: 'divider', 'aria-hidden': 'true' }, 'or'),
         form,
         msg,
+        insecure,
         boardBtn,
         h('p', { class: 'privacy' }, PRIVACY_NOTICE),
       ),

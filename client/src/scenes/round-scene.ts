@@ -88,18 +88,7 @@ export class RoundScene extends BaseScene {
         t.setText(`${p.nickname}${p.id === this.ctx.store.self?.playerId ? ' (you)' : ''}${p.connected ? '' : ' ⚠'}`);
     });
     this.layoutMeterLabels();
-    if (this.preview) {
-      const s = this.ctx.capture.status;
-      const msg =
-        r.phase === 'countdown'
-          ? 'Get your face in the box…'
-          : s.camera !== 'on'
-            ? 'No camera: you cannot score this round.'
-            : s.facesInView === 0
-              ? 'No face in view!'
-              : '';
-      this.notice.textContent = msg;
-    }
+    this.updateNotice();
   }
 
   override update(): void {
@@ -109,12 +98,20 @@ export class RoundScene extends BaseScene {
     const countdown = r.phase === 'countdown';
     this.big.setVisible(countdown).setText(countdown ? String(Math.max(1, Math.ceil(left / 1000))) : '');
     this.timer.setText(countdown ? '' : `${Math.ceil(left / 1000)} s`);
-    if (this.preview && r.phase === 'round') {
-      const s = this.ctx.capture.status;
-      this.notice.textContent =
-        s.camera !== 'on' ? 'No camera: you cannot score this round.' : s.facesInView === 0 ? 'No face in view!' : '';
-    }
+    this.updateNotice();
     this.draw(left, r.settings.roundSeconds * 1000, countdown);
+  }
+
+  /** One line over the camera preview; written only when it changes (it is a live region). */
+  private updateNotice(): void {
+    if (!this.preview) return;
+    const r = this.ctx.store.room;
+    const s = this.ctx.capture.status;
+    let msg = '';
+    if (r?.phase === 'countdown') msg = 'Get your face in the box…';
+    else if (s.camera !== 'on') msg = 'No camera: you cannot score this round.';
+    else if (s.facesInView === 0) msg = 'No face in view!';
+    if (this.notice.textContent !== msg) this.notice.textContent = msg;
   }
 
   private draw(leftMs: number, totalMs: number, countdown: boolean): void {

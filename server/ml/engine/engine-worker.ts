@@ -18,7 +18,7 @@ interface PackedEngine {
   dispose(): Promise<void>;
 }
 
-let engine: PackedEngine;
+let engine: PackedEngine | null = null;
 try {
   engine =
     init.engine === 'onnx'
@@ -35,14 +35,15 @@ try {
         });
   post({ type: 'ready', name: engine.name });
 } catch (err) {
+  // No process.exit here: it could drop this message. The pool terminates us.
   post({ type: 'init-error', message: err instanceof Error ? err.message : String(err) });
-  process.exit(1);
 }
 
 // Test hook: lets the pool tests kill a worker mid-request without a real crash.
 const crashOnEmptyBatch = process.env.EMOTION_ENGINE_TEST_CRASH === '1';
 
 port.on('message', async (msg: ToWorker) => {
+  if (!engine) return;
   if (msg.type === 'close') {
     await engine.dispose();
     port.close();

@@ -10,6 +10,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ModelMetrics } from '../eval/report-types.ts';
 import { MODEL_JSON } from '../model/model-io.ts';
+import { readOnnxMetadata } from '../onnx/encode.ts';
 
 export const MODEL_ONNX = 'model.onnx';
 export const MODEL_INT8_ONNX = 'model.int8.onnx';
@@ -150,12 +151,16 @@ export type OnnxChoice = { ok: true; file: string; precision: OnnxPrecision } | 
  */
 export async function resolveOnnxFile(dirIn: string, precision: OnnxPrecision | 'auto' = 'auto'): Promise<OnnxChoice> {
   const dir = resolve(dirIn);
-  const { readOnnxMetadata } = await import('../onnx/encode.ts');
   let hash: string | null = null;
   const check = async (name: string, p: OnnxPrecision): Promise<OnnxChoice> => {
     const file = join(dir, name);
     if (!existsSync(file)) return { ok: false, reason: `${name} is missing` };
-    const meta = readOnnxMetadata(await readFile(file));
+    let meta: Record<string, string>;
+    try {
+      meta = readOnnxMetadata(await readFile(file));
+    } catch (err) {
+      return { ok: false, reason: `${name} is not a valid ONNX file (${(err as Error).message})` };
+    }
     const recorded = meta[ONNX_WEIGHTS_HASH_KEY];
     if (recorded) {
       hash ??= await weightsSha256(dir);

@@ -106,6 +106,7 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
         } else if (msg.type === 'init-error') {
           slot.exiting = true;
           reject(new Error(msg.message));
+          void worker.terminate();
         } else {
           onResult(slot, msg);
         }

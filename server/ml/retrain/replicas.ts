@@ -35,8 +35,8 @@ class Replica {
       if (m.type === 'error') p.reject(new Error(`training worker failed: ${m.message}`));
       else p.resolve(m);
     });
-    worker.on('error', (err) => {
-      this.pending?.reject(err);
+    worker.on('error', (err: unknown) => {
+      this.pending?.reject(err instanceof Error ? err : new Error(String(err)));
       this.pending = null;
     });
     worker.on('exit', (code) => {

@@ -87,7 +87,8 @@ function forward(x: tf.Tensor, training: boolean, dropoutSeed: number, current?:
     }
     if (cls === 'BatchNormalization' && training && current && moving) {
       const cfg = layer.getConfig() as { epsilon: number; momentum: number };
-      const [gamma, beta] = layer.weights as [{ read(): tf.Tensor }, { read(): tf.Tensor }];
+      const [gamma, beta] = layer.weights;
+      if (!gamma || !beta) throw new Error(`batch norm layer ${layer.name} has no gamma/beta`);
       h = batchNormTraining(h, gamma.read(), beta.read(), cfg.epsilon, ({ mean, variance }) => {
         // model.weights lists all trainable weights first, so find the moving statistics by name.
         const mmIndex = specIndex.get(`${layer.name}/moving_mean`) as number;

@@ -1,5 +1,6 @@
 /**
- * Measures one model's forward (model.predict) and train-step
+ * Measures one model's forward (model.predict, the whole batch in one pass
+ * rather than predict's default chunks of 32) and train-step
  * (model.trainOnBatch: forward, backward, optimizer update) time on the active
  * backend, on the same batch. Used by `npm run bench:ml`.
  */
@@ -15,9 +16,18 @@ export interface TrainVsForward {
   iters: number;
   forwardMs: number;
   trainMs: number;
+  /** CPU time of this process (median): robust to other processes sharing the cores. */
+  forwardCpuMs: number;
+  trainCpuMs: number;
   forwardImgPerSec: number;
   trainImgPerSec: number;
   trainToForwardRatio: number;
+  trainToForwardCpuRatio: number;
+}
+
+export interface Timing {
+  wallMs: number;
+  cpuMs: number;
 }
 
 /** Median, which shrugs off the odd iteration slowed by another process on a shared machine. */
@@ -32,11 +42,13 @@ export function summarise(
   backend: string,
   model: Architecture,
   batch: number,
-  forwardTimes: readonly number[],
-  trainTimes: readonly number[],
+  forwardTimes: readonly Timing[],
+  trainTimes: readonly Timing[],
 ): TrainVsForward {
-  const forwardMs = median(forwardTimes);
-  const trainMs = median(trainTimes);
+  const forwardMs = median(forwardTimes.map((t) => t.wallMs));
+  const trainMs = median(trainTimes.map((t) => t.wallMs));
+  const forwardCpuMs = median(forwardTimes.map((t) => t.cpuMs));
+  const trainCpuMs = median(trainTimes.map((t) => t.cpuMs));
   return {
     backend,
     model,
@@ -46,7 +58,10 @@ export function summarise(
     trainMs,
     forwardImgPerSec: (batch * 1000) / forwardMs,
     trainImgPerSec: (batch * 1000) / trainMs,
+    forwardCpuMs,
+    trainCpuMs,
     trainToForwardRatio: trainMs / forwardMs,
+    trainToForwardCpuRatio: trainCpuMs / forwardCpuMs,
   };
 }
 
@@ -66,28 +81,42 @@ export function syntheticBatch(batch: number, seed = 1): { x: tf.Tensor4D; y: tf
   };
 }
 
+async function timed(fn: () => unknown): Promise<Timing> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+/**
+ * One warm-up, then up to `iters` timed forward + train-step pairs; stops early
+ * (after at least one pair) once `maxMs` of timed work has passed, so slow
+ * backends stay benchmarkable.
+ */
 export async function measureTrainVsForward(
   model: Architecture,
   batch: number,
   iters: number,
+  maxMs = Number.POSITIVE_INFINITY,
 ): Promise<TrainVsForward> {
   const net = buildArchitecture(model);
   net.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
   const { x, y } = syntheticBatch(batch);
   try {
     // Warm-up: first calls pay for kernel setup, weight packing and JIT.
-    tf.tidy(() => (net.predict(x) as tf.Tensor).dataSync());
+    tf.tidy(() => (net.predict(x, { batchSize: batch }) as tf.Tensor).dataSync());
     await net.trainOnBatch(x, y);
-    const forwardTimes: number[] = [];
-    const trainTimes: number[] = [];
-    for (let i = 0; i < iters; i++) {
-      let t0 = performance.now();
+    const forwardTimes: Timing[] = [];
+    const trainTimes: Timing[] = [];
+    const start = performance.now();
+    for (let i = 0; i < iters && (i === 0 || performance.now() - start < maxMs); i++) {
       // dataSync waits for the result, so the time covers the whole forward pass.
-      tf.tidy(() => (net.predict(x) as tf.Tensor).dataSync());
-      forwardTimes.push(performance.now() - t0);
-      t0 = performance.now();
-      await net.trainOnBatch(x, y); // resolves after reading the loss back
-      trainTimes.push(performance.now() - t0);
+      forwardTimes.push(
+        await timed(() => tf.tidy(() => (net.predict(x, { batchSize: batch }) as tf.Tensor).dataSync())),
+      );
+      trainTimes.push(await timed(() => net.trainOnBatch(x, y))); // resolves after reading the loss back
     }
     return summarise(tf.getBackend(), model, batch, forwardTimes, trainTimes);
   } finally {

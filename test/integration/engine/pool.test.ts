@@ -6,7 +6,18 @@ import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts'
 import { createOnnxEngine } from '../../../server/ml/engine/onnx-engine.ts';
 import { createWorkerPool, WorkerDiedError } from '../../../server/ml/engine/pool.ts';
 import { createTfjsEngine } from '../../../server/ml/engine/tfjs-engine.ts';
+import type { OnnxGraph } from '../../../server/ml/onnx/convert.ts';
+import { encodeOnnxModel } from '../../../server/ml/onnx/encode.ts';
 import { exportOnnx } from '../../../server/ml/onnx/export.ts';
+
+const emptyGraph: OnnxGraph = {
+  name: 'broken',
+  input: { name: 'input', dims: ['N', 48, 48, 1] },
+  output: { name: 'probs', dims: ['N', 7] },
+  nodes: [],
+  initializers: [],
+};
+
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
 import { loadFixture, saveRandomModel, type TempModel } from '../../unit/engine/model-fixture.ts';
@@ -145,6 +156,34 @@ describe('worker pool', () => {
     await expect(createEmotionEngine({ modelDir: m.dir, engine: 'onnx' })).rejects.toThrow(/model\.onnx is missing/);
     await rm(join(m.dir, 'weights.bin'));
     await expect(createEmotionEngine({ modelDir: m.dir })).rejects.toThrow(/weights\.bin .* is missing/);
+    await m.cleanup();
+  });
+
+  it('falls back to tfjs when model.onnx is corrupt, and says why', async () => {
+    const m = await saveRandomModel('vgg8', 5);
+    await writeFile(join(m.dir, 'model.onnx'), Buffer.from('definitely not protobuf \u0000\u00ff'));
+    const infos: object[] = [];
+    const log = { info: (o: object | string) => void infos.push(o as object), warn() {} };
+    const engine = await createEmotionEngine({ modelDir: m.dir, workers: 1, log });
+    expect(engine.name).toMatch(/^tfjs-/);
+    expect(JSON.stringify(infos)).toMatch(/model\.onnx is not a valid ONNX file/);
+    const [p] = await engine.predict([frame(1)]);
+    expectClose(p, reference[1]);
+    await engine.dispose();
+    await expect(createEmotionEngine({ modelDir: m.dir, engine: 'onnx', workers: 1 })).rejects.toThrow(
+      /not a valid ONNX file/,
+    );
+    // Valid protobuf that onnxruntime refuses: the worker reports it and the pool falls back.
+    await writeFile(join(m.dir, 'model.onnx'), encodeOnnxModel({ ...emptyGraph }));
+    const warns: string[] = [];
+    const fallback = await createEmotionEngine({
+      modelDir: m.dir,
+      workers: 1,
+      log: { info() {}, warn: (o: object | string) => void warns.push(JSON.stringify(o)) },
+    });
+    expect(fallback.name).toMatch(/^tfjs-/);
+    expect(warns.join()).toMatch(/onnxruntime could not load/);
+    await fallback.dispose();
     await m.cleanup();
   });
 });

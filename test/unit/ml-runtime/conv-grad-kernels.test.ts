@@ -24,10 +24,25 @@ for (const strides of [1, 2] as const) {
     convCases.push({ x: [2, 8, 8, 3], filter: [3, 3, 3, 5], strides, pad });
     convCases.push({ x: [1, 9, 6, 2], filter: [2, 3, 2, 3], strides, pad });
     convCases.push({ x: [3, 5, 5, 4], filter: [1, 1, 4, 2], strides, pad });
+    // Over 36 filter rows (fh·fw·C): dW takes the transposed-conv path instead of im2col.
+    convCases.push({ x: [2, 7, 7, 5], filter: [3, 3, 5, 4], strides, pad });
+    convCases.push({ x: [2, 6, 8, 8], filter: [2, 3, 8, 3], strides, pad });
   }
 }
 convCases.push({ x: [2, 9, 8, 2], filter: [3, 3, 2, 3], strides: [1, 2], pad: 'same' });
 convCases.push({ x: [1, 10, 10, 2], filter: [3, 3, 2, 3], strides: 3, pad: 'valid' });
+convCases.push({ x: [1, 10, 9, 6], filter: [3, 3, 6, 3], strides: 3, pad: 'valid' });
+convCases.push({
+  x: [1, 6, 6, 6],
+  filter: [3, 3, 6, 2],
+  strides: 2,
+  pad: [
+    [0, 0],
+    [2, 1],
+    [1, 0],
+    [0, 0],
+  ],
+});
 // Explicit pads, one wider than the filter (the direct-loop fallback for dx).
 convCases.push({
   x: [2, 6, 6, 2],

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../server/ml/runtime/backend.ts';
+import { matMulCopyCosts } from '../../../server/ml/runtime/wasm-kernels/batch-matmul.ts';
 import { registerWasmTrainingKernels, WASM_KERNEL_OVERRIDES } from '../../../server/ml/runtime/wasm-kernels/index.ts';
 import { contiguousSplit } from '../../../server/ml/runtime/wasm-kernels/reduce.ts';
 import { tileInto } from '../../../server/ml/runtime/wasm-kernels/tile.ts';
@@ -61,6 +62,31 @@ describe('MaxPoolGrad on wasm matches cpu', () => {
         ) as tf.Tensor;
     });
     expect(err).toBeLessThan(TOL);
+  });
+});
+
+describe('MaxPoolGrad edge values', () => {
+  it('windows holding NaN or only −∞ route dy as cpu does', async () => {
+    const N = Number.NaN;
+    const I = Number.NEGATIVE_INFINITY;
+    // Four 2×2 windows: [NaN 1; 2 0], [−∞ −∞; −∞ −∞], [3 NaN; 3 1], [0 0; 0 0].
+    const values = [N, 1, I, I, 2, 0, I, I, 3, N, 0, 0, 3, 1, 0, 0];
+    const run = async (backend: 'wasm' | 'cpu') =>
+      runOn(backend, () => {
+        const x = tf.tensor4d(values, [1, 4, 4, 1]);
+        const y = tf.maxPool(x, 2, 2, 'valid');
+        const dy = tf.tensor4d([10, 20, 30, 40], [1, 2, 2, 1]);
+        return tf
+          .engine()
+          .runKernel(
+            'MaxPoolGrad',
+            { dy, input: x, output: y },
+            { filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
+          ) as tf.Tensor;
+      });
+    const wasm = await run('wasm');
+    const cpu = await run('cpu');
+    expect(Array.from(wasm.values[0] as Float32Array)).toEqual(Array.from(cpu.values[0] as Float32Array));
   });
 });
 
@@ -141,9 +167,47 @@ describe('BatchMatMul with transposed operands on wasm matches cpu', () => {
     ['both transposed', [5, 3], [4, 5], true, true],
     ['batched', [2, 5, 3], [2, 4, 5], true, true],
     ['plain', [3, 5], [5, 4], false, false],
+    ['wide dy·Wᵀ (swapped form)', [2, 8], [20, 8], false, true],
+    ['batched, swapped form', [2, 2, 8], [2, 20, 8], false, true],
+    ['batched xᵀ·dy', [2, 8, 3], [2, 8, 5], true, false],
   ];
   it.each(cases)('%s', async (_name, aShape, bShape, ta, tb) => {
     const [err] = await compareBackends(() => tf.matMul(randomTensor(aShape, 15), randomTensor(bShape, 16), ta, tb));
     expect(err).toBeLessThan(TOL);
+  });
+
+  it('copies the small operands: dy·Wᵀ swaps, xᵀ·dy transposes x', () => {
+    // seed's dense layer: x [64,6400], W [6400,256], dy [64,256].
+    const dx = matMulCopyCosts(64, 256, 6400, false, true);
+    expect(dx.swapped).toBeLessThan(dx.direct);
+    const dw = matMulCopyCosts(6400, 64, 256, true, false);
+    expect(dw.direct).toBeLessThan(dw.swapped);
+  });
+});
+
+describe('Identity and same-dtype Cast on wasm share the buffer', () => {
+  it('clone and cast keep their values after the source is disposed', async () => {
+    await tf.setBackend('wasm');
+    const buffersBefore = tf.memory().numDataBuffers;
+    const x = tf.tensor1d([1, 2, 3]);
+    const copy = tf.clone(x);
+    const same = tf.cast(x, 'float32');
+    // Shared, not copied: three tensors, one buffer.
+    expect(tf.memory().numDataBuffers - buffersBefore).toBe(1);
+    x.dispose();
+    expect(Array.from(copy.dataSync())).toEqual([1, 2, 3]);
+    copy.dispose();
+    expect(Array.from(same.dataSync())).toEqual([1, 2, 3]);
+    same.dispose();
+    expect(tf.memory().numDataBuffers).toBe(buffersBefore);
+  });
+
+  // The built-in copies float values into the bool buffer unchanged (3 stays 3).
+  it('a dtype-changing Cast converts, and to bool as cpu does', async () => {
+    await tf.setBackend('wasm');
+    const out = tf.tidy(() => Array.from(tf.cast(tf.tensor1d([1.7, -2.2, 0]), 'int32').dataSync()));
+    expect(out).toEqual([1, -2, 0]);
+    const b = tf.tidy(() => Array.from(tf.cast(tf.tensor1d([0, 3]), 'bool').dataSync()));
+    expect(b).toEqual([0, 1]);
   });
 });

@@ -20,9 +20,12 @@ describe('bench:ml measurement', () => {
   });
 
   it('summarise turns times into img/s and the train/forward ratio', () => {
-    const r = summarise('wasm', 'seed', 64, [100, 110, 90], [300, 350, 310]);
+    const t = (wallMs: number) => ({ wallMs, cpuMs: wallMs / 2 });
+    const r = summarise('wasm', 'seed', 64, [t(100), t(110), t(90)], [t(300), t(350), t(310)]);
     expect(r.forwardMs).toBe(100);
     expect(r.trainMs).toBe(310);
+    expect(r.forwardCpuMs).toBe(50);
+    expect(r.trainToForwardCpuRatio).toBeCloseTo(3.1);
     expect(r.forwardImgPerSec).toBeCloseTo(640);
     expect(r.trainImgPerSec).toBeCloseTo(64000 / 310);
     expect(r.trainToForwardRatio).toBeCloseTo(3.1);
@@ -45,6 +48,7 @@ describe('bench:ml measurement', () => {
     expect(r).toMatchObject({ backend: 'wasm', model: 'seed', batch: 2, iters: 1 });
     expect(r.forwardMs).toBeGreaterThan(0);
     expect(r.trainMs).toBeGreaterThan(0);
+    expect(r.trainCpuMs).toBeGreaterThan(0);
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -1,9 +1,9 @@
 /**
  * Direct-loop convolution gradients on plain Float32Arrays (NHWC, filters
  * [fh, fw, in, out|mult]). They are the correct-for-every-case path: any
- * stride, dilation or explicit padding. The fast XNNPACK-based kernels use them
- * only for cases they cannot express, and for depthwise convs, which the
- * project's models do not use.
+ * stride, dilation or explicit padding. The fast XNNPACK-based conv kernels use
+ * them only for pads they cannot express; the depthwise kernels (the project's
+ * models have no depthwise layers) use them throughout.
  */
 import type { backend_util } from '@tensorflow/tfjs';
 
@@ -38,38 +38,6 @@ export function conv2dBackpropInputLoop(
               let acc = 0;
               for (let oc = 0; oc < outChannels; oc++) acc += dy[dyBase + oc] * filter[wRow + oc];
               dx[dxBase + ic] += acc;
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-/** dW for a regular conv: correlates x with dy. */
-export function conv2dBackpropFilterLoop(info: ConvInfo, x: Float32Array, dy: Float32Array, dw: Float32Array): void {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
-  const { filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
-  const padTop = info.padInfo.top;
-  const padLeft = info.padInfo.left;
-  dw.fill(0);
-  for (let b = 0; b < batchSize; b++) {
-    for (let oh = 0; oh < outHeight; oh++) {
-      for (let ow = 0; ow < outWidth; ow++) {
-        const dyBase = ((b * outHeight + oh) * outWidth + ow) * outChannels;
-        for (let fi = 0; fi < filterHeight; fi++) {
-          const ih = oh * strideHeight + fi * dilationHeight - padTop;
-          if (ih < 0 || ih >= inHeight) continue;
-          for (let fj = 0; fj < filterWidth; fj++) {
-            const iw = ow * strideWidth + fj * dilationWidth - padLeft;
-            if (iw < 0 || iw >= inWidth) continue;
-            const xBase = ((b * inHeight + ih) * inWidth + iw) * inChannels;
-            const wBase = (fi * filterWidth + fj) * inChannels * outChannels;
-            for (let ic = 0; ic < inChannels; ic++) {
-              const xv = x[xBase + ic];
-              if (xv === 0) continue;
-              const wRow = wBase + ic * outChannels;
-              for (let oc = 0; oc < outChannels; oc++) dw[wRow + oc] += xv * dy[dyBase + oc];
             }
           }
         }

@@ -9,6 +9,7 @@ import { depthwiseBackpropFilterOverride, depthwiseBackpropInputOverride } from 
 import type { KernelOverride } from './kernel-args.ts';
 import { maxPoolGradOverride } from './max-pool-grad.ts';
 import { meanOverride, sumOverride } from './reduce.ts';
+import { castOverride, identityOverride } from './share-data.ts';
 import { tileOverride } from './tile.ts';
 
 export const WASM_KERNEL_OVERRIDES: readonly KernelOverride[] = [
@@ -21,6 +22,8 @@ export const WASM_KERNEL_OVERRIDES: readonly KernelOverride[] = [
   tileOverride,
   sumOverride,
   meanOverride,
+  identityOverride,
+  castOverride,
 ];
 
 /** Kernel functions installed by this module, so a second call can recognise them. */

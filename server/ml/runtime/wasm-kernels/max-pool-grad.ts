@@ -54,13 +54,20 @@ export function maxPoolGradLoop(
 
 /**
  * The common 2×2/stride-2 unpadded case (every pooling layer of the project's
- * models): windows do not overlap, so each input is written exactly once and
- * no per-window state or zero-fill pass is needed. Same tie rule as above.
+ * models): windows do not overlap, so after a native zero-fill only each
+ * window's maximum is written. The forward output y is that maximum, so the
+ * first input equal to it is the cpu backend's first-max choice; a window
+ * whose max is NaN or −∞ takes the strict-comparison path instead.
  */
-export function maxPoolGrad2x2Loop(info: tf.backend_util.Conv2DInfo, x: Float32Array, dy: Float32Array, dx: Float32Array): void {
+export function maxPoolGrad2x2Loop(
+  info: tf.backend_util.Conv2DInfo,
+  x: Float32Array,
+  y: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+): void {
   const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth } = info;
-  // Rows/columns that no window covers ('valid' on odd sizes) get no gradient.
-  if (inHeight !== 2 * outHeight || inWidth !== 2 * outWidth) dx.fill(0);
+  dx.fill(0);
   const rowStride = inWidth * c;
   for (let b = 0; b < batchSize; b++) {
     for (let oh = 0; oh < outHeight; oh++) {
@@ -71,30 +78,21 @@ export function maxPoolGrad2x2Loop(info: tf.backend_util.Conv2DInfo, x: Float32A
         const p11 = p10 + c;
         const d = ((b * outHeight + oh) * outWidth + ow) * c;
         for (let ch = 0; ch < c; ch++) {
-          const g = dy[d + ch];
-          let m = Number.NEGATIVE_INFINITY;
-          let k = -1;
-          let v = x[p00 + ch];
-          if (v > m) {
-            m = v;
-            k = 0;
+          const m = y[d + ch];
+          if (m > Number.NEGATIVE_INFINITY) {
+            const at = x[p00 + ch] === m ? p00 : x[p01 + ch] === m ? p01 : x[p10 + ch] === m ? p10 : p11;
+            dx[at + ch] = dy[d + ch];
+            continue;
           }
-          v = x[p01 + ch];
-          if (v > m) {
-            m = v;
-            k = 1;
+          let best = Number.NEGATIVE_INFINITY;
+          let at = -1;
+          for (const p of [p00, p01, p10, p11]) {
+            if (x[p + ch] > best) {
+              best = x[p + ch];
+              at = p + ch;
+            }
           }
-          v = x[p10 + ch];
-          if (v > m) {
-            m = v;
-            k = 2;
-          }
-          v = x[p11 + ch];
-          if (v > m) k = 3;
-          dx[p00 + ch] = k === 0 ? g : 0;
-          dx[p01 + ch] = k === 1 ? g : 0;
-          dx[p10 + ch] = k === 2 ? g : 0;
-          dx[p11 + ch] = k === 3 ? g : 0;
+          if (at >= 0) dx[at] = dy[d + ch];
         }
       }
     }
@@ -137,8 +135,18 @@ export const maxPoolGradOverride: KernelOverride = {
     );
     const backend = asWasm(a.backend);
     const out = backend.makeOutput(input.shape, 'float32');
-    const loop = isPlain2x2(info) ? maxPoolGrad2x2Loop : maxPoolGradLoop;
-    loop(info, heapF32(backend, input), heapF32(backend, dy), heapF32(backend, out));
+    if (isPlain2x2(info)) {
+      const output = a.inputs.output as tf.TensorInfo;
+      maxPoolGrad2x2Loop(
+        info,
+        heapF32(backend, input),
+        heapF32(backend, output),
+        heapF32(backend, dy),
+        heapF32(backend, out),
+      );
+    } else {
+      maxPoolGradLoop(info, heapF32(backend, input), heapF32(backend, dy), heapF32(backend, out));
+    }
     return out;
   },
 };
