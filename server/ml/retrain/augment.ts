@@ -1,11 +1,11 @@
 /**
  * Training-time augmentation, pure and seeded: a random affine warp (rotation, scale,
  * shift, horizontal flip) with bilinear sampling and edge clamping, then contrast and
- * brightness jitter. Output is normalised model input (see input-normalization.ts).
+ * brightness jitter. Output is normalised model input (the scaling of engine/preprocess.ts).
  */
 import { FRAME_HEIGHT, FRAME_WIDTH } from '../../../shared/frame.ts';
 import type { Rng } from '../data/rng.ts';
-import { INPUT_SCALE } from '../model/input-normalization.ts';
+import { PIXEL_SCALE } from '../engine/preprocess.ts';
 
 export interface AugmentConfig {
   maxRotationDeg: number;
@@ -58,8 +58,8 @@ export function augmentInto(
       const oy = y - cy - ty;
       let sx = cos * ox + sin * oy + cx;
       let sy = -sin * ox + cos * oy + cy;
-      sx = sx < 0 ? 0 : sx > W - 1 ? W - 1 : sx;
-      sy = sy < 0 ? 0 : sy > H - 1 ? H - 1 : sy;
+      sx = sx < 0 ? 0 : Math.min(sx, W - 1);
+      sy = sy < 0 ? 0 : Math.min(sy, H - 1);
       const x0 = Math.floor(sx);
       const y0 = Math.floor(sy);
       const x1 = x0 < W - 1 ? x0 + 1 : x0;
@@ -70,14 +70,14 @@ export function augmentInto(
       const r1 = srcOff + y1 * W;
       const top = (src[r0 + x0] as number) * (1 - fx) + (src[r0 + x1] as number) * fx;
       const bot = (src[r1 + x0] as number) * (1 - fx) + (src[r1 + x1] as number) * fx;
-      const v = (top * (1 - fy) + bot * fy) * INPUT_SCALE;
+      const v = (top * (1 - fy) + bot * fy) * PIXEL_SCALE;
       out[outOff + y * W + x] = v;
       sum += v;
     }
   }
   const mean = sum / (W * H);
   for (let p = 0; p < W * H; p++) {
-    const v = (out[outOff + p] as number - mean) * contrast + mean + brightness;
-    out[outOff + p] = v < 0 ? 0 : v > 1 ? 1 : v;
+    const v = ((out[outOff + p] as number) - mean) * contrast + mean + brightness;
+    out[outOff + p] = v < 0 ? 0 : Math.min(v, 1);
   }
 }

@@ -7,12 +7,12 @@ import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs'
 import { availableParallelism } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { readFer2013, Fer2013FormatError, type Fer2013Data } from '../data/fer2013-reader.ts';
 import { concatImages, PROJECT_ROOT, resolveDataPath, selectUsage } from '../data/dataset.ts';
-import { ARCHITECTURES, DEFAULT_ARCHITECTURE, type Architecture } from '../model/architectures.ts';
+import { type Fer2013Data, Fer2013FormatError, readFer2013 } from '../data/fer2013-reader.ts';
+import { ARCHITECTURES, type Architecture, DEFAULT_ARCHITECTURE } from '../model/architectures.ts';
 import { initBackend } from '../runtime/backend.ts';
 import { publishModel } from './publish.ts';
-import { type TrainConfig, TrainingInterrupted, train } from './trainer.ts';
+import { evaluateRunBest, type TrainConfig, TrainingInterrupted, train } from './trainer.ts';
 
 class UsageError extends Error {}
 
@@ -40,21 +40,47 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 export function buildProgram(): Command {
   return new Command('retrain')
     .description('Train the emotion CNN on FER2013 and publish it into a model folder the server loads.')
-    .option('--data <file>', 'FER2013 csv/csv.gz (repeatable; the first is the FER2013 file, extra files are added to training)', collect, [])
+    .option(
+      '--data <file>',
+      'FER2013 csv/csv.gz (repeatable; the first is the FER2013 file, extra files are added to training)',
+      collect,
+      [],
+    )
     .addOption(new Option('--arch <name>', 'architecture').choices(ARCHITECTURES).default(DEFAULT_ARCHITECTURE))
-    .addOption(new Option('--recipe <name>', "'default' (augmentation, AdamW one-cycle, label smoothing, class weights) or 'paper' (seed paper: Adam 1e-3, batch 64, no augmentation)").choices(['default', 'paper']).default('default'))
+    .addOption(
+      new Option(
+        '--recipe <name>',
+        "'default' (augmentation, AdamW one-cycle, label smoothing, class weights) or 'paper' (seed paper: Adam 1e-3, batch 64, no augmentation)",
+      )
+        .choices(['default', 'paper'])
+        .default('default'),
+    )
     .option('--epochs <n>', 'maximum epochs', intIn('--epochs', 1, 1000))
     .option('--batch <n>', 'global batch size', intIn('--batch', 2, 1024))
     .option('--lr <x>', 'peak learning rate', numIn('--lr', 1e-6, 1))
     .option('--weight-decay <x>', 'AdamW decoupled weight decay', numIn('--weight-decay', 0, 1))
     .option('--label-smoothing <x>', 'label smoothing', numIn('--label-smoothing', 0, 0.5))
-    .option('--class-weight-power <x>', 'class weight = (mean/count)^power; 0 = off', numIn('--class-weight-power', 0, 1))
+    .option(
+      '--class-weight-power <x>',
+      'class weight = (mean/count)^power; 0 = off',
+      numIn('--class-weight-power', 0, 1),
+    )
     .option('--patience <n>', 'early stopping: epochs without PublicTest improvement', intIn('--patience', 1, 1000))
     .option('--out <dir>', 'model folder to publish into', 'models/emotion')
     .option('--run-dir <dir>', 'checkpoint/log folder (default runs/<out name>)')
     .option('--resume', 'continue the run in --run-dir from its last checkpoint', false)
+    .option(
+      '--publish-checkpoint',
+      "publish the run's best weights so far without training (an interim model while a long run continues)",
+      false,
+    )
     .option('--seed <n>', 'random seed', intIn('--seed', 0, 2 ** 31 - 1), 42)
-    .option('--workers <n>', 'data-parallel worker threads', intIn('--workers', 1, 64), Math.min(2, availableParallelism()))
+    .option(
+      '--workers <n>',
+      'data-parallel worker threads',
+      intIn('--workers', 1, 64),
+      Math.min(2, availableParallelism()),
+    )
     .addOption(new Option('--backend <name>', 'force a tfjs backend').choices(['node', 'wasm', 'cpu']))
     .option('--tta', 'have the server average each frame with its mirror (doubles the cost per frame)', false)
     .option('--skip-bad-rows', 'skip malformed CSV rows (reported) instead of failing', false)
@@ -77,6 +103,7 @@ interface Parsed {
   out: string;
   runDir?: string;
   resume: boolean;
+  publishCheckpoint: boolean;
   seed: number;
   workers: number;
   backend?: 'node' | 'wasm' | 'cpu';
@@ -103,7 +130,8 @@ async function loadData(files: string[], skipBadRows: boolean): Promise<Fer2013D
     if (!existsSync(f)) throw new UsageError(`data file not found: ${f}`);
     try {
       const d = await readFer2013(f, { skipBadRows });
-      if (d.skipped.total) console.error(`${f}: skipped ${d.skipped.total} bad rows: ${JSON.stringify(d.skipped.byReason)}`);
+      if (d.skipped.total)
+        console.error(`${f}: skipped ${d.skipped.total} bad rows: ${JSON.stringify(d.skipped.byReason)}`);
       out.push(d);
     } catch (err) {
       if (err instanceof Fer2013FormatError) throw new UsageError(`bad data file: ${err.message}`);
@@ -163,15 +191,18 @@ export async function main(argv: string[]): Promise<number> {
       progress: o.progress,
     };
     console.log(`training ${config.arch} (${o.recipe} recipe) on ${data.train.count} images; run folder ${runDir}`);
-    const result = await train(config, data, (line) => console.log(line));
+    const result = o.publishCheckpoint
+      ? await evaluateRunBest(config, data, (line) => console.log(line))
+      : await train(config, data, (line) => console.log(line));
     const { progress: _p, resume: _r, runDir: _d, ...recorded } = config;
     await publishModel({
       out,
       arch: o.arch,
       result,
-      config: { ...recorded, recipe: o.recipe },
+      config: { ...recorded, recipe: o.recipe, ...(o.publishCheckpoint ? { interim: true } : {}) },
       tta: o.tta,
       dataFiles: files,
+      fer,
       log: (line) => console.log(line),
     });
     return 0;

@@ -84,10 +84,15 @@ export function batchNormTraining(
       const dx = new Float32Array(n);
       for (let i = 0; i < n; i += C) {
         for (let c = 0; c < C; c++) {
-          dx[i + c] = (k[c] as number) * ((d[i + c] as number) - (mb[c] as number) - (xhat[i + c] as number) * (mg[c] as number));
+          dx[i + c] =
+            (k[c] as number) * ((d[i + c] as number) - (mb[c] as number) - (xhat[i + c] as number) * (mg[c] as number));
         }
       }
-      return [tf.tensor(dx, shape), tf.tensor(Float32Array.from(dGamma), [C]), tf.tensor(Float32Array.from(dBeta), [C])];
+      return [
+        tf.tensor(dx, shape),
+        tf.tensor(Float32Array.from(dGamma), [C]),
+        tf.tensor(Float32Array.from(dBeta), [C]),
+      ];
     };
     return { value, gradFunc };
   });

@@ -8,7 +8,9 @@ export function initialWeights(specs: readonly WeightSpec[], rng: Rng): Float32A
     const leaf = s.name.split('/').pop() ?? s.name;
     if (leaf === 'kernel') {
       const fanIn = s.shape.slice(0, -1).reduce((x, y) => x * y, 1);
-      const fanOut = (s.shape[s.shape.length - 1] as number) * (s.shape.length === 4 ? (s.shape[0] as number) * (s.shape[1] as number) : 1);
+      const fanOut =
+        (s.shape[s.shape.length - 1] as number) *
+        (s.shape.length === 4 ? (s.shape[0] as number) * (s.shape[1] as number) : 1);
       if (s.shape.length === 2) {
         // Glorot uniform for dense layers (Keras's default).
         const limit = Math.sqrt(6 / (fanIn + fanOut));

@@ -44,8 +44,11 @@ export function renderModelCard(m: ModelMetrics, others: { name: string; metrics
     return `| ${EMOTION_INFO[e].emoji} ${e} | ${pct(c?.precision)} | ${pct(c?.recall)} | ${pct(c?.f1)} | ${c?.support ?? '–'} | ${pct(p?.recall)} |`;
   });
   const weak = priv ? confusedPairs(priv[served]) : [];
+  const interim = m.interim
+    ? `\n> **Interim model.** These are the best weights (epoch ${m.bestEpoch}) of a training run that has not finished;\n> the run continues with \`npm run retrain -- --resume\` and replaces this folder when it ends.\n`
+    : '';
   return `# Model card: ${m.architecture}
-
+${interim}
 Emotion Arena's server scores each player's 48×48 grayscale face crop with this network and
 uses the probability of the prompted emotion as the player's match.
 
@@ -54,7 +57,7 @@ uses the probability of the prompted emotion as the player's match.
   best epoch selected on \`PublicTest\` (3,589), reported once on \`PrivateTest\` (3,589), which was never used for
   training, tuning or selection.
 - Input: 48×48×1, pixel / 255. Augmentation (training only): rotation, scale, shift, horizontal flip, contrast, brightness.
-- Served configuration: ${m.served.tta ? 'average of the frame and its mirror (flip TTA)' : 'single forward pass (no TTA)'}, ${((m.servedFlopsPerFrame as number | undefined ?? m.flopsPerImage) / 1e6).toFixed(0)} MFLOP per frame.
+- Served configuration: ${m.served.tta ? 'average of the frame and its mirror (flip TTA)' : 'single forward pass (no TTA)'}, ${(((m.servedFlopsPerFrame as number | undefined) ?? m.flopsPerImage) / 1e6).toFixed(0)} MFLOP per frame.
 - Training: ${m.epochs} epochs (best: ${m.bestEpoch}), backend \`${m.backend}\`, ${(m.wallTimeS / 60).toFixed(0)} min wall time, ${m.trainImgPerSec} train img/s on 2 CPU cores.
 
 ## Results (accuracy)

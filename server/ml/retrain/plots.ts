@@ -32,11 +32,15 @@ export function confusionMatrixSvg(confusion: number[][], title: string): string
       const x = left + j * cell;
       const y = top + i * cell;
       parts.push(`<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${fill}" stroke="#ccc"/>`);
-      parts.push(`<text x="${x + cell / 2}" y="${y + cell / 2 - 2}" text-anchor="middle" font-weight="bold">${(frac * 100).toFixed(0)}%</text>`);
+      parts.push(
+        `<text x="${x + cell / 2}" y="${y + cell / 2 - 2}" text-anchor="middle" font-weight="bold">${(frac * 100).toFixed(0)}%</text>`,
+      );
       parts.push(`<text x="${x + cell / 2}" y="${y + cell / 2 + 14}" text-anchor="middle" fill="#555">${v}</text>`);
     });
   });
-  parts.push(`<text x="${left}" y="${top + size + 30}" fill="#555">cell colour and % = share of the true class's images (recall on the diagonal)</text>`);
+  parts.push(
+    `<text x="${left}" y="${top + size + 30}" fill="#555">cell colour and % = share of the true class's images (recall on the diagonal)</text>`,
+  );
   parts.push('</svg>');
   return parts.join('\n');
 }
@@ -69,14 +73,33 @@ export function trainingCurveSvg(history: readonly EpochRecord[], title: string)
     parts.push(`<line x1="${l}" x2="${l + pw}" y1="${yy}" y2="${yy}" stroke="#eee"/>`);
     parts.push(`<text x="${l - 6}" y="${yy + 4}" text-anchor="end">${g * 10}%</text>`);
   }
-  parts.push(`<text x="${l + pw + 6}" y="${t + 4}">${maxLoss.toFixed(2)}</text><text x="${l + pw + 6}" y="${t + ph}">0</text>`);
+  parts.push(
+    `<text x="${l + pw + 6}" y="${t + 4}">${maxLoss.toFixed(2)}</text><text x="${l + pw + 6}" y="${t + ph}">0</text>`,
+  );
   history.forEach((hh) => {
-    if (n <= 30 || hh.epoch % 5 === 0) parts.push(`<text x="${x(hh.epoch)}" y="${t + ph + 16}" text-anchor="middle">${hh.epoch}</text>`);
+    if (n <= 30 || hh.epoch % 5 === 0)
+      parts.push(`<text x="${x(hh.epoch)}" y="${t + ph + 16}" text-anchor="middle">${hh.epoch}</text>`);
   });
   parts.push(`<text x="${l + pw / 2}" y="${h - 8}" text-anchor="middle">epoch</text>`);
-  parts.push(line(history.map((hh) => [x(hh.epoch), yAcc(hh.trainAcc)]), '#1f77b4'));
-  parts.push(line(history.map((hh) => [x(hh.epoch), yAcc(hh.publicAcc)]), '#d62728'));
-  parts.push(line(history.map((hh) => [x(hh.epoch), yLoss(hh.trainLoss)]), '#7f7f7f', '5,4'));
+  parts.push(
+    line(
+      history.map((hh) => [x(hh.epoch), yAcc(hh.trainAcc)]),
+      '#1f77b4',
+    ),
+  );
+  parts.push(
+    line(
+      history.map((hh) => [x(hh.epoch), yAcc(hh.publicAcc)]),
+      '#d62728',
+    ),
+  );
+  parts.push(
+    line(
+      history.map((hh) => [x(hh.epoch), yLoss(hh.trainLoss)]),
+      '#7f7f7f',
+      '5,4',
+    ),
+  );
   const legend: [string, string][] = [
     ['#1f77b4', 'train accuracy (augmented)'],
     ['#d62728', 'PublicTest accuracy'],

@@ -7,10 +7,13 @@ import { existsSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { buildArchitecture, countFlops } from '../model/architectures.ts';
-import type { Architecture } from '../model/architectures.ts';
-import { saveModelFolder } from '../model/model-io.ts';
+import type { Fer2013Data } from '../data/fer2013-reader.ts';
 import type { ModelMetrics } from '../eval/report-types.ts';
+import type { Architecture } from '../model/architectures.ts';
+import { buildArchitecture, countFlops } from '../model/architectures.ts';
+import { saveModelFolder } from '../model/model-io.ts';
+import { exportOnnx } from '../onnx/export.ts';
+import { exportInt8WithGate } from '../onnx/int8.ts';
 import { renderModelCard } from './model-card.ts';
 import { confusionMatrixSvg, trainingCurveSvg } from './plots.ts';
 import type { TrainResult } from './trainer.ts';
@@ -23,6 +26,8 @@ export interface PublishInput {
   /** Whether the server should average with the mirrored frame. */
   tta: boolean;
   dataFiles: string[];
+  /** The FER2013 file's rows, for int8 calibration (Training) and its accuracy gate (PublicTest). */
+  fer?: Fer2013Data;
   log: (line: string) => void;
 }
 
@@ -47,6 +52,7 @@ export async function publishModel(input: PublishInput): Promise<ModelMetrics> {
     wallTimeS: Math.round(result.wallTimeS),
     trainImgPerSec: Math.round(result.trainImgPerSec * 10) / 10,
     served: { tta: input.tta },
+    interim: Boolean(input.config.interim),
     servedFlopsPerFrame: countFlops(model) * (input.tta ? 2 : 1),
     evaluation: result.evaluation,
     history: result.history,
@@ -60,10 +66,13 @@ export async function publishModel(input: PublishInput): Promise<ModelMetrics> {
   model.dispose();
   await writeFile(join(tmp, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
   const split = input.tta ? 'flipTta' : 'plain';
-  await writeFile(join(tmp, 'confusion-matrix.svg'), confusionMatrixSvg(result.evaluation.PrivateTest[split].confusion, `PrivateTest confusion (${arch})`));
+  await writeFile(
+    join(tmp, 'confusion-matrix.svg'),
+    confusionMatrixSvg(result.evaluation.PrivateTest[split].confusion, `PrivateTest confusion (${arch})`),
+  );
   await writeFile(join(tmp, 'training-curve.svg'), trainingCurveSvg(result.history, arch));
   await writeFile(join(tmp, 'MODEL_CARD.md'), renderModelCard(metrics, await comparisons(out)));
-  await exportOnnxIfAvailable(tmp, input.log);
+  await exportOnnxIfAvailable(tmp, input.fer, input.log);
   const old = join(dirname(out), `.${basename(out)}.old-${process.pid}`);
   if (existsSync(out)) await rename(out, old);
   await rename(tmp, out);
@@ -90,13 +99,33 @@ async function comparisons(out: string): Promise<{ name: string; metrics: ModelM
   return found;
 }
 
-async function exportOnnxIfAvailable(dir: string, log: (line: string) => void): Promise<void> {
+/**
+ * model.onnx is what the server serves by default; model.int8.onnx is kept only when
+ * its PublicTest accuracy is within 0.5 points of fp32. A failure here leaves a
+ * model the server can still serve with tfjs, so it is logged, not fatal.
+ */
+async function exportOnnxIfAvailable(
+  dir: string,
+  fer: Fer2013Data | undefined,
+  log: (line: string) => void,
+): Promise<void> {
   try {
-    const mod = (await import('../onnx/export.ts')) as { exportOnnx?: (modelDir: string) => Promise<unknown> };
-    if (!mod.exportOnnx) return;
-    await mod.exportOnnx(dir);
+    await exportOnnx(dir);
     log('wrote model.onnx');
   } catch (err) {
-    log(`ONNX export skipped: ${err instanceof Error ? err.message : String(err)}`);
+    log(
+      `ONNX export failed (the server will serve this model with tfjs): ${err instanceof Error ? err.message : String(err)}`,
+    );
+    return;
+  }
+  if (!fer) return;
+  try {
+    const r = await exportInt8WithGate(dir, fer);
+    log(
+      `int8: PublicTest ${(r.fp32Accuracy * 100).toFixed(2)}% fp32 → ${(r.int8Accuracy * 100).toFixed(2)}% int8 ` +
+        `(${r.dropPoints.toFixed(2)} points); ${r.kept ? 'kept model.int8.onnx' : 'not kept'}`,
+    );
+  } catch (err) {
+    log(`int8 export failed: ${err instanceof Error ? err.message : String(err)}`);
   }
 }

@@ -2,8 +2,8 @@
 import type { Worker } from 'node:worker_threads';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
-import type { LabeledImages } from '../data/dataset.ts';
 import { startTsWorker } from '../../util/ts-worker.ts';
+import type { LabeledImages } from '../data/dataset.ts';
 import type { Architecture } from '../model/architectures.ts';
 import type {
   FromWorker,
@@ -87,10 +87,7 @@ export class Replicas {
   ): Promise<Replicas> {
     const replicas = Array.from(
       { length: n },
-      () =>
-        new Replica(
-          startTsWorker(new URL('./train-worker.ts', import.meta.url), { name: 'train-worker' }),
-        ),
+      () => new Replica(startTsWorker(new URL('./train-worker.ts', import.meta.url), { name: 'train-worker' })),
     );
     const readies = await Promise.all(
       replicas.map((r) => r.call<ReadyReply>({ type: 'init', arch, train, eval: evalSets, backend })),
@@ -129,10 +126,15 @@ export class Replicas {
     const grads = first.grads;
     const nonTrainable = first.nonTrainable;
     for (const rep of replies.slice(1)) {
-      rep.grads.forEach((g, i) => addInto(grads[i] as Float32Array, g));
-      rep.nonTrainable.forEach((g, i) => addInto(nonTrainable[i] as Float32Array, g));
+      rep.grads.forEach((g, i) => {
+        addInto(grads[i] as Float32Array, g);
+      });
+      rep.nonTrainable.forEach((g, i) => {
+        addInto(nonTrainable[i] as Float32Array, g);
+      });
     }
-    if (replies.length > 1) for (const a of nonTrainable) for (let i = 0; i < a.length; i++) a[i] = (a[i] as number) / replies.length;
+    if (replies.length > 1)
+      for (const a of nonTrainable) for (let i = 0; i < a.length; i++) a[i] = (a[i] as number) / replies.length;
     return {
       grads,
       nonTrainable,

@@ -8,8 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
 import { createRng } from '../data/rng.ts';
+import { normalizePixels } from '../engine/preprocess.ts';
 import { buildArchitecture } from '../model/architectures.ts';
-import { normalizeInto } from '../model/input-normalization.ts';
 import { initBackend } from '../runtime/backend.ts';
 import { augmentInto } from './augment.ts';
 import { batchNormTraining } from './fast-batch-norm.ts';
@@ -70,7 +70,13 @@ type MovingStats = Map<number, Float32Array>;
  * Runs the layers one by one so dropout can use our seeded masks (tfjs's own seeds
  * repeat the same mask) and batch norm can use the fused training op.
  */
-function forward(x: tf.Tensor, training: boolean, dropoutSeed: number, current?: Float32Array[], moving?: MovingStats): tf.Tensor {
+function forward(
+  x: tf.Tensor,
+  training: boolean,
+  dropoutSeed: number,
+  current?: Float32Array[],
+  moving?: MovingStats,
+): tf.Tensor {
   const rng = createRng(dropoutSeed);
   let h = x;
   for (const layer of model.layers) {
@@ -120,9 +126,13 @@ async function step(msg: StepMessage): Promise<void> {
   for (let k = 0; k < n; k++) {
     const i = msg.indices[k] as number;
     if (msg.augment) augmentInto(train.images, i * FRAME_BYTES, xs, k * FRAME_BYTES, rng);
-    else normalizeInto(train.images, i * FRAME_BYTES, xs, k * FRAME_BYTES);
+    else
+      normalizePixels(train.images.subarray(i * FRAME_BYTES, (i + 1) * FRAME_BYTES), {
+        out: xs.subarray(k * FRAME_BYTES, (k + 1) * FRAME_BYTES),
+      });
     const label = train.labels[i] as number;
-    for (let c = 0; c < EMOTION_COUNT; c++) ys[k * EMOTION_COUNT + c] = (c === label ? 1 - eps : 0) + eps / EMOTION_COUNT;
+    for (let c = 0; c < EMOTION_COUNT; c++)
+      ys[k * EMOTION_COUNT + c] = (c === label ? 1 - eps : 0) + eps / EMOTION_COUNT;
     ws[k] = msg.classWeights[label] ?? 1;
   }
   let probsKept: tf.Tensor | null = null;
@@ -150,10 +160,10 @@ async function step(msg: StepMessage): Promise<void> {
   // variableGrads tidies the forward and backward intermediates; these are what it hands back.
   tf.dispose([x, y, w, value, argmax, probsKept!, ...Object.values(grads)]);
   const grads32 = gradArrays.map((g) => (g.byteOffset === 0 && g.length * 4 === g.buffer.byteLength ? g : g.slice()));
-  reply(
-    { type: 'step', grads: grads32, nonTrainable, lossSum: lossSum * msg.globalBatch, correct, count: n },
-    [...grads32.map((g) => g.buffer as ArrayBuffer), ...nonTrainable.map((g) => g.buffer as ArrayBuffer)],
-  );
+  reply({ type: 'step', grads: grads32, nonTrainable, lossSum: lossSum * msg.globalBatch, correct, count: n }, [
+    ...grads32.map((g) => g.buffer as ArrayBuffer),
+    ...nonTrainable.map((g) => g.buffer as ArrayBuffer),
+  ]);
 }
 
 async function predict(msg: PredictMessage): Promise<void> {
@@ -164,8 +174,7 @@ async function predict(msg: PredictMessage): Promise<void> {
   const probs = new Float32Array(total * EMOTION_COUNT);
   for (let s = msg.start; s < msg.end; s += PREDICT_CHUNK) {
     const e = Math.min(msg.end, s + PREDICT_CHUNK);
-    const xs = new Float32Array((e - s) * FRAME_BYTES);
-    for (let i = s; i < e; i++) normalizeInto(set.images, i * FRAME_BYTES, xs, (i - s) * FRAME_BYTES, msg.flip);
+    const xs = normalizePixels(set.images.subarray(s * FRAME_BYTES, e * FRAME_BYTES), { flip: msg.flip });
     const out = tf.tidy(() => forward(tf.tensor4d(xs, [e - s, 48, 48, 1]), false, 0));
     probs.set((await out.data()) as Float32Array, (s - msg.start) * EMOTION_COUNT);
     out.dispose();

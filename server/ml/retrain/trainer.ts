@@ -10,9 +10,9 @@ import cliProgress from 'cli-progress';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { batchIndices, classCounts, type LabeledImages } from '../data/dataset.ts';
 import { createRng } from '../data/rng.ts';
-import type { Architecture } from '../model/architectures.ts';
 import { evaluateClassification } from '../eval/classification-metrics.ts';
 import type { EvalReport, SplitReports } from '../eval/report-types.ts';
+import type { Architecture } from '../model/architectures.ts';
 import { adamWStep, createAdamWState, DEFAULT_ADAMW } from './adamw.ts';
 import {
   type CheckpointMeta,
@@ -71,6 +71,57 @@ export interface TrainResult {
 
 export class TrainingInterrupted extends Error {}
 
+/**
+ * Evaluates the best weights a run has so far, without training: for publishing an
+ * interim model while a long run continues (possibly in another session).
+ */
+export async function evaluateRunBest(
+  config: TrainConfig,
+  data: TrainData,
+  log: (line: string) => void,
+): Promise<TrainResult> {
+  if (!hasCheckpoint(config.runDir)) throw new Error(`no checkpoint in ${config.runDir}`);
+  const replicas = await Replicas.start(
+    config.workers,
+    config.arch,
+    toShared(data.train),
+    { public: toShared(data.publicTest), private: toShared(data.privateTest) },
+    config.backend,
+  );
+  try {
+    const sizes = replicas.specs.map((s) => s.size);
+    const trainable = replicas.specs.flatMap((s) => (s.trainable ? [s.size] : []));
+    const { meta } = await loadCheckpoint(config.runDir, sizes, trainable);
+    if (meta.config.arch !== config.arch)
+      throw new Error(`run ${config.runDir} trains ${String(meta.config.arch)}, not ${config.arch}`);
+    if (!meta.best) throw new Error(`run ${config.runDir} has not finished an epoch yet`);
+    const best = await loadBestWeights(config.runDir, sizes);
+    const evaluation = {
+      PublicTest: await evaluateSplit(replicas, best, 'public', data.publicTest),
+      PrivateTest: await evaluateSplit(replicas, best, 'private', data.privateTest),
+    };
+    log(
+      `interim: epoch ${meta.best.epoch} of ${String(meta.config.epochs)} (best so far); PublicTest ${fmt(evaluation.PublicTest.plain)}, PrivateTest ${fmt(evaluation.PrivateTest.plain)}`,
+    );
+    const trainSeconds = meta.history.reduce((t, h) => t + h.seconds, 0);
+    return {
+      specs: replicas.specs,
+      weights: best,
+      backend: replicas.backend,
+      history: meta.history,
+      bestEpoch: meta.best.epoch,
+      epochsRun: meta.history.length,
+      wallTimeS: meta.elapsedS,
+      trainImgPerSec:
+        trainSeconds > 0 ? meta.history.reduce((t, h) => t + h.imgPerSec * h.seconds, 0) / trainSeconds : 0,
+      evaluation,
+      interrupted: true,
+    };
+  } finally {
+    await replicas.close();
+  }
+}
+
 export function classWeights(labels: Uint8Array, count: number, power: number): number[] {
   const counts = classCounts(labels, count);
   if (power === 0) return counts.map(() => 1);
@@ -119,14 +170,20 @@ async function runLoop(
   const stepsPerEpoch = Math.floor(data.train.count / config.batch) || 1;
   const totalSteps = stepsPerEpoch * config.epochs;
   const cw = classWeights(data.train.labels, data.train.count, config.classWeightPower);
-  say(`train ${data.train.count} images, ${stepsPerEpoch} steps/epoch; class weights ${cw.map((w) => w.toFixed(2)).join(' ')}`);
+  say(
+    `train ${data.train.count} images, ${stepsPerEpoch} steps/epoch; class weights ${cw.map((w) => w.toFixed(2)).join(' ')}`,
+  );
 
   let weights: Float32Array[];
   let adam = createAdamWState(trainableIdx.map((i) => sizes[i] as number));
   let meta: CheckpointMeta;
   const configRecord = { ...config, progress: undefined, resume: undefined } as Record<string, unknown>;
   if (config.resume && hasCheckpoint(config.runDir)) {
-    const ck = await loadCheckpoint(config.runDir, sizes, trainableIdx.map((i) => sizes[i] as number));
+    const ck = await loadCheckpoint(
+      config.runDir,
+      sizes,
+      trainableIdx.map((i) => sizes[i] as number),
+    );
     if (ck.meta.config.arch !== config.arch) {
       throw new Error(`checkpoint in ${config.runDir} is for arch ${String(ck.meta.config.arch)}, not ${config.arch}`);
     }

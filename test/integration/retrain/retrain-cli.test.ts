@@ -2,12 +2,12 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { EMOTION_COUNT } from '../../../shared/emotions.ts';
-import { FRAME_BYTES } from '../../../shared/frame.ts';
 import { readFer2013 } from '../../../server/ml/data/fer2013-reader.ts';
 import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts';
 import type { ModelMetrics } from '../../../server/ml/eval/report-types.ts';
 import { main } from '../../../server/ml/retrain/cli.ts';
+import { EMOTION_COUNT } from '../../../shared/emotions.ts';
+import { FRAME_BYTES } from '../../../shared/frame.ts';
 
 const FIXTURE = join(import.meta.dirname, '../../fixtures/fer2013-sample.csv');
 const tmp = mkdtempSync(join(tmpdir(), 'retrain-'));
@@ -88,7 +88,14 @@ describe('retrain smoke run', () => {
   it('trains one epoch end to end and publishes a complete model folder', () => {
     expect(result.err).toBe('');
     expect(result.code).toBe(0);
-    for (const f of ['model.json', 'weights.bin', 'metrics.json', 'MODEL_CARD.md', 'confusion-matrix.svg', 'training-curve.svg']) {
+    for (const f of [
+      'model.json',
+      'weights.bin',
+      'metrics.json',
+      'MODEL_CARD.md',
+      'confusion-matrix.svg',
+      'training-curve.svg',
+    ]) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as ModelMetrics;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { FRAME_BYTES } from '../../../shared/frame.ts';
 import { createRng } from '../../../server/ml/data/rng.ts';
+import { evaluateClassification } from '../../../server/ml/eval/classification-metrics.ts';
 import { adamWStep, createAdamWState } from '../../../server/ml/retrain/adamw.ts';
 import { augmentInto, DEFAULT_AUGMENT } from '../../../server/ml/retrain/augment.ts';
 import { oneCycleLr } from '../../../server/ml/retrain/schedule.ts';
 import { classWeights } from '../../../server/ml/retrain/trainer.ts';
-import { evaluateClassification } from '../../../server/ml/eval/classification-metrics.ts';
+import { FRAME_BYTES } from '../../../shared/frame.ts';
 
 describe('augmentation', () => {
   const src = new Uint8Array(FRAME_BYTES).map((_, i) => (i % 48) * 5);
