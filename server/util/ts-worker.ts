@@ -1,12 +1,13 @@
 /**
- * Starts a worker thread from a TypeScript module. Node 20 does not pass the parent's
- * `--import tsx` loader to workers, so the worker first registers tsx, then imports
- * the module. When the module is plain .js (a build), it is started directly.
+ * Starts a worker thread on a TypeScript file. `new Worker(tsUrl, { execArgv:
+ * ['--import', 'tsx'] })` fails on Node 20 ("Unknown file extension .ts"), so we
+ * start a tiny .mjs bootstrap that imports the entry through tsx's API. Works
+ * the same under `node --import tsx`, vitest and plain node.
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
-export function startTsWorker(moduleUrl: URL, options: WorkerOptions = {}): Worker {
-  if (!moduleUrl.pathname.endsWith('.ts')) return new Worker(moduleUrl, options);
-  const bootstrap = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(moduleUrl.href)}); }).catch((e) => { console.error(e); process.exit(1); });`;
-  return new Worker(bootstrap, { ...options, eval: true });
+const BOOT = new URL('./ts-worker-boot.mjs', import.meta.url);
+
+export function startTsWorker(entry: URL, options: Omit<WorkerOptions, 'argv'> = {}): Worker {
+  return new Worker(BOOT, { ...options, argv: [entry.href] });
 }

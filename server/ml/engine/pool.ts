@@ -11,7 +11,7 @@ import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './pool-protocol.ts';
 import { assertFrames } from './preprocess.ts';
-import { startTsWorker } from './ts-worker.ts';
+import { startTsWorker } from '../../util/ts-worker.ts';
 
 export interface PoolLog {
   info(o: object | string, msg?: string): void;
