@@ -18,11 +18,11 @@ import { FRAME_BYTES } from '../../shared/frame.ts';
 import { MAX_PLAYERS_PER_ROOM, SERVER_FRAME_RATE_LIMIT } from '../../shared/protocol.ts';
 import { PROJECT_ROOT, resolveDataPath, selectUsage } from '../ml/data/dataset.ts';
 import { readFer2013 } from '../ml/data/fer2013-reader.ts';
-import { startTsWorker } from '../util/ts-worker.ts';
 import { buildArchitecture } from '../ml/model/architectures.ts';
 import { saveModelFolder } from '../ml/model/model-io.ts';
 import { exportOnnx } from '../ml/onnx/export.ts';
 import { initBackend } from '../ml/runtime/backend.ts';
+import { startTsWorker } from '../util/ts-worker.ts';
 import type { BotWorkerInit, BotWorkerMessage } from './loadtest-bot-worker.ts';
 import {
   type BotCounters,

@@ -9,9 +9,9 @@
 import type { Worker } from 'node:worker_threads';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
+import { startTsWorker } from '../../util/ts-worker.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './pool-protocol.ts';
 import { assertFrames } from './preprocess.ts';
-import { startTsWorker } from '../../util/ts-worker.ts';
 
 export interface PoolLog {
   info(o: object | string, msg?: string): void;
