@@ -71,6 +71,16 @@ export interface TrainResult {
 
 export class TrainingInterrupted extends Error {}
 
+function startReplicas(config: TrainConfig, data: TrainData): Promise<Replicas> {
+  return Replicas.start(
+    config.workers,
+    config.arch,
+    toShared(data.train),
+    { public: toShared(data.publicTest), private: toShared(data.privateTest) },
+    config.backend,
+  );
+}
+
 /**
  * Evaluates the best weights a run has so far, without training: for publishing an
  * interim model while a long run continues (possibly in another session).
@@ -81,13 +91,7 @@ export async function evaluateRunBest(
   log: (line: string) => void,
 ): Promise<TrainResult> {
   if (!hasCheckpoint(config.runDir)) throw new Error(`no checkpoint in ${config.runDir}`);
-  const replicas = await Replicas.start(
-    config.workers,
-    config.arch,
-    toShared(data.train),
-    { public: toShared(data.publicTest), private: toShared(data.privateTest) },
-    config.backend,
-  );
+  const replicas = await startReplicas(config, data);
   try {
     const sizes = replicas.specs.map((s) => s.size);
     const trainable = replicas.specs.flatMap((s) => (s.trainable ? [s.size] : []));
@@ -141,13 +145,7 @@ export async function train(config: TrainConfig, data: TrainData, log: (line: st
     log(line);
   };
 
-  const replicas = await Replicas.start(
-    config.workers,
-    config.arch,
-    toShared(data.train),
-    { public: toShared(data.publicTest), private: toShared(data.privateTest) },
-    config.backend,
-  );
+  const replicas = await startReplicas(config, data);
   say(`backend: ${replicas.backend} in ${replicas.size} worker thread(s); arch ${config.arch}`);
   try {
     return await runLoop(config, data, replicas, say);
