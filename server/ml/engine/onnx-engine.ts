@@ -8,8 +8,9 @@ import { join, resolve } from 'node:path';
 import type * as OrtTypes from 'onnxruntime-node';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES, FRAME_CHANNELS, FRAME_HEIGHT, FRAME_WIDTH } from '../../../shared/frame.ts';
+import { type ChunkForward, normalizeChunk, predictChunked } from './chunked-predict.ts';
 import { MODEL_INT8_ONNX, MODEL_ONNX, ModelFolderError } from './model-folder.ts';
-import { normalizePixels, packFrames, splitProbabilities } from './preprocess.ts';
+import { packFrames, splitProbabilities } from './preprocess.ts';
 import type { EmotionEngine } from './types.ts';
 
 export interface OnnxEngineConfig {
@@ -76,43 +77,22 @@ export async function createOnnxEngine(config: OnnxEngineConfig): Promise<OnnxEn
   let queue: Promise<unknown> = Promise.resolve();
   let scratch = new Float32Array(0);
 
-  async function forward(pixels: Uint8Array, n: number, flipToo: boolean): Promise<Float32Array> {
+  const forward: ChunkForward = async (pixels, n, withFlip) => {
     const s = session;
     if (!s) throw new Error('onnx engine is disposed');
-    const rows = flipToo ? 2 * n : n;
+    const rows = withFlip ? 2 * n : n;
     if (scratch.length < rows * FRAME_BYTES) scratch = new Float32Array(rows * FRAME_BYTES);
-    const input = scratch.subarray(0, rows * FRAME_BYTES);
-    normalizePixels(pixels, { out: input });
-    if (flipToo) normalizePixels(pixels, { flip: true, out: input.subarray(n * FRAME_BYTES) });
+    const input = normalizeChunk(pixels, withFlip, scratch);
     const x = new ort.Tensor('float32', input, [rows, FRAME_HEIGHT, FRAME_WIDTH, FRAME_CHANNELS]);
     const result = await s.run({ [inputName]: x });
     const y = result[outputName];
     if (!y) throw new Error(`onnx model has no output '${outputName}'`);
     // CPU output data is a plain JS array buffer owned by us; no native memory to free.
     return y.data as Float32Array;
-  }
-
-  async function predictPackedNow(packed: Uint8Array): Promise<Float32Array> {
-    const n = packed.byteLength / FRAME_BYTES;
-    if (!Number.isInteger(n)) throw new RangeError(`packed frames must be a multiple of ${FRAME_BYTES} bytes`);
-    const out = new Float32Array(n * EMOTION_COUNT);
-    for (let start = 0; start < n; start += chunk) {
-      const end = Math.min(n, start + chunk);
-      const k = end - start;
-      const p = await forward(packed.subarray(start * FRAME_BYTES, end * FRAME_BYTES), k, tta);
-      if (!tta) {
-        out.set(p.subarray(0, k * EMOTION_COUNT), start * EMOTION_COUNT);
-        continue;
-      }
-      for (let i = 0; i < k * EMOTION_COUNT; i++) {
-        out[start * EMOTION_COUNT + i] = 0.5 * ((p[i] as number) + (p[k * EMOTION_COUNT + i] as number));
-      }
-    }
-    return out;
-  }
+  };
 
   function predictPacked(packed: Uint8Array): Promise<Float32Array> {
-    const run = queue.then(() => predictPackedNow(packed));
+    const run = queue.then(() => predictChunked(packed, forward, { chunk, tta }));
     queue = run.catch(() => undefined);
     return run;
   }

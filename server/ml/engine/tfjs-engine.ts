@@ -5,11 +5,12 @@
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
-import { FRAME_BYTES, FRAME_CHANNELS, FRAME_HEIGHT, FRAME_WIDTH } from '../../../shared/frame.ts';
+import { FRAME_CHANNELS, FRAME_HEIGHT, FRAME_WIDTH } from '../../../shared/frame.ts';
 import { loadModelFolder } from '../model/model-io.ts';
 import { type BackendName, initBackend } from '../runtime/backend.ts';
+import { type ChunkForward, normalizeChunk, predictChunked } from './chunked-predict.ts';
 import { checkModelFolder, ModelFolderError } from './model-folder.ts';
-import { normalizePixels, packFrames, splitProbabilities } from './preprocess.ts';
+import { packFrames, splitProbabilities } from './preprocess.ts';
 import type { EmotionEngine } from './types.ts';
 
 export interface TfjsEngineConfig {
@@ -62,28 +63,12 @@ export async function createTfjsEngine(config: TfjsEngineConfig): Promise<TfjsEn
     }
   }
 
-  async function predictPacked(packed: Uint8Array): Promise<Float32Array> {
-    const n = packed.byteLength / FRAME_BYTES;
-    if (!Number.isInteger(n)) throw new RangeError(`packed frames must be a multiple of ${FRAME_BYTES} bytes`);
-    const out = new Float32Array(n * EMOTION_COUNT);
-    for (let start = 0; start < n; start += chunk) {
-      const end = Math.min(n, start + chunk);
-      const k = end - start;
-      const pixels = packed.subarray(start * FRAME_BYTES, end * FRAME_BYTES);
-      if (!tta) {
-        out.set(await forward(normalizePixels(pixels), k), start * EMOTION_COUNT);
-        continue;
-      }
-      // Plain and mirrored frames go through one forward pass of 2k images.
-      const both = new Float32Array(2 * k * FRAME_BYTES);
-      normalizePixels(pixels, { out: both });
-      normalizePixels(pixels, { flip: true, out: both.subarray(k * FRAME_BYTES) });
-      const p = await forward(both, 2 * k);
-      for (let i = 0; i < k * EMOTION_COUNT; i++) {
-        out[start * EMOTION_COUNT + i] = 0.5 * ((p[i] as number) + (p[k * EMOTION_COUNT + i] as number));
-      }
-    }
-    return out;
+  /** With flip TTA the plain and mirrored frames of a chunk go through one forward pass of 2k images. */
+  const forwardChunk: ChunkForward = (pixels, k, withFlip) =>
+    forward(normalizeChunk(pixels, withFlip), withFlip ? 2 * k : k);
+
+  function predictPacked(packed: Uint8Array): Promise<Float32Array> {
+    return predictChunked(packed, forwardChunk, { chunk, tta });
   }
 
   return {
