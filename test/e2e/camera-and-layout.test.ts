@@ -8,18 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JoinResult } from '../../shared/protocol.ts';
 import { ask, connectBot, newToken } from '../integration/server/harness.ts';
 import { configureGame, createRoom, joinRoom, openHome, waitForFace } from './flows.ts';
-import {
-  type E2EServer,
-  ensureClientBuild,
-  ensureTools,
-  hook,
-  launchPlayer,
-  type Player,
-  shot,
-  startServer,
-  waitForScene,
-  workDir,
-} from './support.ts';
+import { hook, launchPlayer, type Player, setUpE2ESuite, shot, waitForScene } from './support.ts';
 
 /** Nothing may stick out sideways on a phone: no horizontal scrolling, controls on screen. */
 async function expectFitsWidth(page: Page, width: number, selectors: string[]): Promise<void> {
@@ -34,18 +23,9 @@ async function expectFitsWidth(page: Page, width: number, selectors: string[]): 
 }
 
 describe('camera and layout in headless Chromium', () => {
-  let srv: E2EServer;
-  const dir = workDir('camera-and-layout');
-
-  beforeAll(async () => {
-    ensureTools();
-    ensureClientBuild();
-    // These tests do not judge scores, so they also run before a trained model exists.
-    srv = (await startServer({ allowMarker: true }))!;
-  });
-  afterAll(async () => {
-    await srv?.close();
-  });
+  // These tests do not judge scores, so they also run before a trained model exists.
+  const suite = setUpE2ESuite('camera-and-layout', { allowMarker: true });
+  const { dir } = suite;
 
   describe('camera permission denied', () => {
     let p: Player;
@@ -57,11 +37,11 @@ describe('camera and layout in headless Chromium', () => {
     it('explains the problem and lets the player watch as a spectator', async () => {
       const { page } = p;
       // Someone else hosts (a protocol bot): a spectator watches other players' game.
-      const bot = await connectBot(srv.server.url);
+      const bot = await connectBot(suite.srv.server.url);
       const created = await ask<JoinResult>(bot, 'room:create', { nickname: 'HostBot', playerToken: newToken('host') });
       expect(created.ok).toBe(true);
       const code = created.ok ? created.data.state.code : '';
-      await openHome(page, srv.server.url);
+      await openHome(page, suite.srv.server.url);
       await joinRoom(page, code, 'NoCam');
       await page.waitForFunction(() => window.__arena?.capture?.camera === 'error', undefined, { timeout: 30_000 });
       await expect.poll(() => page.textContent('.camera-status')).toMatch(/denied/i);
@@ -87,7 +67,7 @@ describe('camera and layout in headless Chromium', () => {
 
     it('says so, and sends nothing during a round', async () => {
       const { page } = p;
-      await openHome(page, srv.server.url);
+      await openHome(page, suite.srv.server.url);
       await createRoom(page, 'Away');
       // The detector has run on real pixels and found nobody.
       await page.waitForFunction(
@@ -123,7 +103,7 @@ describe('camera and layout in headless Chromium', () => {
 
     it('explains that the camera needs HTTPS, on the home page and in the camera check', async () => {
       const { page } = p;
-      const port = new URL(srv.server.url).port;
+      const port = new URL(suite.srv.server.url).port;
       await openHome(page, `http://arena.lan:${port}`);
       expect(await page.evaluate(() => window.isSecureContext)).toBe(false);
       await expect.poll(() => page.textContent('#insecure-warning')).toContain(`https://arena.lan:${port}/`);
@@ -147,7 +127,7 @@ describe('camera and layout in headless Chromium', () => {
 
     it('fits home, lobby and a round on a 375 px wide screen', async () => {
       const { page } = p;
-      await openHome(page, srv.server.url);
+      await openHome(page, suite.srv.server.url);
       await expectFitsWidth(page, 375, ['#nickname', '#create-room', '#room-code', '#join-room']);
       await shot(page, dir, 'phone-home');
       await createRoom(page, 'Phone');
@@ -168,7 +148,7 @@ describe('camera and layout in headless Chromium', () => {
       const { page } = p;
       const before = await hook(page);
       // Drop every socket server-side, as a Wi-Fi blip would.
-      for (const s of srv.server.app.io.sockets.sockets.values()) s.conn.close();
+      for (const s of suite.srv.server.app.io.sockets.sockets.values()) s.conn.close();
       await page.waitForFunction(
         () => !document.querySelector('#connection-banner')?.hasAttribute('hidden'),
         undefined,

@@ -4,45 +4,25 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FRAME_BYTES } from '../../shared/frame.ts';
 import { configureGame, createRoom, openHome, waitForFace } from './flows.ts';
-import {
-  type E2EServer,
-  ensureClientBuild,
-  ensureTools,
-  hook,
-  launchPlayer,
-  type Player,
-  shot,
-  startServer,
-  waitForScene,
-  workDir,
-} from './support.ts';
+import { hook, setUpE2ESuite, shot, waitForScene } from './support.ts';
 
 describe('capture pipeline (headless Chromium, fake camera)', () => {
-  let srv: E2EServer;
-  let player: Player;
-  const dir = workDir('capture');
-
-  beforeAll(async () => {
-    ensureTools();
-    ensureClientBuild();
-    // A countdown long enough to be seen in the screenshot.
-    srv = (await startServer({ allowMarker: true, timings: { countdownMs: 2500 } }))!;
-    player = await launchPlayer({ face: 'sample1Right', workDir: dir, name: 'solo' });
+  // A countdown long enough to be seen in the screenshot.
+  const suite = setUpE2ESuite('capture', {
+    allowMarker: true,
+    timings: { countdownMs: 2500 },
+    players: [{ face: 'sample1Right', name: 'solo' }],
   });
-
-  afterAll(async () => {
-    await player?.close();
-    await srv?.close();
-  });
+  const { dir } = suite;
 
   it('detects the face, sends 48×48 frames only during the round, and gets results back', async () => {
-    const { page } = player;
+    const { page } = suite.players[0]!;
     // ARENA_E2E_FPS=N measures the pipeline at another send rate (default: the game's 5/s).
     const fps = process.env.ARENA_E2E_FPS ? `&fps=${Number(process.env.ARENA_E2E_FPS)}` : '';
-    await openHome(page, srv.server.url, `?debug=1${fps}`);
+    await openHome(page, suite.srv.server.url, `?debug=1${fps}`);
     await shot(page, dir, '01-home');
     await createRoom(page, 'Solo');
     await waitForFace(page);

@@ -5,23 +5,12 @@
  * Needs a trained model in models/emotion or models/seed: a stand-in engine cannot judge
  * real faces, so without one the test is skipped (loudly), never faked.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FinalStandings } from '../../shared/protocol.ts';
 import type { DemoFace } from '../helpers/y4m.ts';
 import { shippedModelDir } from '../integration/server/harness.ts';
 import { configureGame, createRoom, openHome, waitForFace } from './flows.ts';
-import {
-  type E2EServer,
-  ensureClientBuild,
-  ensureTools,
-  hook,
-  launchPlayer,
-  type Player,
-  shot,
-  startServer,
-  waitForScene,
-  workDir,
-} from './support.ts';
+import { hook, type Player, setUpE2ESuite, shot, waitForScene } from './support.ts';
 
 const PLAYERS = Math.min(3, Math.max(2, Number(process.env.ARENA_E2E_PLAYERS ?? 2)));
 const FACES: DemoFace[] = ['sample1Right', 'sample3Right', 'sample6Right'];
@@ -37,33 +26,22 @@ if (!hasModel && !flowOnly) console.warn('game.test: SKIPPED: no trained model i
 describe.skipIf(!hasModel && !flowOnly)(
   flowOnly ? 'game UI flow (marker engine: scores NOT judged)' : 'full game with real browsers and the shipped model',
   () => {
-    let srv: E2EServer;
-    const players: Player[] = [];
-    const dir = workDir('game');
-
-    beforeAll(async () => {
-      ensureTools();
-      ensureClientBuild();
-      // Results scenes stay up long enough to be seen (and screenshotted).
-      srv = (await startServer({ allowMarker: flowOnly, timings: { roundResultsMs: 2500, finalResultsMs: 30_000 } }))!;
-      for (let i = 0; i < PLAYERS; i++) {
-        players.push(await launchPlayer({ face: FACES[i]!, workDir: dir, name: NAMES[i]!.toLowerCase() }));
-      }
+    // Results scenes stay up long enough to be seen (and screenshotted).
+    const suite = setUpE2ESuite('game', {
+      allowMarker: flowOnly,
+      timings: { roundResultsMs: 2500, finalResultsMs: 30_000 },
+      players: FACES.slice(0, PLAYERS).map((face, i) => ({ face, name: NAMES[i]!.toLowerCase() })),
     });
-
-    afterAll(async () => {
-      for (const p of players) await p.close();
-      await srv?.close();
-    });
+    const { dir, players } = suite;
 
     it(`${PLAYERS} players play a game${flowOnly ? '' : ', all score,'} and appear on the leaderboard`, async () => {
       const [host, ...guests] = players as [Player, ...Player[]];
-      await openHome(host.page, srv.server.url);
+      await openHome(host.page, suite.srv.server.url);
       await shot(host.page, dir, '01-home');
       const code = await createRoom(host.page, NAMES[0]!);
       for (const [i, g] of guests.entries()) {
         // Join by invite link: the code is prefilled and Enter in the nickname field joins.
-        await openHome(g.page, srv.server.url, `?room=${code}`);
+        await openHome(g.page, suite.srv.server.url, `?room=${code}`);
         if (i === 0) await shot(g.page, dir, '02-home-join-link');
         await g.page.fill('#nickname', NAMES[i + 1]!);
         await g.page.press('#nickname', 'Enter');

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import type { ArenaHook } from '../../client/src/ui/hooks.ts';
 import { createEmotionEngine } from '../../server/ml/engine/create-engine.ts';
 import type { EmotionEngine } from '../../server/ml/engine/types.ts';
@@ -156,6 +157,53 @@ export function workDir(name: string): string {
   const dir = path.join(ARTIFACTS, name);
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+export interface E2ESuiteOptions {
+  /** As for startServer: a suite that judges no scores may run on the marker engine. */
+  allowMarker: boolean;
+  timings?: Partial<typeof SHORT_TIMINGS>;
+  /** Browser players launched, in this order, once the server is up; their workDir is the suite's folder. */
+  players?: Omit<LaunchOptions, 'workDir'>[];
+}
+
+export interface E2ESuite {
+  /** The suite's artifacts folder, test-artifacts/e2e/<name>. */
+  readonly dir: string;
+  /** The running server (throws when read before beforeAll started it). */
+  readonly srv: E2EServer;
+  /** The players of `players`, launched in beforeAll. */
+  readonly players: Player[];
+}
+
+/**
+ * The set-up every browser suite shares, registered in the calling describe block: beforeAll
+ * installs the tools, builds the client, starts the server and launches the players; afterAll
+ * closes the players, then the server.
+ */
+export function setUpE2ESuite(name: string, opts: E2ESuiteOptions): E2ESuite {
+  const dir = workDir(name);
+  let srv: E2EServer | null = null;
+  const players: Player[] = [];
+  beforeAll(async () => {
+    ensureTools();
+    ensureClientBuild();
+    srv = await startServer(opts);
+    if (!srv) throw new Error(`${name}: no trained model in models/emotion or models/seed, and this suite needs one`);
+    for (const p of opts.players ?? []) players.push(await launchPlayer({ ...p, workDir: dir }));
+  });
+  afterAll(async () => {
+    for (const p of players) await p.close();
+    await srv?.close();
+  });
+  return {
+    dir,
+    get srv(): E2EServer {
+      if (!srv) throw new Error(`${name}: the e2e server is not running`);
+      return srv;
+    },
+    players,
+  };
 }
 
 /** Reads window.__arena (the client's test hook). */
