@@ -5,19 +5,16 @@
  * own socket, and the other players in the room keep playing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts';
-import type { EmotionEngine } from '../../../server/ml/engine/types.ts';
 import { emotionId } from '../../../shared/emotions.ts';
 import type { FinalStandings, JoinResult } from '../../../shared/protocol.ts';
 import {
   ask,
   type Bot,
   connectBot,
-  markerEngine,
   markerFrame,
   newToken,
   PlayerBot,
-  shippedModelDir,
+  sharedTestEngine,
   startTestServer,
   type TestServer,
   waitFor,
@@ -86,20 +83,13 @@ const EVENTS_FOR_MEMBER = [
 ];
 const EVENTS_FOR_OUTSIDER = [...EVENTS_FOR_MEMBER, 'room:leave'];
 
-let engine: EmotionEngine;
-beforeAll(async () => {
-  const dir = shippedModelDir();
-  engine = dir ? await createEmotionEngine({ modelDir: dir, workers: 1 }) : markerEngine();
-});
-afterAll(async () => {
-  await engine?.dispose();
-});
+const engine = sharedTestEngine('fuzz.test');
 
 describe('fuzzing the socket protocol', () => {
   let server: TestServer;
   const sockets: Bot[] = [];
   beforeAll(async () => {
-    server = await startTestServer({ engine, maxConnectionsPerIp: 64, controlEventsPerSecond: 100_000 });
+    server = await startTestServer({ engine: engine(), maxConnectionsPerIp: 64, controlEventsPerSecond: 100_000 });
   });
   afterAll(async () => {
     for (const s of sockets) s.disconnect();
@@ -190,7 +180,8 @@ describe('fuzzing the socket protocol', () => {
     expect(host.connected && player.connected && insider.connected).toBe(true);
     expect(standings.entries.map((e) => e.nickname).sort()).toEqual(['Host', 'Player']);
     for (const b of honest) expect(b.resultsReceived).toBeGreaterThan(10);
-    if (engine.name.startsWith('marker')) for (const e of standings.entries) expect(e.totalScore).toBeGreaterThan(1500);
+    if (engine().name.startsWith('marker'))
+      for (const e of standings.entries) expect(e.totalScore).toBeGreaterThan(1500);
     const health = await fetch(`${server.url}/healthz`);
     expect(health.status).toBe(200);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
@@ -200,7 +191,7 @@ describe('fuzzing the socket protocol', () => {
 
 describe('control event flood', () => {
   it('a socket flooding control events gets RATE_LIMITED answers and the server stays responsive', async () => {
-    const server = await startTestServer({ engine });
+    const server = await startTestServer({ engine: engine() });
     try {
       const flooder = await connectBot(server.url);
       const acks = await Promise.all(

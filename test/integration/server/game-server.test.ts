@@ -4,35 +4,23 @@
  * not judge it), else a deterministic marker engine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts';
-import type { EmotionEngine } from '../../../server/ml/engine/types.ts';
 import { type EMOTIONS, emotionId } from '../../../shared/emotions.ts';
 import type { FinalStandings, JoinResult, LeaderboardEntry, RoundResults } from '../../../shared/protocol.ts';
 import {
   ask,
   type Bot,
   connectBot,
-  markerEngine,
   markerFrame,
   newToken,
   PlayerBot,
-  shippedModelDir,
+  sharedTestEngine,
   startTestServer,
   type TestServer,
   waitFor,
 } from './harness.ts';
 
-let engine: EmotionEngine;
-const usesMarker = () => engine.name.startsWith('marker');
-
-beforeAll(async () => {
-  const dir = shippedModelDir();
-  engine = dir ? await createEmotionEngine({ modelDir: dir, workers: 1 }) : markerEngine();
-  if (!dir) console.warn('game-server.test: no models/emotion or models/seed; protocol tests use the marker engine');
-});
-afterAll(async () => {
-  await engine?.dispose();
-});
+const engine = sharedTestEngine('game-server.test');
+const usesMarker = () => engine().name.startsWith('marker');
 
 /** Frames showing the prompt (marker engine) — with a real model these are just varied frames. */
 const showPrompt = (prompt: (typeof EMOTIONS)[number], n: number) => markerFrame(emotionId(prompt), n);
@@ -58,7 +46,7 @@ describe('game server over Socket.IO', () => {
   const sockets: Bot[] = [];
 
   beforeAll(async () => {
-    server = await startTestServer({ engine });
+    server = await startTestServer({ engine: engine() });
   });
   afterAll(async () => {
     for (const s of sockets) s.disconnect();
@@ -208,7 +196,7 @@ describe('game server over Socket.IO', () => {
 
 describe('leaderboard persistence', () => {
   it('returns the finished game after a server restart (same SQLite file)', async () => {
-    const first = await startTestServer({ engine });
+    const first = await startTestServer({ engine: engine() });
     const host = await createRoom(first, 'Lea', { rounds: 3, roundSeconds: 1, emotions: ['happy', 'sad'] });
     const bot = new PlayerBot(host.socket, showPrompt);
     bot.start();
@@ -220,7 +208,7 @@ describe('leaderboard persistence', () => {
     await new Promise((r) => setTimeout(r, 100));
     await first.close();
 
-    const second = await startTestServer({ engine, dbFile: first.dbFile });
+    const second = await startTestServer({ engine: engine(), dbFile: first.dbFile });
     try {
       const res = await fetch(`${second.url}/api/leaderboard?period=day&limit=5`);
       expect(res.status).toBe(200);
@@ -242,7 +230,7 @@ describe('leaderboard persistence', () => {
 
 describe('graceful shutdown', () => {
   it('finishes the running round: players get round results and final standings, the game is stored', async () => {
-    const server = await startTestServer({ engine });
+    const server = await startTestServer({ engine: engine() });
     const host = await createRoom(server, 'Shut', { rounds: 5, roundSeconds: 30, emotions: ['happy'] });
     const bot = new PlayerBot(host.socket, showPrompt);
     bot.start();

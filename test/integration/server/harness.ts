@@ -5,9 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Socket as ClientSocket, io as connect } from 'socket.io-client';
+import { afterAll, beforeAll } from 'vitest';
 import { type AppDeps, type Application, createApplication } from '../../../server/app.ts';
 import { PROJECT_ROOT } from '../../../server/ml/data/dataset.ts';
 import { readFer2013 } from '../../../server/ml/data/fer2013-reader.ts';
+import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts';
 import type { EmotionEngine } from '../../../server/ml/engine/types.ts';
 import { SqliteLeaderboardStore } from '../../../server/store/sqlite-store.ts';
 import type { LeaderboardStore } from '../../../server/store/types.ts';
@@ -112,6 +114,27 @@ export function shippedModelDir(): string | null {
     if (existsSync(join(dir, 'model.json'))) return dir;
   }
   return null;
+}
+
+/**
+ * One engine for every server a test file starts, made once: the shipped model (one worker) when
+ * there is one, else the marker engine (these tests do not judge the model). Registers beforeAll
+ * (create) and afterAll (dispose) in the calling scope; the returned function reads the engine.
+ */
+export function sharedTestEngine(testName: string): () => EmotionEngine {
+  let engine: EmotionEngine | undefined;
+  beforeAll(async () => {
+    const dir = shippedModelDir();
+    engine = dir ? await createEmotionEngine({ modelDir: dir, workers: 1 }) : markerEngine();
+    if (!dir) console.warn(`${testName}: no models/emotion or models/seed; protocol tests use the marker engine`);
+  });
+  afterAll(async () => {
+    await engine?.dispose();
+  });
+  return () => {
+    if (!engine) throw new Error(`${testName}: the test engine is not created yet (read it inside a hook or test)`);
+    return engine;
+  };
 }
 
 /** PublicTest faces of the committed fixture, by emotion. */
