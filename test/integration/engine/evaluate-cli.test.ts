@@ -61,40 +61,12 @@ describe('evaluate-cli', () => {
     const subset = [csv[0], ...csv.slice(1).filter((l) => l.startsWith('3,') || l.startsWith('5,'))];
     const file = join(model.dir, 'happy-surprise.csv');
     await writeFile(file, `${subset.join('\n')}\n`);
-    const a = JSON.parse(
-      (
-        await evaluate([
-          '--model',
-          model.dir,
-          '--data',
-          file,
-          '--usage',
-          'all',
-          '--engine',
-          'tfjs',
-          '--workers',
-          '1',
-          '--json',
-        ])
-      ).stdout,
-    );
-    const b = JSON.parse(
-      (
-        await evaluate([
-          '--model',
-          model.dir,
-          '--data',
-          file,
-          '--usage',
-          'all',
-          '--engine',
-          'onnx',
-          '--workers',
-          '1',
-          '--json',
-        ])
-      ).stdout,
-    );
+    const evaluateWith = async (engine: 'tfjs' | 'onnx') => {
+      const args = ['--model', model.dir, '--data', file, '--usage', 'all', '--engine', engine, '--workers', '1'];
+      return JSON.parse((await evaluate([...args, '--json'])).stdout);
+    };
+    const a = await evaluateWith('tfjs');
+    const b = await evaluateWith('onnx');
     expect(Object.keys(a.perClassRecall)).toEqual(['happy', 'surprise']);
     expect(a.n).toBe(86);
     expect(b.confusion).toEqual(a.confusion);
