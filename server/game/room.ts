@@ -188,9 +188,11 @@ export class Room {
 
   /**
    * Adds a member, or gives a returning token its seat back. `wantRole` 'spectator'
-   * watches only; a player joins as spectator when the player seats are taken.
+   * watches only; a player joins as spectator when the player seats are taken. A new
+   * member without `wantRole` joins as a player; a returning one keeps their role, or with
+   * `wantRole` switches to it in place (see applyWantedRole).
    */
-  join(token: string, nicknameInput: string, wantRole: PlayerRole = 'player'): RoomResult<JoinOutcome> {
+  join(token: string, nicknameInput: string, wantRole?: PlayerRole): RoomResult<JoinOutcome> {
     if (this.closed) return fail(ERROR_CODES.ROOM_NOT_FOUND, 'this room has closed');
     const id = publicIdFromToken(token);
     if (this.banned.has(id)) return fail(ERROR_CODES.KICKED, 'you were removed from this room by the host');
@@ -203,16 +205,22 @@ export class Room {
     }
     const existing = this.members.get(id);
     if (existing) {
+      const demote = wantRole === 'spectator' && existing.role === 'player';
+      if (demote && this.countRole('spectator') >= MAX_SPECTATORS_PER_ROOM) {
+        return fail(ERROR_CODES.ROOM_FULL, 'no spectator seat is free in this room');
+      }
       existing.nickname = nick.nickname;
       existing.connected = true;
       if (existing.graceTimer) this.deps.clock.clearTimeout(existing.graceTimer);
       existing.graceTimer = null;
       if (this.hostIdValue === null || !this.members.get(this.hostIdValue)?.connected) this.hostIdValue = id;
+      if (wantRole) this.applyWantedRole(existing, wantRole);
       this.deps.listener.changed(this);
       return { ok: true, value: { member: existing, rejoined: true } };
     }
+    const wantsToPlay = wantRole !== 'spectator';
     let role: PlayerRole;
-    if (wantRole === 'player' && this.countRole('player') < MAX_PLAYERS_PER_ROOM) role = 'player';
+    if (wantsToPlay && this.countRole('player') < MAX_PLAYERS_PER_ROOM) role = 'player';
     else if (this.countRole('spectator') < MAX_SPECTATORS_PER_ROOM) role = 'spectator';
     else return fail(ERROR_CODES.ROOM_FULL, 'this room is full');
     const member: Member = {
@@ -220,7 +228,7 @@ export class Room {
       token,
       nickname: nick.nickname,
       role,
-      wantsToPlay: wantRole === 'player',
+      wantsToPlay,
       connected: true,
       joinedSeq: this.joinCounter++,
       waiting: role === 'player' && this.phaseValue !== 'lobby',
@@ -421,6 +429,30 @@ export class Room {
     if (this.gameInProgress && ![...this.members.values()].some((x) => x.inGame)) this.abortGame();
     if (this.phaseValue === 'lobby') this.promoteSpectators();
     this.deps.listener.changed(this);
+  }
+
+  /**
+   * A returning member asked for a role; the seat rules of a new member apply. Spectator
+   * (the caller checked a spectator seat is free): a player stops playing at once and
+   * leaves a running game (which ends when nobody plays it any more), their seat going,
+   * in the lobby, to a spectator who wants to play; they are not promoted again. Player:
+   * a spectator takes a free player seat (waiting for the next game while one runs), else
+   * stays a spectator who wants to play and is promoted when a seat frees between games.
+   */
+  private applyWantedRole(m: Member, want: PlayerRole): void {
+    m.wantsToPlay = want === 'player';
+    if (want === m.role) return;
+    if (want === 'spectator') {
+      m.role = 'spectator';
+      m.inGame = false;
+      m.waiting = false;
+      m.scorer = null;
+      if (this.gameInProgress && ![...this.members.values()].some((x) => x.inGame)) this.abortGame();
+      if (this.phaseValue === 'lobby') this.promoteSpectators();
+    } else if (this.countRole('player') < MAX_PLAYERS_PER_ROOM) {
+      m.role = 'player';
+      m.waiting = this.phaseValue !== 'lobby';
+    }
   }
 
   /** Between games, spectators who wanted to play take free player seats. */

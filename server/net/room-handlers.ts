@@ -54,12 +54,14 @@ export function registerRoomHandlers(ctx: NetContext, socket: ArenaSocket): void
     if (!room) return reply(err(ERROR_CODES.ROOM_NOT_FOUND, `no room with code "${req.value.code.slice(0, 8)}"`));
     const current = boundMember(ctx, socket);
     if (current && current.room !== room) leaveCurrent(ctx, socket);
+    // A returning token keeps its seat; a role in the request switches it in place (Room.join).
     const joined = room.join(req.value.playerToken, req.value.nickname, req.value.role);
     if (!joined.ok) return reply(err(joined.code, joined.message));
     ctx.sessions.bind(socket, room, joined.value.member);
-    ctx.log.info({ room: room.code, player: joined.value.member.id, rejoined: joined.value.rejoined }, 'joined room');
+    const { member, rejoined } = joined.value;
+    ctx.log.info({ room: room.code, player: member.id, rejoined, role: member.role }, 'joined room');
     ctx.broadcaster.flush(room);
-    reply(ok(joinResult(room, joined.value.member.id)));
+    reply(ok(joinResult(room, member.id)));
   });
 
   handle(socket, 'room:leave', ctx.log, (_args, reply) => {

@@ -153,19 +153,10 @@ export class LobbyScene extends BaseScene {
     }
     this.ctx.wantedRole = role;
     try {
-      // A re-join with the same token keeps our seat; a server that honours the requested role
-      // on re-join switches it in place. Otherwise leave and join again, which needs someone
-      // else in the room (an empty room closes when its last member leaves).
+      // A re-join with the same token keeps our seat (score, host) and switches its role in place.
       const res = await this.ctx.net.joinRoom(code, this.ctx.nickname(), role);
-      if (res.self.role !== role) {
-        const others = (this.ctx.store.room?.players.length ?? 1) > 1;
-        if (!others) {
-          say(this.msg, 'Nobody else is in this room to watch yet. Invite players first.', 'error');
-          return;
-        }
-        await this.ctx.net.leave();
-        await this.ctx.net.joinRoom(code, this.ctx.nickname(), role);
-      }
+      // Only asking to play can come back unchanged: every player seat is taken.
+      if (res.self.role !== role) say(this.msg, 'All player seats are taken: you will play when one frees up.');
     } catch (err) {
       say(this.msg, err instanceof ProtocolFailure ? err.message : String(err), 'error');
     }

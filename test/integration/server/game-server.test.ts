@@ -133,6 +133,26 @@ describe('game server over Socket.IO', () => {
     guestBot.stop();
   });
 
+  it('re-joining with the other role switches it in place, also for a player alone in the room', async () => {
+    const solo = await createRoom(server, 'Sol');
+    sockets.push(solo.socket);
+    const code = solo.join.state.code;
+    const me = solo.join.self.playerId;
+    const rejoin = (role?: 'player' | 'spectator') =>
+      ask<JoinResult>(solo.socket, 'room:join', { code, nickname: 'Sol', playerToken: solo.token, role });
+
+    const watch = await rejoin('spectator');
+    expect(watch.ok && watch.data.self).toEqual({ playerId: me, role: 'spectator' });
+    expect(watch.ok && watch.data.state.players).toMatchObject([{ id: me, role: 'spectator', isHost: true }]);
+    expect(await ask(solo.socket, 'game:start')).toMatchObject({ ok: false, error: { code: 'NOT_A_PLAYER' } });
+    // A re-join that names no role keeps the current one.
+    const same = await rejoin();
+    expect(same.ok && same.data.self.role).toBe('spectator');
+    const back = await rejoin('player');
+    expect(back.ok && back.data.self).toEqual({ playerId: me, role: 'player' });
+    expect(back.ok && back.data.state.players).toMatchObject([{ id: me, role: 'player', waiting: false }]);
+  });
+
   it('a kicked player is removed, told so, and cannot rejoin', async () => {
     const host = await createRoom(server, 'Kate');
     const code = host.join.state.code;

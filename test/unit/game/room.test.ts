@@ -294,6 +294,119 @@ describe('Room state machine', () => {
   });
 });
 
+describe('Room: changing role by re-joining', () => {
+  let clock: ManualClock;
+  let rec: Recorder;
+  let room: Room;
+  const role = (name: string) => room.member(id(name))?.role;
+
+  beforeEach(() => {
+    clock = createManualClock();
+    rec = recorder();
+    room = makeRoom(clock, rec);
+  });
+
+  it('a lone player switches to spectator and back in place, keeping seat and host', () => {
+    room.join(tok('solo'), 'Solo');
+    const watch = room.join(tok('solo'), 'Solo', 'spectator');
+    expect(watch.ok && watch.value.rejoined).toBe(true);
+    expect(watch.ok && watch.value.member.role).toBe('spectator');
+    expect(room.memberCount).toBe(1);
+    expect(room.hostId).toBe(id('solo'));
+    expect(room.snapshot().players).toMatchObject([{ id: id('solo'), role: 'spectator', isHost: true }]);
+    expect(rec.removed).toEqual([]);
+    expect(room.start(id('solo'))).toMatchObject({ ok: false, code: 'NOT_A_PLAYER' });
+    const play = room.join(tok('solo'), 'Solo', 'player');
+    expect(play.ok && play.value.member).toMatchObject({ role: 'player', waiting: false });
+    expect(room.start(id('solo')).ok).toBe(true);
+  });
+
+  it('a re-join without a role keeps the role, also after a disconnect', () => {
+    room.join(tok('ann'), 'Ann');
+    room.join(tok('spec'), 'Spec', 'spectator');
+    expect(room.join(tok('spec'), 'Spec').ok).toBe(true);
+    expect(role('spec')).toBe('spectator');
+    room.disconnect(id('ann'));
+    const back = room.join(tok('ann'), 'Ann', 'spectator');
+    expect(back.ok && back.value.member).toMatchObject({ role: 'spectator', connected: true });
+    room.disconnect(id('spec'));
+    expect(room.join(tok('spec'), 'Spec', 'player').ok).toBe(true);
+    expect(role('spec')).toBe('player');
+  });
+
+  it('a player leaving a running game for the stands stops scoring and is not in its standings', () => {
+    room.join(tok('ann'), 'Ann');
+    room.join(tok('bob'), 'Bob');
+    room.start(id('ann'));
+    clock.advance(T.countdownMs);
+    play(room, clock, 4000, { ann: 0.9, bob: 0.9 });
+    expect(room.join(tok('bob'), 'Bob', 'spectator').ok).toBe(true);
+    expect(room.member(id('bob'))).toMatchObject({ role: 'spectator', inGame: false, waiting: false });
+    expect(room.acceptFrame(id('bob'), new Uint8Array(2304))).toMatchObject({ ok: false, code: 'NOT_A_PLAYER' });
+    expect(room.phase).toBe('round');
+    clock.advance(60_000);
+    expect(rec.finals[0]?.entries.map((e) => e.nickname)).toEqual(['Ann']);
+    expect(rec.records[0]?.players.map((p) => p.nickname)).toEqual(['Ann']);
+  });
+
+  it('when the last player of a running game switches to spectator, the room goes back to the lobby', () => {
+    room.join(tok('ann'), 'Ann');
+    room.start(id('ann'));
+    clock.advance(T.countdownMs + 1000);
+    room.join(tok('ann'), 'Ann', 'spectator');
+    expect(room.phase).toBe('lobby');
+    expect(rec.finals).toHaveLength(0);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('a spectator who asks to play during a game waits for the next one', () => {
+    room.join(tok('ann'), 'Ann');
+    room.join(tok('spec'), 'Spec', 'spectator');
+    room.start(id('ann'));
+    clock.advance(T.countdownMs);
+    const asks = room.join(tok('spec'), 'Spec', 'player');
+    expect(asks.ok && asks.value.member).toMatchObject({ role: 'player', waiting: true, inGame: false });
+    expect(room.acceptFrame(id('spec'), new Uint8Array(2304))).toMatchObject({ ok: false, code: 'NOT_A_PLAYER' });
+    clock.advance(60_000); // the rest of the game and its final results
+    expect(room.phase).toBe('lobby');
+    expect(room.start(id('ann')).ok).toBe(true);
+    clock.advance(T.countdownMs);
+    expect(room.acceptFrame(id('spec'), new Uint8Array(2304)).ok).toBe(true);
+  });
+
+  it('player seats: a spectator asking to play in a full room waits for a seat, which a switching player frees', () => {
+    for (let i = 0; i < 16; i++) room.join(tok(`p${i}`), `Player ${i}`);
+    room.join(tok('spec'), 'Spec', 'spectator');
+    const asks = room.join(tok('spec'), 'Spec', 'player');
+    expect(asks.ok && asks.value.member.role).toBe('spectator');
+    room.join(tok('p5'), 'Player 5', 'spectator');
+    expect(role('p5')).toBe('spectator');
+    expect(role('spec')).toBe('player');
+    // p5 asked to watch: it does not take the next free seat back.
+    room.leave(id('p0'));
+    expect(role('p5')).toBe('spectator');
+    expect(room.snapshot().players.filter((p) => p.role === 'player')).toHaveLength(15);
+  });
+
+  it('a spectator who waited for a seat stops waiting when re-joining as spectator', () => {
+    for (let i = 0; i < 16; i++) room.join(tok(`p${i}`), `Player ${i}`);
+    room.join(tok('late'), 'Latecomer'); // wanted to play, got a spectator seat
+    room.join(tok('late'), 'Latecomer', 'spectator');
+    room.leave(id('p1'));
+    expect(role('late')).toBe('spectator');
+  });
+
+  it('spectator seats: a player cannot switch when they are all taken, and keeps playing', () => {
+    room.join(tok('ann'), 'Ann');
+    for (let i = 0; i < 32; i++) expect(room.join(tok(`s${i}`), `Watcher ${i}`, 'spectator').ok).toBe(true);
+    expect(room.join(tok('ann'), 'Ann', 'spectator')).toMatchObject({ ok: false, code: 'ROOM_FULL' });
+    expect(room.member(id('ann'))).toMatchObject({ role: 'player', wantsToPlay: true });
+    // A spectator can still switch to player (16 seats, one taken).
+    expect(room.join(tok('s0'), 'Watcher 0', 'player').ok).toBe(true);
+    expect(role('s0')).toBe('player');
+  });
+});
+
 describe('RoomRegistry', () => {
   it('creates rooms with unique codes and forgets empty rooms', () => {
     const clock = createManualClock();
