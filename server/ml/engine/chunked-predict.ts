@@ -1,12 +1,13 @@
 /**
  * The batching every engine shares: scores a contiguous n×2304 buffer chunk by
  * chunk through an injected forward pass and, with flip test-time augmentation,
- * averages each frame's probabilities with its mirror image's. Pure: the model
- * is only reached through `forward`.
+ * averages each frame's probabilities with its mirror image's; and predict() over
+ * separate frames on top of that. Pure: the model is only reached through the
+ * injected functions.
  */
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
-import { normalizePixels } from './preprocess.ts';
+import { normalizePixels, packFrames, splitProbabilities } from './preprocess.ts';
 
 /**
  * One model pass over the k frames in `pixels` (k×2304 uint8). With `withFlip`
@@ -65,4 +66,14 @@ export async function predictChunked(
     }
   }
   return out;
+}
+
+/** EmotionEngine.predict on top of an engine's packed scorer: one probability vector per frame, in order. */
+export async function predictFrames(
+  frames: readonly Uint8Array[],
+  predictPacked: (packed: Uint8Array) => Promise<Float32Array>,
+): Promise<Float32Array[]> {
+  if (frames.length === 0) return [];
+  const probs = await predictPacked(packFrames(frames));
+  return splitProbabilities(probs, frames.length, EMOTION_COUNT);
 }

@@ -6,11 +6,9 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type * as OrtTypes from 'onnxruntime-node';
-import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES, FRAME_CHANNELS, FRAME_HEIGHT, FRAME_WIDTH } from '../../../shared/frame.ts';
-import { type ChunkForward, normalizeChunk, predictChunked } from './chunked-predict.ts';
+import { type ChunkForward, normalizeChunk, predictChunked, predictFrames } from './chunked-predict.ts';
 import { MODEL_INT8_ONNX, MODEL_ONNX, ModelFolderError } from './model-folder.ts';
-import { packFrames, splitProbabilities } from './preprocess.ts';
 import type { EmotionEngine } from './types.ts';
 
 export interface OnnxEngineConfig {
@@ -100,11 +98,7 @@ export async function createOnnxEngine(config: OnnxEngineConfig): Promise<OnnxEn
   return {
     name: `onnx${file.endsWith(MODEL_INT8_ONNX) ? '-int8' : ''}${tta ? ' +flip-tta' : ''}`,
     predictPacked,
-    async predict(frames: Uint8Array[]): Promise<Float32Array[]> {
-      if (frames.length === 0) return [];
-      const probs = await predictPacked(packFrames(frames));
-      return splitProbabilities(probs, frames.length, EMOTION_COUNT);
-    },
+    predict: (frames: Uint8Array[]) => predictFrames(frames, predictPacked),
     async dispose(): Promise<void> {
       await queue;
       const s = session;

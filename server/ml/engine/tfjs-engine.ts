@@ -8,9 +8,8 @@ import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_CHANNELS, FRAME_HEIGHT, FRAME_WIDTH } from '../../../shared/frame.ts';
 import { loadModelFolder } from '../model/model-io.ts';
 import { type BackendName, initBackend } from '../runtime/backend.ts';
-import { type ChunkForward, normalizeChunk, predictChunked } from './chunked-predict.ts';
+import { type ChunkForward, normalizeChunk, predictChunked, predictFrames } from './chunked-predict.ts';
 import { checkModelFolder, ModelFolderError } from './model-folder.ts';
-import { packFrames, splitProbabilities } from './preprocess.ts';
 import type { EmotionEngine } from './types.ts';
 
 export interface TfjsEngineConfig {
@@ -75,11 +74,7 @@ export async function createTfjsEngine(config: TfjsEngineConfig): Promise<TfjsEn
     name: `tfjs-${backend}${tta ? ' +flip-tta' : ''}`,
     backend,
     predictPacked,
-    async predict(frames: Uint8Array[]): Promise<Float32Array[]> {
-      if (frames.length === 0) return [];
-      const probs = await predictPacked(packFrames(frames));
-      return splitProbabilities(probs, frames.length, EMOTION_COUNT);
-    },
+    predict: (frames: Uint8Array[]) => predictFrames(frames, predictPacked),
     async dispose(): Promise<void> {
       model?.dispose();
       model = null;

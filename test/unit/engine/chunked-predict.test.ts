@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type ChunkForward, normalizeChunk, predictChunked } from '../../../server/ml/engine/chunked-predict.ts';
+import {
+  type ChunkForward,
+  normalizeChunk,
+  predictChunked,
+  predictFrames,
+} from '../../../server/ml/engine/chunked-predict.ts';
 import { normalizePixels } from '../../../server/ml/engine/preprocess.ts';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
@@ -116,5 +121,34 @@ describe('normalizeChunk', () => {
     expect(x).toHaveLength(4 * FRAME_BYTES);
     expect(Array.from(x)).toEqual(Array.from(normalizeChunk(pixels, true)));
     expect(() => normalizeChunk(pixels, true, new Float32Array(FRAME_BYTES))).toThrow(RangeError);
+  });
+});
+
+describe('predictFrames', () => {
+  it('packs the frames into one call and splits the result into one vector per frame', async () => {
+    const seen: number[] = [];
+    const predictPacked = async (p: Uint8Array) => {
+      seen.push(p.byteLength);
+      return predictChunked(p, fakeForward([]), { chunk: 2, tta: false });
+    };
+    const frames = Array.from({ length: 3 }, (_, i) => new Uint8Array(FRAME_BYTES).fill(i));
+    const out = await predictFrames(frames, predictPacked);
+    expect(seen).toEqual([3 * FRAME_BYTES]);
+    expect(out).toHaveLength(3);
+    for (let i = 0; i < 3; i++) {
+      expect(out[i]).toHaveLength(EMOTION_COUNT);
+      expect(out[i]?.[0]).toBe(i);
+    }
+  });
+
+  it('answers no frames without calling the engine, and rejects a frame of the wrong size', async () => {
+    const calls: Uint8Array[] = [];
+    const predictPacked = async (p: Uint8Array) => {
+      calls.push(p);
+      return new Float32Array(0);
+    };
+    expect(await predictFrames([], predictPacked)).toEqual([]);
+    await expect(predictFrames([new Uint8Array(10)], predictPacked)).rejects.toThrow(RangeError);
+    expect(calls).toHaveLength(0);
   });
 });
