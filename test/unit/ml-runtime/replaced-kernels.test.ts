@@ -30,6 +30,9 @@ describe('MaxPoolGrad on wasm matches cpu', () => {
     ['2×2 stride 2 same, odd size', [1, 7, 9, 2], [2, 2], 2, 'same'],
     ['3×3 stride 2 same (overlapping)', [2, 8, 8, 3], [3, 3], 2, 'same'],
     ['2×2 stride 1 valid (overlapping)', [1, 6, 6, 4], [2, 2], 1, 'valid'],
+    // Channels in multiples of 4 take the SIMD kernel.
+    ['2×2 stride 2 valid, SIMD', [2, 8, 8, 8], [2, 2], 2, 'valid'],
+    ['2×2 stride 2 valid, SIMD, odd size', [3, 9, 7, 4], [2, 2], 2, 'valid'],
   ];
   it.each(cases)('%s', async (_name, shape, size, stride, pad) => {
     const [err] = await compareBackends(() => {
@@ -44,15 +47,15 @@ describe('MaxPoolGrad on wasm matches cpu', () => {
     expect(err).toBeLessThan(TOL);
   });
 
-  it('routes a tied window to its first maximum, as cpu does', async () => {
+  it.each([2, 8])('routes a tied window to its first maximum, as cpu does (%i channels)', async (c) => {
     const [err] = await compareBackends(() => {
       // Integer values in 0..2 give many ties inside 2×2 windows.
       const x = tf.tensor4d(
-        [...Array(2 * 6 * 6 * 2).keys()].map((i) => (i * 7) % 3),
-        [2, 6, 6, 2],
+        [...Array(2 * 6 * 6 * c).keys()].map((i) => (i * 7) % 3),
+        [2, 6, 6, c],
       );
       const y = tf.maxPool(x, 2, 2, 'valid');
-      const dy = randomTensor([2, 3, 3, 2], 12);
+      const dy = randomTensor([2, 3, 3, c], 12);
       return tf
         .engine()
         .runKernel(
@@ -66,26 +69,40 @@ describe('MaxPoolGrad on wasm matches cpu', () => {
 });
 
 describe('MaxPoolGrad edge values', () => {
+  const N = Number.NaN;
+  const I = Number.NEGATIVE_INFINITY;
+  // Four 2×2 windows: [NaN 1; 2 0], [−∞ −∞; −∞ −∞], [3 NaN; 3 1], [0 0; 0 0].
+  const window = [N, 1, I, I, 2, 0, I, I, 3, N, 0, 0, 3, 1, 0, 0];
+
+  const gradOn = (backend: 'wasm' | 'cpu', values: number[], c: number) =>
+    runOn(backend, () => {
+      const x = tf.tensor4d(values, [1, 4, 4, c]);
+      const y = tf.maxPool(x, 2, 2, 'valid');
+      const dy = tf.tensor4d(
+        [...Array(4 * c).keys()].map((i) => 10 * (i + 1)),
+        [1, 2, 2, c],
+      );
+      return tf
+        .engine()
+        .runKernel(
+          'MaxPoolGrad',
+          { dy, input: x, output: y },
+          { filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
+        ) as tf.Tensor;
+    });
+
   it('windows holding NaN or only −∞ route dy as cpu does', async () => {
-    const N = Number.NaN;
-    const I = Number.NEGATIVE_INFINITY;
-    // Four 2×2 windows: [NaN 1; 2 0], [−∞ −∞; −∞ −∞], [3 NaN; 3 1], [0 0; 0 0].
-    const values = [N, 1, I, I, 2, 0, I, I, 3, N, 0, 0, 3, 1, 0, 0];
-    const run = async (backend: 'wasm' | 'cpu') =>
-      runOn(backend, () => {
-        const x = tf.tensor4d(values, [1, 4, 4, 1]);
-        const y = tf.maxPool(x, 2, 2, 'valid');
-        const dy = tf.tensor4d([10, 20, 30, 40], [1, 2, 2, 1]);
-        return tf
-          .engine()
-          .runKernel(
-            'MaxPoolGrad',
-            { dy, input: x, output: y },
-            { filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
-          ) as tf.Tensor;
-      });
-    const wasm = await run('wasm');
-    const cpu = await run('cpu');
+    const wasm = await gradOn('wasm', window, 1);
+    const cpu = await gradOn('cpu', window, 1);
+    expect(Array.from(wasm.values[0] as Float32Array)).toEqual(Array.from(cpu.values[0] as Float32Array));
+  });
+
+  it('does the same in the SIMD kernel, with plain and special lanes side by side', async () => {
+    // Channel 0 holds the special windows, channels 1-3 plain values with ties.
+    const c = 4;
+    const values = window.flatMap((v, i) => [v, i % 3, (i * 5) % 7, 1]);
+    const wasm = await gradOn('wasm', values, c);
+    const cpu = await gradOn('cpu', values, c);
     expect(Array.from(wasm.values[0] as Float32Array)).toEqual(Array.from(cpu.values[0] as Float32Array));
   });
 });

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { asWasm, type KernelArgs, type KernelOverride } from './kernel-args.ts';
+import { simdTrainingKernels } from './simd/training-kernels.ts';
 import { heapF32 } from './wasm-ops.ts';
 
 /** dx for max pooling, NHWC. Windows may overlap; contributions add up. */
@@ -135,8 +136,20 @@ export const maxPoolGradOverride: KernelOverride = {
     );
     const backend = asWasm(a.backend);
     const out = backend.makeOutput(input.shape, 'float32');
-    if (isPlain2x2(info)) {
-      const output = a.inputs.output as tf.TensorInfo;
+    const output = a.inputs.output as tf.TensorInfo;
+    const simd = isPlain2x2(info) && info.inChannels % 4 === 0 ? simdTrainingKernels(backend) : null;
+    if (simd) {
+      // Rows/columns that odd sizes leave outside every window get no gradient.
+      if (2 * info.outHeight !== info.inHeight || 2 * info.outWidth !== info.inWidth) heapF32(backend, out).fill(0);
+      simd.maxPoolGrad2x2(input, output, dy, out, {
+        batch: info.batchSize,
+        inH: info.inHeight,
+        inW: info.inWidth,
+        c: info.inChannels,
+        outH: info.outHeight,
+        outW: info.outWidth,
+      });
+    } else if (isPlain2x2(info)) {
       maxPoolGrad2x2Loop(
         info,
         heapF32(backend, input),
