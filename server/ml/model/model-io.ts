@@ -59,3 +59,38 @@ export async function loadModelFolder(dir: string): Promise<tf.LayersModel> {
     tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData: weightData.buffer }),
   );
 }
+
+export interface NamedWeight {
+  shape: number[];
+  values: Float32Array;
+}
+
+/**
+ * A model folder's weights by name, read straight from model.json's manifest and
+ * the weight files (no model is built, so names carry no tfjs de-duplication suffix).
+ */
+export async function readFolderWeights(dir: string): Promise<Map<string, NamedWeight>> {
+  const json = JSON.parse(await readFile(join(dir, MODEL_JSON), 'utf8')) as ModelJson;
+  if (!Array.isArray(json.weightsManifest)) throw new Error(`${join(dir, MODEL_JSON)} has no weights manifest`);
+  const out = new Map<string, NamedWeight>();
+  for (const group of json.weightsManifest) {
+    const bytes = Buffer.concat(await Promise.all(group.paths.map((p) => readFile(join(dir, p)))));
+    let off = 0;
+    for (const w of group.weights) {
+      if (w.dtype !== 'float32' || w.quantization) {
+        throw new Error(
+          `${join(dir, MODEL_JSON)}: weight ${w.name} is ${w.dtype}${w.quantization ? ' (quantised)' : ''}, expected float32`,
+        );
+      }
+      const n = w.shape.reduce((a, b) => a * b, 1);
+      if (off + n * 4 > bytes.byteLength) throw new Error(`${dir}: weight files are shorter than model.json says`);
+      // Copy: the slice of a pooled Buffer need not be 4-byte aligned.
+      out.set(w.name, {
+        shape: [...w.shape],
+        values: new Float32Array(new Uint8Array(bytes.subarray(off, off + n * 4)).buffer),
+      });
+      off += n * 4;
+    }
+  }
+  return out;
+}

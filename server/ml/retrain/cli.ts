@@ -3,13 +3,14 @@
  * Everything is validated before training starts: bad flags, missing or malformed
  * data, an unwritable output folder all end here with a clear message and exit 2.
  */
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { concatImages, PROJECT_ROOT, resolveDataPath, selectUsage } from '../data/dataset.ts';
 import { type Fer2013Data, Fer2013FormatError, readFer2013 } from '../data/fer2013-reader.ts';
 import { ARCHITECTURES, type Architecture, DEFAULT_ARCHITECTURE } from '../model/architectures.ts';
+import { MODEL_JSON } from '../model/model-io.ts';
 import { initBackend } from '../runtime/backend.ts';
 import { publishModel } from './publish.ts';
 import { evaluateRunBest, type TrainConfig, TrainingInterrupted, train } from './trainer.ts';
@@ -70,6 +71,10 @@ export function buildProgram(): Command {
     .option('--run-dir <dir>', 'checkpoint/log folder (default runs/<out name>)')
     .option('--resume', 'continue the run in --run-dir from its last checkpoint', false)
     .option(
+      '--init-from <dir>',
+      'start from a published model folder of the same --arch (a warm restart: fresh optimizer and schedule) instead of random weights',
+    )
+    .option(
       '--publish-checkpoint',
       "publish the run's best weights so far without training (an interim model while a long run continues)",
       false,
@@ -103,6 +108,7 @@ interface Parsed {
   out: string;
   runDir?: string;
   resume: boolean;
+  initFrom?: string;
   publishCheckpoint: boolean;
   seed: number;
   workers: number;
@@ -122,6 +128,30 @@ function checkWritable(out: string): void {
   } catch {
     throw new UsageError(`--out ${out}: ${dir === out ? dirname(out) : dir} is not writable`);
   }
+}
+
+/** Paths inside the project are recorded relative to it, so metrics.json reads the same on every clone. */
+function projectPath(p: string): string {
+  const rel = relative(PROJECT_ROOT, p);
+  return rel.startsWith('..') || isAbsolute(rel) ? p : rel;
+}
+
+/** The folder must hold a model whose metrics.json (when present) names the same architecture. */
+function checkInitFrom(dir: string, arch: Architecture): string {
+  if (!existsSync(join(dir, MODEL_JSON))) throw new UsageError(`--init-from ${dir}: no ${MODEL_JSON} there`);
+  const metricsFile = join(dir, 'metrics.json');
+  if (existsSync(metricsFile)) {
+    let theirs: unknown;
+    try {
+      theirs = (JSON.parse(readFileSync(metricsFile, 'utf8')) as { architecture?: unknown }).architecture;
+    } catch {
+      throw new UsageError(`--init-from ${dir}: metrics.json is not valid JSON`);
+    }
+    if (theirs !== undefined && theirs !== arch) {
+      throw new UsageError(`--init-from ${dir}: that model is ${String(theirs)}, not --arch ${arch}`);
+    }
+  }
+  return dir;
 }
 
 async function loadData(files: string[], skipBadRows: boolean): Promise<Fer2013Data[]> {
@@ -161,6 +191,8 @@ export async function main(argv: string[]): Promise<number> {
     checkWritable(runDir);
     mkdirSync(runDir, { recursive: true });
 
+    const initFrom = o.initFrom === undefined ? undefined : checkInitFrom(resolve(o.initFrom), o.arch);
+
     const choice = await initBackend({ force: o.backend, log: (m) => console.log(m) });
     const [fer, ...extra] = await loadData(files, o.skipBadRows);
     const data = {
@@ -187,6 +219,7 @@ export async function main(argv: string[]): Promise<number> {
       backend: o.backend ?? (choice.backend as 'node' | 'wasm' | 'cpu'),
       runDir,
       resume: o.resume,
+      ...(initFrom ? { initFrom } : {}),
       checkpointEveryS: 300,
       progress: o.progress,
     };
@@ -199,7 +232,12 @@ export async function main(argv: string[]): Promise<number> {
       out,
       arch: o.arch,
       result,
-      config: { ...recorded, recipe: o.recipe, ...(o.publishCheckpoint ? { interim: true } : {}) },
+      config: {
+        ...recorded,
+        ...(recorded.initFrom ? { initFrom: projectPath(recorded.initFrom) } : {}),
+        recipe: o.recipe,
+        ...(o.publishCheckpoint ? { interim: true } : {}),
+      },
       tta: o.tta,
       dataFiles: files,
       fer,

@@ -58,7 +58,7 @@ uses the probability of the prompted emotion as the player's match.
   training, tuning or selection.
 - Input: 48×48×1, pixel / 255. Augmentation (training only): rotation, scale, shift, horizontal flip, contrast, brightness.
 - Served configuration: ${m.served.tta ? 'average of the frame and its mirror (flip TTA)' : 'single forward pass (no TTA)'}, ${(((m.servedFlopsPerFrame as number | undefined) ?? m.flopsPerImage) / 1e6).toFixed(0)} MFLOP per frame.
-- Training: ${m.epochs} epochs (best: ${m.bestEpoch}), backend \`${m.backend}\`, ${(m.wallTimeS / 60).toFixed(0)} min wall time, ${m.trainImgPerSec} train img/s on 2 CPU cores.
+- Training: ${m.epochs} epochs (best: ${m.bestEpoch}), backend \`${m.backend}\`, ${(m.wallTimeS / 60).toFixed(0)} min wall time, ${m.trainImgPerSec} train img/s on 2 CPU cores.${warmStart(m)}
 
 ## Results (accuracy)
 | model | params | MFLOP/image | PublicTest | PrivateTest | PrivateTest, flip TTA | PrivateTest macro-F1 |
@@ -89,4 +89,12 @@ is below 50% out of the default prompt set, so players are not asked for express
 Scoring expressions in a party game, on face crops framed like FER2013. Not for identifying people, judging
 anyone's real emotional state, or any decision about a person. Frames are scored in memory and not stored.
 `;
+}
+
+/** A warm restart continues another published model; the card says which, since the epochs add up. */
+function warmStart(m: ModelMetrics): string {
+  const from = (m.training as { initFrom?: unknown } | undefined)?.initFrom;
+  return typeof from === 'string'
+    ? `\n- Warm restart: started from the weights of \`${from}\` (with a fresh optimizer and learning-rate cycle), so its epochs come on top of that model's.`
+    : '';
 }

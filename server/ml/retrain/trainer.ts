@@ -13,6 +13,7 @@ import { createRng } from '../data/rng.ts';
 import { evaluateClassification } from '../eval/classification-metrics.ts';
 import type { EvalReport, SplitReports } from '../eval/report-types.ts';
 import type { Architecture } from '../model/architectures.ts';
+import { readFolderWeights } from '../model/model-io.ts';
 import { adamWStep, createAdamWState, DEFAULT_ADAMW } from './adamw.ts';
 import {
   type CheckpointMeta,
@@ -46,6 +47,8 @@ export interface TrainConfig {
   backend?: 'node' | 'wasm' | 'cpu';
   runDir: string;
   resume: boolean;
+  /** A published model folder of the same architecture to start from (a warm restart) instead of seeded random weights. */
+  initFrom?: string;
   checkpointEveryS: number;
   progress: boolean;
 }
@@ -70,6 +73,22 @@ export interface TrainResult {
 }
 
 export class TrainingInterrupted extends Error {}
+
+/** The replicas' weights, in spec order, taken by name from a published model folder. */
+export async function weightsFromFolder(dir: string, specs: readonly WeightSpec[]): Promise<Float32Array[]> {
+  const found = await readFolderWeights(dir);
+  return specs.map((s) => {
+    const w = found.get(s.name);
+    if (!w || w.shape.join('x') !== s.shape.join('x')) {
+      throw new Error(
+        `--init-from ${dir}: the model has no weight ${s.name} of shape [${s.shape.join(',')}]` +
+          (w ? ` (it has [${w.shape.join(',')}])` : '') +
+          '; it must be a model of the same --arch',
+      );
+    }
+    return w.values;
+  });
+}
 
 function startReplicas(config: TrainConfig, data: TrainData): Promise<Replicas> {
   return Replicas.start(
@@ -191,7 +210,10 @@ async function runLoop(
     say(`resumed from ${config.runDir}: epoch ${meta.epoch + 1}, step ${meta.step}/${stepsPerEpoch}`);
   } else {
     if (config.resume) say(`no checkpoint in ${config.runDir}; starting a new run`);
-    weights = initialWeights(specs, createRng(config.seed));
+    weights = config.initFrom
+      ? await weightsFromFolder(config.initFrom, specs)
+      : initialWeights(specs, createRng(config.seed));
+    if (config.initFrom) say(`initial weights from ${config.initFrom}`);
     meta = {
       version: 1,
       config: configRecord,

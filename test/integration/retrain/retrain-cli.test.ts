@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readFer2013 } from '../../../server/ml/data/fer2013-reader.ts';
 import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts';
 import type { ModelMetrics } from '../../../server/ml/eval/report-types.ts';
+import { readFolderWeights } from '../../../server/ml/model/model-io.ts';
 import { main } from '../../../server/ml/retrain/cli.ts';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
@@ -61,6 +62,22 @@ describe('retrain CLI validation (fails before any training)', () => {
     const r = await run(['--data', bad, '--out', join(tmp, 'never'), '--run-dir', join(tmp, 'r0')]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/bad\.csv:1: wrong header/);
+  });
+
+  it('rejects --init-from a folder without a model', async () => {
+    const r = await run([...base, '--init-from', tmp]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--init-from .*: no model\.json there/);
+  });
+
+  it('rejects --init-from a model of another architecture', async () => {
+    const dir = join(tmp, 'other-arch');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'model.json'), '{}');
+    writeFileSync(join(dir, 'metrics.json'), JSON.stringify({ architecture: 'vgg8' }));
+    const r = await run([...base, '--arch', 'seed', '--init-from', dir]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/that model is vgg8, not --arch seed/);
   });
 
   it('rejects an output folder that is not writable', async () => {
@@ -134,5 +151,27 @@ describe('retrain smoke run', () => {
     const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as ModelMetrics;
     expect(m.epochs).toBe(2);
     expect((m.history as unknown[]).length).toBe(2);
+  }, 240_000);
+
+  it('warm-restarts from a published model (--init-from) instead of random weights', async () => {
+    const warm = join(tmp, 'models', 'warm');
+    const r = await run([
+      ...['--data', FIXTURE, '--arch', 'vgg8', '--epochs', '1', '--batch', '32', '--workers', '1', '--lr', '1e-6'],
+      ...['--out', warm, '--run-dir', join(tmp, 'runs', 'warm'), '--no-progress', '--seed', '4', '--init-from', out],
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/initial weights from .*tiny/);
+    const before = await readFolderWeights(out);
+    const after = await readFolderWeights(warm);
+    // At a learning rate of 1e-6 the kernels barely move from where they started.
+    for (const name of ['s1_conv1/kernel', 's4_conv2/kernel', 'probs/kernel']) {
+      const a = before.get(name)?.values;
+      const b = after.get(name)?.values;
+      if (!a || !b) throw new Error(`missing ${name}`);
+      const maxDiff = a.reduce((m, v, i) => Math.max(m, Math.abs(v - (b[i] as number))), 0);
+      expect(maxDiff, name).toBeLessThan(1e-3);
+    }
+    const m = JSON.parse(readFileSync(join(warm, 'metrics.json'), 'utf8')) as { training: { initFrom?: string } };
+    expect(m.training.initFrom).toBe(out);
   }, 240_000);
 });
