@@ -71,6 +71,15 @@ export function buildProgram(): Command {
     .option('--run-dir <dir>', 'checkpoint/log folder (default runs/<out name>)')
     .option('--resume', 'continue the run in --run-dir from its last checkpoint', false)
     .option(
+      '--teacher <dir>',
+      'distil from a published model of the same --arch: its flip-averaged predictions are mixed into the targets',
+    )
+    .option(
+      '--distill-weight <x>',
+      'weight of the teacher in the target (with --teacher)',
+      numIn('--distill-weight', 0, 1),
+    )
+    .option(
       '--init-from <dir>',
       'start from a published model folder of the same --arch (a warm restart: fresh optimizer and schedule) instead of random weights',
     )
@@ -109,6 +118,8 @@ interface Parsed {
   runDir?: string;
   resume: boolean;
   initFrom?: string;
+  teacher?: string;
+  distillWeight?: number;
   publishCheckpoint: boolean;
   seed: number;
   workers: number;
@@ -137,18 +148,18 @@ function projectPath(p: string): string {
 }
 
 /** The folder must hold a model whose metrics.json (when present) names the same architecture. */
-function checkInitFrom(dir: string, arch: Architecture): string {
-  if (!existsSync(join(dir, MODEL_JSON))) throw new UsageError(`--init-from ${dir}: no ${MODEL_JSON} there`);
+function checkModelOfArch(flag: string, dir: string, arch: Architecture): string {
+  if (!existsSync(join(dir, MODEL_JSON))) throw new UsageError(`${flag} ${dir}: no ${MODEL_JSON} there`);
   const metricsFile = join(dir, 'metrics.json');
   if (existsSync(metricsFile)) {
     let theirs: unknown;
     try {
       theirs = (JSON.parse(readFileSync(metricsFile, 'utf8')) as { architecture?: unknown }).architecture;
     } catch {
-      throw new UsageError(`--init-from ${dir}: metrics.json is not valid JSON`);
+      throw new UsageError(`${flag} ${dir}: metrics.json is not valid JSON`);
     }
     if (theirs !== undefined && theirs !== arch) {
-      throw new UsageError(`--init-from ${dir}: that model is ${String(theirs)}, not --arch ${arch}`);
+      throw new UsageError(`${flag} ${dir}: that model is ${String(theirs)}, not --arch ${arch}`);
     }
   }
   return dir;
@@ -191,7 +202,10 @@ export async function main(argv: string[]): Promise<number> {
     checkWritable(runDir);
     mkdirSync(runDir, { recursive: true });
 
-    const initFrom = o.initFrom === undefined ? undefined : checkInitFrom(resolve(o.initFrom), o.arch);
+    const initFrom =
+      o.initFrom === undefined ? undefined : checkModelOfArch('--init-from', resolve(o.initFrom), o.arch);
+    const teacher = o.teacher === undefined ? undefined : checkModelOfArch('--teacher', resolve(o.teacher), o.arch);
+    if (o.distillWeight !== undefined && !teacher) throw new UsageError('--distill-weight needs --teacher');
 
     const choice = await initBackend({ force: o.backend, log: (m) => console.log(m) });
     const [fer, ...extra] = await loadData(files, o.skipBadRows);
@@ -220,6 +234,7 @@ export async function main(argv: string[]): Promise<number> {
       runDir,
       resume: o.resume,
       ...(initFrom ? { initFrom } : {}),
+      ...(teacher ? { teacher, distillWeight: o.distillWeight ?? 0.5 } : {}),
       checkpointEveryS: 300,
       progress: o.progress,
     };
@@ -235,6 +250,7 @@ export async function main(argv: string[]): Promise<number> {
       config: {
         ...recorded,
         ...(recorded.initFrom ? { initFrom: projectPath(recorded.initFrom) } : {}),
+        ...(recorded.teacher ? { teacher: projectPath(recorded.teacher) } : {}),
         recipe: o.recipe,
         ...(o.publishCheckpoint ? { interim: true } : {}),
       },

@@ -33,11 +33,15 @@ export interface StepMessage {
   classWeights: number[];
   labelSmoothing: number;
   augment: boolean;
+  /** Distillation: the teacher's probabilities for `indices` (indices.length×7), and their weight in the target. */
+  soft?: Float32Array;
+  softWeight?: number;
 }
 
 export interface PredictMessage {
   type: 'predict';
   weights: Float32Array[];
+  /** An evaluation set's name, or 'train' for the training images (a teacher's soft targets). */
   set: string;
   start: number;
   end: number;

@@ -93,8 +93,17 @@ anyone's real emotional state, or any decision about a person. Frames are scored
 
 /** A warm restart continues another published model; the card says which, since the epochs add up. */
 function warmStart(m: ModelMetrics): string {
-  const from = (m.training as { initFrom?: unknown } | undefined)?.initFrom;
-  return typeof from === 'string'
-    ? `\n- Warm restart: started from the weights of \`${from}\` (with a fresh optimizer and learning-rate cycle), so its epochs come on top of that model's.`
-    : '';
+  const t = m.training as { initFrom?: unknown; teacher?: unknown; distillWeight?: unknown } | undefined;
+  const lines: string[] = [];
+  if (typeof t?.initFrom === 'string') {
+    lines.push(
+      `- Warm restart: started from the weights of \`${t.initFrom}\` (with a fresh optimizer and learning-rate cycle), so its epochs come on top of that model's.`,
+    );
+  }
+  if (typeof t?.teacher === 'string') {
+    lines.push(
+      `- Distillation: each training target mixes the label (weight ${Number((1 - Number(t.distillWeight)).toFixed(3))}) with the flip-averaged prediction of \`${t.teacher}\` on that image (weight ${Number(t.distillWeight)}).`,
+    );
+  }
+  return lines.map((l) => `\n${l}`).join('');
 }

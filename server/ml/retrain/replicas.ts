@@ -54,7 +54,9 @@ class Replica {
   }
 }
 
-export interface StepInput extends Omit<StepMessage, 'type' | 'indices' | 'augSeed' | 'dropoutSeed'> {
+export interface StepInput extends Omit<StepMessage, 'type' | 'indices' | 'augSeed' | 'dropoutSeed' | 'soft'> {
+  /** Teacher probabilities aligned with `indices` (indices.length×7), for distillation. */
+  soft?: Float32Array;
   indices: Uint32Array;
   seed: number;
 }
@@ -93,7 +95,10 @@ export class Replicas {
       replicas.map((r) => r.call<ReadyReply>({ type: 'init', arch, train, eval: evalSets, backend })),
     );
     const first = readies[0] as ReadyReply;
-    const counts = Object.fromEntries(Object.entries(evalSets).map(([k, v]) => [k, v.count]));
+    const counts = {
+      ...Object.fromEntries(Object.entries(evalSets).map(([k, v]) => [k, v.count])),
+      train: train.count,
+    };
     return new Replicas(replicas, first.specs, first.initial, first.backend, counts);
   }
 
@@ -119,6 +124,12 @@ export class Replicas {
           classWeights: input.classWeights,
           labelSmoothing: input.labelSmoothing,
           augment: input.augment,
+          ...(input.soft
+            ? {
+                soft: input.soft.slice(k * per * EMOTION_COUNT, (k * per + idx.length) * EMOTION_COUNT),
+                softWeight: input.softWeight ?? 0,
+              }
+            : {}),
         }),
       ),
     );

@@ -14,6 +14,7 @@ import { initBackend } from '../runtime/backend.ts';
 import { augmentInto } from './augment.ts';
 import { batchNormTraining } from './fast-batch-norm.ts';
 import type { FromWorker, InitMessage, PredictMessage, StepMessage, ToWorker, WeightSpec } from './messages.ts';
+import { writeTarget } from './targets.ts';
 
 const port = parentPort;
 if (!port) throw new Error('train-worker must run in a worker thread');
@@ -131,8 +132,13 @@ async function step(msg: StepMessage): Promise<void> {
         out: xs.subarray(k * FRAME_BYTES, (k + 1) * FRAME_BYTES),
       });
     const label = train.labels[i] as number;
-    for (let c = 0; c < EMOTION_COUNT; c++)
-      ys[k * EMOTION_COUNT + c] = (c === label ? 1 - eps : 0) + eps / EMOTION_COUNT;
+    writeTarget(
+      ys,
+      k * EMOTION_COUNT,
+      label,
+      eps,
+      msg.soft ? { probs: msg.soft, offset: k * EMOTION_COUNT, weight: msg.softWeight ?? 0 } : undefined,
+    );
     ws[k] = msg.classWeights[label] ?? 1;
   }
   let probsKept: tf.Tensor | null = null;
@@ -168,7 +174,7 @@ async function step(msg: StepMessage): Promise<void> {
 
 async function predict(msg: PredictMessage): Promise<void> {
   setWeights(msg.weights);
-  const set = evalSets[msg.set];
+  const set = msg.set === 'train' ? train : evalSets[msg.set];
   if (!set) throw new Error(`unknown eval set ${msg.set}`);
   const total = msg.end - msg.start;
   const probs = new Float32Array(total * EMOTION_COUNT);

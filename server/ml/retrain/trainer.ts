@@ -49,6 +49,14 @@ export interface TrainConfig {
   resume: boolean;
   /** A published model folder of the same architecture to start from (a warm restart) instead of seeded random weights. */
   initFrom?: string;
+  /**
+   * Distillation: a published model of the same architecture whose flip-averaged
+   * probabilities on each (unaugmented) training image are mixed into its target,
+   * with weight `distillWeight`. A flip-TTA teacher teaches the student to be as
+   * good in one pass as the teacher is in two.
+   */
+  teacher?: string;
+  distillWeight?: number;
   checkpointEveryS: number;
   progress: boolean;
 }
@@ -74,6 +82,31 @@ export interface TrainResult {
 
 export class TrainingInterrupted extends Error {}
 
+/** The teacher's flip-TTA probabilities for every training image (count×7). */
+async function teacherTargets(
+  replicas: Replicas,
+  dir: string,
+  train: LabeledImages,
+  say: (line: string) => void,
+): Promise<Float32Array> {
+  const teacher = await weightsFromFolder(dir, replicas.specs);
+  const plain = await replicas.predict(teacher, 'train', false);
+  const flipped = await replicas.predict(teacher, 'train', true);
+  for (let i = 0; i < plain.length; i++) plain[i] = ((plain[i] as number) + (flipped[i] as number)) / 2;
+  const acc = evaluateClassification(train.labels, plain, train.count).accuracy;
+  say(`teacher ${dir}: Training accuracy ${(acc * 100).toFixed(2)}% (flip TTA), used as soft targets`);
+  return plain;
+}
+
+function gatherRows(rows: Float32Array, indices: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(indices.length * EMOTION_COUNT);
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k] as number;
+    out.set(rows.subarray(i * EMOTION_COUNT, (i + 1) * EMOTION_COUNT), k * EMOTION_COUNT);
+  }
+  return out;
+}
+
 /** The replicas' weights, in spec order, taken by name from a published model folder. */
 export async function weightsFromFolder(dir: string, specs: readonly WeightSpec[]): Promise<Float32Array[]> {
   const found = await readFolderWeights(dir);
@@ -81,7 +114,7 @@ export async function weightsFromFolder(dir: string, specs: readonly WeightSpec[
     const w = found.get(s.name);
     if (!w || w.shape.join('x') !== s.shape.join('x')) {
       throw new Error(
-        `--init-from ${dir}: the model has no weight ${s.name} of shape [${s.shape.join(',')}]` +
+        `${dir}: the model has no weight ${s.name} of shape [${s.shape.join(',')}]` +
           (w ? ` (it has [${w.shape.join(',')}])` : '') +
           '; it must be a model of the same --arch',
       );
@@ -229,6 +262,8 @@ async function runLoop(
     };
   }
 
+  const soft = config.teacher ? await teacherTargets(replicas, config.teacher, data.train, say) : undefined;
+
   let stop = false;
   const onSigint = () => {
     if (stop) process.exit(130);
@@ -297,6 +332,7 @@ async function runLoop(
           classWeights: cw,
           labelSmoothing: config.labelSmoothing,
           augment: config.augment,
+          ...(soft ? { soft: gatherRows(soft, indices), softWeight: config.distillWeight ?? 0.5 } : {}),
         });
         const params = trainableIdx.map((i) => weights[i] as Float32Array);
         adamWStep(params, res.grads, adam, lr, decay, { ...DEFAULT_ADAMW, weightDecay: config.weightDecay });

@@ -80,6 +80,18 @@ describe('retrain CLI validation (fails before any training)', () => {
     expect(r.err).toMatch(/that model is vgg8, not --arch seed/);
   });
 
+  it('rejects --distill-weight without --teacher', async () => {
+    const r = await run([...base, '--distill-weight', '0.5']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--distill-weight needs --teacher/);
+  });
+
+  it('rejects --teacher a model of another architecture', async () => {
+    const r = await run([...base, '--arch', 'vgg16', '--teacher', join(tmp, 'other-arch')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--teacher .*: that model is vgg8, not --arch vgg16/);
+  });
+
   it('rejects an output folder that is not writable', async () => {
     const file = join(tmp, 'a-file');
     writeFileSync(file, 'x');
@@ -173,5 +185,22 @@ describe('retrain smoke run', () => {
     }
     const m = JSON.parse(readFileSync(join(warm, 'metrics.json'), 'utf8')) as { training: { initFrom?: string } };
     expect(m.training.initFrom).toBe(out);
+  }, 240_000);
+
+  it('distils from a teacher (--teacher): soft targets from its flip-averaged predictions', async () => {
+    const student = join(tmp, 'models', 'student');
+    const r = await run([
+      ...['--data', FIXTURE, '--arch', 'vgg8', '--epochs', '1', '--batch', '32', '--workers', '2'],
+      ...['--out', student, '--run-dir', join(tmp, 'runs', 'student'), '--no-progress', '--seed', '5'],
+      ...['--teacher', out, '--distill-weight', '0.7'],
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/teacher .*tiny: Training accuracy \d+\.\d+% \(flip TTA\), used as soft targets/);
+    const m = JSON.parse(readFileSync(join(student, 'metrics.json'), 'utf8')) as {
+      training: { teacher?: string; distillWeight?: number };
+    };
+    expect(m.training.teacher).toBe(out);
+    expect(m.training.distillWeight).toBe(0.7);
+    expect(readFileSync(join(student, 'MODEL_CARD.md'), 'utf8')).toMatch(/Distillation: .*weight 0\.7/);
   }, 240_000);
 });
