@@ -37,7 +37,10 @@ interface ModelJson {
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
 }
 
-export async function loadModelFolder(dir: string): Promise<tf.LayersModel> {
+/** model.json and every weight file of a folder, the weight bytes concatenated in manifest order. */
+async function readModelArtifacts(
+  dir: string,
+): Promise<{ json: ModelJson; weightSpecs: tf.io.WeightsManifestEntry[]; weightData: Uint8Array }> {
   const json = JSON.parse(await readFile(join(dir, MODEL_JSON), 'utf8')) as ModelJson;
   if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
     throw new Error(`${join(dir, MODEL_JSON)} is not a TensorFlow.js layers model`);
@@ -48,13 +51,18 @@ export async function loadModelFolder(dir: string): Promise<tf.LayersModel> {
     weightSpecs.push(...group.weights);
     for (const p of group.paths) buffers.push(await readFile(join(dir, p)));
   }
-  const total = buffers.reduce((s, b) => s + b.byteLength, 0);
-  const weightData = new Uint8Array(total);
+  // A fresh copy: its buffer is exactly the bytes (a pooled Buffer's need not be) and 4-byte aligned.
+  const weightData = new Uint8Array(buffers.reduce((s, b) => s + b.byteLength, 0));
   let off = 0;
   for (const b of buffers) {
     weightData.set(b, off);
     off += b.byteLength;
   }
+  return { json, weightSpecs, weightData };
+}
+
+export async function loadModelFolder(dir: string): Promise<tf.LayersModel> {
+  const { json, weightSpecs, weightData } = await readModelArtifacts(dir);
   return tf.loadLayersModel(
     tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData: weightData.buffer }),
   );
@@ -70,27 +78,19 @@ export interface NamedWeight {
  * the weight files (no model is built, so names carry no tfjs de-duplication suffix).
  */
 export async function readFolderWeights(dir: string): Promise<Map<string, NamedWeight>> {
-  const json = JSON.parse(await readFile(join(dir, MODEL_JSON), 'utf8')) as ModelJson;
-  if (!Array.isArray(json.weightsManifest)) throw new Error(`${join(dir, MODEL_JSON)} has no weights manifest`);
+  const { weightSpecs, weightData } = await readModelArtifacts(dir);
   const out = new Map<string, NamedWeight>();
-  for (const group of json.weightsManifest) {
-    const bytes = Buffer.concat(await Promise.all(group.paths.map((p) => readFile(join(dir, p)))));
-    let off = 0;
-    for (const w of group.weights) {
-      if (w.dtype !== 'float32' || w.quantization) {
-        throw new Error(
-          `${join(dir, MODEL_JSON)}: weight ${w.name} is ${w.dtype}${w.quantization ? ' (quantised)' : ''}, expected float32`,
-        );
-      }
-      const n = w.shape.reduce((a, b) => a * b, 1);
-      if (off + n * 4 > bytes.byteLength) throw new Error(`${dir}: weight files are shorter than model.json says`);
-      // Copy: the slice of a pooled Buffer need not be 4-byte aligned.
-      out.set(w.name, {
-        shape: [...w.shape],
-        values: new Float32Array(new Uint8Array(bytes.subarray(off, off + n * 4)).buffer),
-      });
-      off += n * 4;
+  let off = 0;
+  for (const w of weightSpecs) {
+    if (w.dtype !== 'float32' || w.quantization) {
+      throw new Error(
+        `${join(dir, MODEL_JSON)}: weight ${w.name} is ${w.dtype}${w.quantization ? ' (quantised)' : ''}, expected float32`,
+      );
     }
+    const n = w.shape.reduce((a, b) => a * b, 1);
+    if (off + n * 4 > weightData.byteLength) throw new Error(`${dir}: weight files are shorter than model.json says`);
+    out.set(w.name, { shape: [...w.shape], values: new Float32Array(weightData.buffer, off, n) });
+    off += n * 4;
   }
   return out;
 }

@@ -13,7 +13,7 @@ import { ARCHITECTURES, type Architecture, DEFAULT_ARCHITECTURE } from '../model
 import { MODEL_JSON } from '../model/model-io.ts';
 import { initBackend } from '../runtime/backend.ts';
 import { publishModel } from './publish.ts';
-import { evaluateRunBest, type TrainConfig, TrainingInterrupted, train } from './trainer.ts';
+import { DEFAULT_DISTILL_WEIGHT, evaluateRunBest, type TrainConfig, TrainingInterrupted, train } from './trainer.ts';
 
 class UsageError extends Error {}
 
@@ -234,7 +234,7 @@ export async function main(argv: string[]): Promise<number> {
       runDir,
       resume: o.resume,
       ...(initFrom ? { initFrom } : {}),
-      ...(teacher ? { teacher, distillWeight: o.distillWeight ?? 0.5 } : {}),
+      ...(teacher ? { teacher, distillWeight: o.distillWeight ?? DEFAULT_DISTILL_WEIGHT } : {}),
       checkpointEveryS: 300,
       progress: o.progress,
     };

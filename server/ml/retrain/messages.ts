@@ -34,8 +34,12 @@ export interface StepMessage {
   labelSmoothing: number;
   augment: boolean;
   /** Distillation: the teacher's probabilities for `indices` (indices.length×7), and their weight in the target. */
-  soft?: Float32Array;
-  softWeight?: number;
+  teacher?: TeacherTargets;
+}
+
+export interface TeacherTargets {
+  probs: Float32Array;
+  weight: number;
 }
 
 export interface PredictMessage {

@@ -58,7 +58,7 @@ uses the probability of the prompted emotion as the player's match.
   training, tuning or selection.
 - Input: 48×48×1, pixel / 255. Augmentation (training only): rotation, scale, shift, horizontal flip, contrast, brightness.
 - Served configuration: ${m.served.tta ? 'average of the frame and its mirror (flip TTA)' : 'single forward pass (no TTA)'}, ${(((m.servedFlopsPerFrame as number | undefined) ?? m.flopsPerImage) / 1e6).toFixed(0)} MFLOP per frame.
-- Training: ${m.epochs} epochs (best: ${m.bestEpoch}), backend \`${m.backend}\`, ${(m.wallTimeS / 60).toFixed(0)} min wall time, ${m.trainImgPerSec} train img/s on 2 CPU cores.${warmStart(m)}
+- Training: ${m.epochs} epochs (best: ${m.bestEpoch}), backend \`${m.backend}\`, ${(m.wallTimeS / 60).toFixed(0)} min wall time, ${m.trainImgPerSec} train img/s on 2 CPU cores.${startingPoint(m)}
 
 ## Results (accuracy)
 | model | params | MFLOP/image | PublicTest | PrivateTest | PrivateTest, flip TTA | PrivateTest macro-F1 |
@@ -91,8 +91,11 @@ anyone's real emotional state, or any decision about a person. Frames are scored
 `;
 }
 
-/** A warm restart continues another published model; the card says which, since the epochs add up. */
-function warmStart(m: ModelMetrics): string {
+/**
+ * A warm restart continues another published model and a teacher shapes the targets;
+ * the card names both, since the results build on those models.
+ */
+function startingPoint(m: ModelMetrics): string {
   const t = m.training as { initFrom?: unknown; teacher?: unknown; distillWeight?: unknown } | undefined;
   const lines: string[] = [];
   if (typeof t?.initFrom === 'string') {

@@ -54,9 +54,7 @@ class Replica {
   }
 }
 
-export interface StepInput extends Omit<StepMessage, 'type' | 'indices' | 'augSeed' | 'dropoutSeed' | 'soft'> {
-  /** Teacher probabilities aligned with `indices` (indices.length×7), for distillation. */
-  soft?: Float32Array;
+export interface StepInput extends Omit<StepMessage, 'type' | 'indices' | 'augSeed' | 'dropoutSeed'> {
   indices: Uint32Array;
   seed: number;
 }
@@ -124,10 +122,12 @@ export class Replicas {
           classWeights: input.classWeights,
           labelSmoothing: input.labelSmoothing,
           augment: input.augment,
-          ...(input.soft
+          ...(input.teacher
             ? {
-                soft: input.soft.slice(k * per * EMOTION_COUNT, (k * per + idx.length) * EMOTION_COUNT),
-                softWeight: input.softWeight ?? 0,
+                teacher: {
+                  probs: input.teacher.probs.slice(k * per * EMOTION_COUNT, (k * per + idx.length) * EMOTION_COUNT),
+                  weight: input.teacher.weight,
+                },
               }
             : {}),
         }),

@@ -132,13 +132,7 @@ async function step(msg: StepMessage): Promise<void> {
         out: xs.subarray(k * FRAME_BYTES, (k + 1) * FRAME_BYTES),
       });
     const label = train.labels[i] as number;
-    writeTarget(
-      ys,
-      k * EMOTION_COUNT,
-      label,
-      eps,
-      msg.soft ? { probs: msg.soft, offset: k * EMOTION_COUNT, weight: msg.softWeight ?? 0 } : undefined,
-    );
+    writeTarget(ys, k * EMOTION_COUNT, label, eps, msg.teacher && { ...msg.teacher, offset: k * EMOTION_COUNT });
     ws[k] = msg.classWeights[label] ?? 1;
   }
   let probsKept: tf.Tensor | null = null;

@@ -82,6 +82,9 @@ export interface TrainResult {
 
 export class TrainingInterrupted extends Error {}
 
+/** Weight of the teacher in each target when distilling, unless --distill-weight says otherwise. */
+export const DEFAULT_DISTILL_WEIGHT = 0.5;
+
 /** The teacher's flip-TTA probabilities for every training image (count×7). */
 async function teacherTargets(
   replicas: Replicas,
@@ -332,7 +335,9 @@ async function runLoop(
           classWeights: cw,
           labelSmoothing: config.labelSmoothing,
           augment: config.augment,
-          ...(soft ? { soft: gatherRows(soft, indices), softWeight: config.distillWeight ?? 0.5 } : {}),
+          ...(soft
+            ? { teacher: { probs: gatherRows(soft, indices), weight: config.distillWeight ?? DEFAULT_DISTILL_WEIGHT } }
+            : {}),
         });
         const params = trainableIdx.map((i) => weights[i] as Float32Array);
         adamWStep(params, res.grads, adam, lr, decay, { ...DEFAULT_ADAMW, weightDecay: config.weightDecay });

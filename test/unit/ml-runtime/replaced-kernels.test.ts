@@ -23,6 +23,18 @@ describe('registration', () => {
   });
 });
 
+/** The MaxPoolGrad kernel itself (not tf.grad) for a 2×2/stride-2 pool of x, on the active backend. */
+function maxPoolGrad2x2(x: tf.Tensor4D, dy: tf.Tensor): tf.Tensor {
+  const y = tf.maxPool(x, 2, 2, 'valid');
+  return tf
+    .engine()
+    .runKernel(
+      'MaxPoolGrad',
+      { dy, input: x, output: y },
+      { filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
+    ) as tf.Tensor;
+}
+
 describe('MaxPoolGrad on wasm matches cpu', () => {
   const cases: [string, number[], [number, number], number, 'same' | 'valid'][] = [
     ['2×2 stride 2 valid', [2, 8, 8, 3], [2, 2], 2, 'valid'],
@@ -54,15 +66,8 @@ describe('MaxPoolGrad on wasm matches cpu', () => {
         [...Array(2 * 6 * 6 * c).keys()].map((i) => (i * 7) % 3),
         [2, 6, 6, c],
       );
-      const y = tf.maxPool(x, 2, 2, 'valid');
       const dy = randomTensor([2, 3, 3, c], 12);
-      return tf
-        .engine()
-        .runKernel(
-          'MaxPoolGrad',
-          { dy, input: x, output: y },
-          { filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
-        ) as tf.Tensor;
+      return maxPoolGrad2x2(x, dy);
     });
     expect(err).toBeLessThan(TOL);
   });
@@ -77,18 +82,11 @@ describe('MaxPoolGrad edge values', () => {
   const gradOn = (backend: 'wasm' | 'cpu', values: number[], c: number) =>
     runOn(backend, () => {
       const x = tf.tensor4d(values, [1, 4, 4, c]);
-      const y = tf.maxPool(x, 2, 2, 'valid');
       const dy = tf.tensor4d(
         [...Array(4 * c).keys()].map((i) => 10 * (i + 1)),
         [1, 2, 2, c],
       );
-      return tf
-        .engine()
-        .runKernel(
-          'MaxPoolGrad',
-          { dy, input: x, output: y },
-          { filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
-        ) as tf.Tensor;
+      return maxPoolGrad2x2(x, dy);
     });
 
   it('windows holding NaN or only −∞ route dy as cpu does', async () => {

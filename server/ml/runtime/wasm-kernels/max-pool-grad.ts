@@ -137,7 +137,8 @@ export const maxPoolGradOverride: KernelOverride = {
     const backend = asWasm(a.backend);
     const out = backend.makeOutput(input.shape, 'float32');
     const output = a.inputs.output as tf.TensorInfo;
-    const simd = isPlain2x2(info) && info.inChannels % 4 === 0 ? simdTrainingKernels(backend) : null;
+    const plain2x2 = isPlain2x2(info);
+    const simd = plain2x2 && info.inChannels % 4 === 0 ? simdTrainingKernels(backend) : null;
     if (simd) {
       // Rows/columns that odd sizes leave outside every window get no gradient.
       if (2 * info.outHeight !== info.inHeight || 2 * info.outWidth !== info.inWidth) heapF32(backend, out).fill(0);
@@ -149,7 +150,7 @@ export const maxPoolGradOverride: KernelOverride = {
         outH: info.outHeight,
         outW: info.outWidth,
       });
-    } else if (isPlain2x2(info)) {
+    } else if (plain2x2) {
       maxPoolGrad2x2Loop(
         info,
         heapF32(backend, input),
