@@ -7,6 +7,7 @@
  * --max-drop points; the server then serves it automatically.
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { resolveDataPath } from '../data/dataset.ts';
 import { readFer2013 } from '../data/fer2013-reader.ts';
@@ -65,7 +66,7 @@ try {
       maxDropPoints: opts.maxDrop,
     });
     const line = `PublicTest (${g.n} images${g.tta ? ', flip TTA' : ''}): fp32 ${(100 * g.fp32Accuracy).toFixed(2)}%, int8 ${(100 * g.int8Accuracy).toFixed(2)}% (drop ${g.dropPoints.toFixed(2)} points, limit ${g.maxDropPoints})`;
-    console.log(g.kept ? `kept ${g.file}: ${line}` : `int8 rejected, serving fp32: ${line}`);
+    console.log(g.kept ? `kept ${join(opts.model, g.file ?? '')}: ${line}` : `int8 rejected, serving fp32: ${line}`);
   }
 } catch (err) {
   console.error(`export failed: ${(err as Error).message}`);

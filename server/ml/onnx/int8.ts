@@ -88,6 +88,7 @@ export interface Int8GateResult {
   /** Accuracy points lost (positive = int8 worse). */
   dropPoints: number;
   maxDropPoints: number;
+  /** The kept file's name inside the model folder (relative, so the report stays true when the folder moves). */
   file: string | null;
 }
 
@@ -143,6 +144,7 @@ export async function exportInt8WithGate(
     const file = join(dir, MODEL_INT8_ONNX);
     if (kept) await rename(candidate, file);
     else await rm(file, { force: true });
+    // The model is built in a temp folder and renamed into place, so an absolute path would name the temp folder.
     result = {
       kept,
       usage: 'PublicTest',
@@ -153,7 +155,7 @@ export async function exportInt8WithGate(
       int8Accuracy,
       dropPoints,
       maxDropPoints,
-      file: kept ? file : null,
+      file: kept ? MODEL_INT8_ONNX : null,
     };
   } finally {
     await rm(candidate, { force: true });

@@ -4,7 +4,7 @@
  * watching the folder never sees a half-written model.
  */
 import { existsSync } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Fer2013Data } from '../data/fer2013-reader.ts';
@@ -81,9 +81,18 @@ export async function publishModel(input: PublishInput): Promise<ModelMetrics> {
   return metrics;
 }
 
+/**
+ * Re-renders a published folder's MODEL_CARD.md from its metrics.json and its current
+ * neighbours: after models are renamed or promoted, the cards' comparison rows follow.
+ */
+export async function rewriteModelCard(dir: string): Promise<void> {
+  const metrics = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')) as ModelMetrics;
+  await writeFile(join(dir, 'MODEL_CARD.md'), renderModelCard(metrics, await comparisons(dir)));
+}
+
 /** Other shipped models' metrics, for the card's comparison table. */
 async function comparisons(out: string): Promise<{ name: string; metrics: ModelMetrics }[]> {
-  const { readFile, readdir } = await import('node:fs/promises');
+  const { readdir } = await import('node:fs/promises');
   const root = dirname(out);
   const found: { name: string; metrics: ModelMetrics }[] = [];
   for (const name of existsSync(root) ? await readdir(root) : []) {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -7,6 +7,7 @@ import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts'
 import type { ModelMetrics } from '../../../server/ml/eval/report-types.ts';
 import { readFolderWeights } from '../../../server/ml/model/model-io.ts';
 import { main } from '../../../server/ml/retrain/cli.ts';
+import { rewriteModelCard } from '../../../server/ml/retrain/publish.ts';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
 
@@ -203,4 +204,14 @@ describe('retrain smoke run', () => {
     expect(m.training.distillWeight).toBe(0.7);
     expect(readFileSync(join(student, 'MODEL_CARD.md'), 'utf8')).toMatch(/Distillation: .*weight 0\.7/);
   }, 240_000);
+
+  it('re-renders a card after a neighbour is renamed (npm run model-card)', async () => {
+    const before = readFileSync(join(out, 'MODEL_CARD.md'), 'utf8');
+    expect(before).not.toMatch(/^\| promoted \(/m);
+    renameSync(join(tmp, 'models', 'student'), join(tmp, 'models', 'promoted'));
+    await rewriteModelCard(out);
+    const after = readFileSync(join(out, 'MODEL_CARD.md'), 'utf8');
+    expect(after).toMatch(/^\| promoted \(vgg8, 1 epoch\) \|/m);
+    expect(after).not.toMatch(/^\| student \(/m);
+  });
 });
