@@ -13,6 +13,7 @@ import { ARCHITECTURES, type Architecture, DEFAULT_ARCHITECTURE } from '../model
 import { MODEL_JSON } from '../model/model-io.ts';
 import { initBackend } from '../runtime/backend.ts';
 import { publishModel } from './publish.ts';
+import { KERNEL_INITS, type KernelInit } from './init-weights.ts';
 import { DEFAULT_DISTILL_WEIGHT, evaluateRunBest, type TrainConfig, TrainingInterrupted, train } from './trainer.ts';
 
 class UsageError extends Error {}
@@ -66,6 +67,14 @@ export function buildProgram(): Command {
       'class weight = (mean/count)^power; 0 = off',
       numIn('--class-weight-power', 0, 1),
     )
+    .addOption(
+      new Option(
+        '--kernel-init <scheme>',
+        "initial kernels: 'he' (He normal convs, Glorot dense) or 'pytorch' (U(±1/√fan-in), smaller: a larger effective learning rate under batch norm)",
+      )
+        .choices(KERNEL_INITS)
+        .default('he'),
+    )
     .option('--patience <n>', 'early stopping: epochs without PublicTest improvement', intIn('--patience', 1, 1000))
     .option('--out <dir>', 'model folder to publish into', 'models/emotion')
     .option('--run-dir <dir>', 'checkpoint/log folder (default runs/<out name>)')
@@ -113,6 +122,7 @@ interface Parsed {
   weightDecay?: number;
   labelSmoothing?: number;
   classWeightPower?: number;
+  kernelInit: KernelInit;
   patience?: number;
   out: string;
   runDir?: string;
@@ -228,6 +238,7 @@ export async function main(argv: string[]): Promise<number> {
       labelSmoothing: o.labelSmoothing ?? (paper ? 0 : 0.1),
       classWeightPower: o.classWeightPower ?? (paper ? 0 : 0.3),
       augment: !paper,
+      kernelInit: o.kernelInit,
       patience: o.patience ?? 10,
       workers: o.workers,
       backend: o.backend ?? (choice.backend as 'node' | 'wasm' | 'cpu'),

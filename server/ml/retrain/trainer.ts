@@ -24,7 +24,7 @@ import {
   saveBestWeights,
   saveCheckpoint,
 } from './checkpoint.ts';
-import { initialWeights } from './init-weights.ts';
+import { initialWeights, type KernelInit } from './init-weights.ts';
 import type { WeightSpec } from './messages.ts';
 import { Replicas, toShared } from './replicas.ts';
 import { oneCycleLr } from './schedule.ts';
@@ -41,6 +41,8 @@ export interface TrainConfig {
   /** Class weight = (mean count / class count) ^ power; 0 turns weighting off. */
   classWeightPower: number;
   augment: boolean;
+  /** Scale of the seeded initial kernels (not used with initFrom). */
+  kernelInit: KernelInit;
   /** Stop after this many epochs without a PublicTest improvement. */
   patience: number;
   workers: number;
@@ -248,7 +250,7 @@ async function runLoop(
     if (config.resume) say(`no checkpoint in ${config.runDir}; starting a new run`);
     weights = config.initFrom
       ? await weightsFromFolder(config.initFrom, specs)
-      : initialWeights(specs, createRng(config.seed));
+      : initialWeights(specs, createRng(config.seed), config.kernelInit);
     if (config.initFrom) say(`initial weights from ${config.initFrom}`);
     meta = {
       version: 1,

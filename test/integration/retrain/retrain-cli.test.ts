@@ -41,6 +41,7 @@ describe('retrain CLI validation (fails before any training)', () => {
     ['unknown arch', ['--arch', 'resnet'], /Allowed choices are seed, vgg8, vgg16, vgg32/],
     ['unknown flag', ['--frobnicate'], /unknown option '--frobnicate'/],
     ['negative lr', ['--lr', '-1'], /--lr must be a number/],
+    ['unknown kernel init', ['--kernel-init', 'xavier'], /Allowed choices are he, pytorch/],
   ];
   for (const [name, extra, msg] of cases) {
     it(`rejects ${name}`, async () => {
