@@ -12,8 +12,8 @@ import { type Fer2013Data, Fer2013FormatError, readFer2013 } from '../data/fer20
 import { ARCHITECTURES, type Architecture, DEFAULT_ARCHITECTURE } from '../model/architectures.ts';
 import { MODEL_JSON } from '../model/model-io.ts';
 import { initBackend } from '../runtime/backend.ts';
-import { publishModel } from './publish.ts';
 import { KERNEL_INITS, type KernelInit } from './init-weights.ts';
+import { publishModel } from './publish.ts';
 import { DEFAULT_DISTILL_WEIGHT, evaluateRunBest, type TrainConfig, TrainingInterrupted, train } from './trainer.ts';
 
 class UsageError extends Error {}
