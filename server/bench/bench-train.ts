@@ -41,7 +41,7 @@ console.log(
 const results: { workers: number; imgPerSec: number }[] = [];
 for (let workers = 1; workers <= o.maxWorkers; workers++) {
   const r = await Replicas.start(workers, o.arch, toShared(train), {});
-  const weights = initialWeights(r.specs, createRng(1));
+  const weights = initialWeights(r.specs, createRng(1), 'pytorch');
   const trainable = r.specs.flatMap((s, i) => (s.trainable ? [i] : []));
   const adam = createAdamWState(trainable.map((i) => r.specs[i]!.size));
   const indices = new Uint32Array(o.batch).map((_, i) => i % train.count);

@@ -70,10 +70,10 @@ export function buildProgram(): Command {
     .addOption(
       new Option(
         '--kernel-init <scheme>',
-        "initial kernels: 'he' (He normal convs, Glorot dense) or 'pytorch' (U(±1/√fan-in), smaller: a larger effective learning rate under batch norm)",
+        "initial kernels: 'pytorch' (U(±1/√fan-in)) or 'he' (He normal convs, Glorot dense; about 2.4× larger, so a smaller effective learning rate under batch norm: the models trained before 2026-11-28 used it)",
       )
         .choices(KERNEL_INITS)
-        .default('he'),
+        .default('pytorch'),
     )
     .option('--patience <n>', 'early stopping: epochs without PublicTest improvement', intIn('--patience', 1, 1000))
     .option('--out <dir>', 'model folder to publish into', 'models/emotion')

@@ -13,7 +13,7 @@ import type { WeightSpec } from './messages.ts';
 export const KERNEL_INITS = ['he', 'pytorch'] as const;
 export type KernelInit = (typeof KERNEL_INITS)[number];
 
-export function initialWeights(specs: readonly WeightSpec[], rng: Rng, scheme: KernelInit = 'he'): Float32Array[] {
+export function initialWeights(specs: readonly WeightSpec[], rng: Rng, scheme: KernelInit): Float32Array[] {
   return specs.map((s) => {
     const a = new Float32Array(s.size);
     const leaf = s.name.split('/').pop() ?? s.name;
