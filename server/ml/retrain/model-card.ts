@@ -1,6 +1,7 @@
 /** MODEL_CARD.md from a model's metrics (and its shipped neighbours' for comparison). */
 import { EMOTION_INFO, EMOTIONS } from '../../../shared/emotions.ts';
 import type { EvalReport, ModelMetrics } from '../eval/report-types.ts';
+import type { Int8GateResult } from '../onnx/int8.ts';
 
 const pct = (v: number | undefined) => (v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
 
@@ -27,7 +28,11 @@ function confusedPairs(r: EvalReport): string[] {
     .map((x) => `${x.t} → ${x.p} (${pct(x.share)} of ${x.t})`);
 }
 
-export function renderModelCard(m: ModelMetrics, others: { name: string; metrics: ModelMetrics }[]): string {
+export function renderModelCard(
+  m: ModelMetrics,
+  others: { name: string; metrics: ModelMetrics }[],
+  int8?: Int8GateResult,
+): string {
   const served = m.served.tta ? 'flipTta' : 'plain';
   const priv = m.evaluation.PrivateTest;
   const pub = m.evaluation.PublicTest;
@@ -57,7 +62,7 @@ uses the probability of the prompted emotion as the player's match.
   best epoch selected on \`PublicTest\` (3,589), reported once on \`PrivateTest\` (3,589), which was never used for
   training, tuning or selection.
 - Input: 48×48×1, pixel / 255. Augmentation (training only): rotation, scale, shift, horizontal flip, contrast, brightness.
-- Served configuration: ${m.served.tta ? 'average of the frame and its mirror (flip TTA)' : 'single forward pass (no TTA)'}, ${(((m.servedFlopsPerFrame as number | undefined) ?? m.flopsPerImage) / 1e6).toFixed(0)} MFLOP per frame.
+- Served configuration: ${m.served.tta ? 'average of the frame and its mirror (flip TTA)' : 'single forward pass (no TTA)'}, ${(((m.servedFlopsPerFrame as number | undefined) ?? m.flopsPerImage) / 1e6).toFixed(0)} MFLOP per frame.${servedWeights(int8)}
 - Training: ${m.epochs} epochs (best: ${m.bestEpoch}), backend \`${m.backend}\`, ${(m.wallTimeS / 60).toFixed(0)} min wall time, ${m.trainImgPerSec} train img/s on 2 CPU cores.${startingPoint(m)}
 
 ## Results (accuracy)
@@ -89,6 +94,18 @@ is below 50% out of the default prompt set, so players are not asked for express
 Scoring expressions in a party game, on face crops framed like FER2013. Not for identifying people, judging
 anyone's real emotional state, or any decision about a person. Frames are scored in memory and not stored.
 `;
+}
+
+/**
+ * The server prefers the int8 ONNX file when the export gate kept it, so the card says so and
+ * what the quantisation cost on PublicTest; the tables above are the fp32 figures.
+ */
+function servedWeights(r: Int8GateResult | undefined): string {
+  if (!r) return '';
+  const fig = `PublicTest ${pct(r.int8Accuracy)} int8 against ${pct(r.fp32Accuracy)} fp32`;
+  return r.kept
+    ? `\n- Served weights: int8 ONNX (\`${r.file}\`, calibrated on ${r.calibrationImages} training images; ${fig}). The tables give fp32 figures; \`npm run evaluate -- --model <folder>\` measures the served engine.`
+    : `\n- Served weights: fp32 (the int8 export lost more than ${r.maxDropPoints} points: ${fig}).`;
 }
 
 /**

@@ -13,7 +13,7 @@ import type { Architecture } from '../model/architectures.ts';
 import { buildArchitecture, countFlops } from '../model/architectures.ts';
 import { saveModelFolder } from '../model/model-io.ts';
 import { exportOnnx } from '../onnx/export.ts';
-import { exportInt8WithGate } from '../onnx/int8.ts';
+import { exportInt8WithGate, type Int8GateResult } from '../onnx/int8.ts';
 import { renderModelCard } from './model-card.ts';
 import { confusionMatrixSvg, trainingCurveSvg } from './plots.ts';
 import type { TrainResult } from './trainer.ts';
@@ -71,8 +71,9 @@ export async function publishModel(input: PublishInput): Promise<ModelMetrics> {
     confusionMatrixSvg(result.evaluation.PrivateTest[split].confusion, `PrivateTest confusion (${arch})`),
   );
   await writeFile(join(tmp, 'training-curve.svg'), trainingCurveSvg(result.history, arch));
-  await writeFile(join(tmp, 'MODEL_CARD.md'), renderModelCard(metrics, await comparisons(out)));
   await exportOnnxIfAvailable(tmp, input.fer, input.log);
+  // After the export, so the card can say which weights the server actually runs.
+  await writeFile(join(tmp, 'MODEL_CARD.md'), renderModelCard(metrics, await comparisons(out), await int8Report(tmp)));
   const old = join(dirname(out), `.${basename(out)}.old-${process.pid}`);
   if (existsSync(out)) await rename(out, old);
   await rename(tmp, out);
@@ -87,7 +88,13 @@ export async function publishModel(input: PublishInput): Promise<ModelMetrics> {
  */
 export async function rewriteModelCard(dir: string): Promise<void> {
   const metrics = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')) as ModelMetrics;
-  await writeFile(join(dir, 'MODEL_CARD.md'), renderModelCard(metrics, await comparisons(dir)));
+  await writeFile(join(dir, 'MODEL_CARD.md'), renderModelCard(metrics, await comparisons(dir), await int8Report(dir)));
+}
+
+/** The int8 gate's report in a model folder, when the export ran. */
+async function int8Report(dir: string): Promise<Int8GateResult | undefined> {
+  const file = join(dir, 'model.int8.json');
+  return existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as Int8GateResult) : undefined;
 }
 
 /** Other shipped models' metrics, for the card's comparison table. */
