@@ -9,7 +9,6 @@ import express from 'express';
 import { Server } from 'socket.io';
 import type { Emotion } from '../shared/emotions.ts';
 import {
-  ERROR_CODES,
   GAME_LIMITS,
   type GameSettings,
   MAX_MESSAGE_BYTES,
@@ -34,6 +33,7 @@ import type { EmotionEngine } from './ml/engine/types.ts';
 import { servedPublicRecall } from './ml/eval/report-types.ts';
 import type { ModelInfo, ReloadResult } from './model-host.ts';
 import { type FrameJob, type NetContext, Sessions } from './net/context.ts';
+import { installEventGuard } from './net/event-guard.ts';
 import { deliverFrameResult, frameKey, registerFrameHandlers } from './net/frame-handlers.ts';
 import { registerGameHandlers } from './net/game-handlers.ts';
 import { registerLeaderboardHandlers } from './net/leaderboard-handlers.ts';
@@ -250,18 +250,7 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
       counted.add(socket);
     }
     metrics.connections.inc();
-    // Control events (everything but frames, which have their own limit) get a per-socket budget too.
-    const controlBucket = new TokenBucket(controlRate, controlRate * 2, () => clock.now());
-    socket.use((packet, next) => {
-      if (packet[0] === 'frame:send' || controlBucket.tryTake()) return next();
-      const ack = packet[packet.length - 1];
-      if (typeof ack === 'function') {
-        (ack as (r: unknown) => void)({
-          ok: false,
-          error: { code: ERROR_CODES.RATE_LIMITED, message: 'too many requests; slow down' },
-        });
-      }
-    });
+    installEventGuard(socket, { controlEventsPerSecond: controlRate, now: () => clock.now() });
     registerRoomHandlers(ctx, socket);
     registerGameHandlers(ctx, socket);
     registerFrameHandlers(ctx, socket);

@@ -8,10 +8,20 @@ import type { RoomRegistry } from '../game/room-registry.ts';
 import type { Logger } from '../logging.ts';
 import type { LeaderboardStore } from '../store/types.ts';
 
-const querySchema = z.object({
-  period: z.enum(LEADERBOARD_PERIODS).default('all'),
-  limit: z.coerce.number().int().min(1).max(LEADERBOARD_MAX_LIMIT).default(20),
-});
+const querySchema = z
+  .object({
+    period: z.enum(LEADERBOARD_PERIODS).default('all'),
+    // Decimal digits only: Number() would also take "0x10", "1e1" or " 16".
+    limit: z
+      .string()
+      .regex(/^[0-9]{1,4}$/)
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(LEADERBOARD_MAX_LIMIT))
+      .default(20),
+  })
+  // Repeated (?period=a&period=b) or bracketed (?period[]=day) parameters arrive as arrays or
+  // unknown keys; answering them as if absent would show a different board than the one asked for.
+  .strict();
 
 export function leaderboardRouter(deps: {
   store: LeaderboardStore;
@@ -22,16 +32,13 @@ export function leaderboardRouter(deps: {
   const router = express.Router();
 
   router.get('/api/leaderboard', async (req, res) => {
-    const q = querySchema.safeParse({
-      period: typeof req.query.period === 'string' ? req.query.period : undefined,
-      limit: typeof req.query.limit === 'string' ? req.query.limit : undefined,
-    });
+    const q = querySchema.safeParse(req.query);
     if (!q.success) {
       res.status(400).json({
         ok: false,
         error: {
           code: ERROR_CODES.INVALID_PAYLOAD,
-          message: `period must be one of ${LEADERBOARD_PERIODS.join('|')}; limit an integer 1–${LEADERBOARD_MAX_LIMIT}`,
+          message: `period must be one of ${LEADERBOARD_PERIODS.join('|')}; limit an integer 1–${LEADERBOARD_MAX_LIMIT}; each given once, no other parameters`,
         },
       });
       return;
