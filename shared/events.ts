@@ -10,6 +10,7 @@ import type {
   FrameResult,
   GameSettings,
   JoinResult,
+  LeaderboardBoard,
   LeaderboardEntry,
   LeaderboardPeriod,
   PlayerRole,
@@ -65,6 +66,8 @@ export interface KickRequest {
 export interface LeaderboardRequest {
   period: LeaderboardPeriod;
   limit?: number;
+  /** Which board; absent means 'ranked'. */
+  board?: LeaderboardBoard;
 }
 
 export interface ClientToServerEvents {

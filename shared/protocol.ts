@@ -146,6 +146,15 @@ export interface FinalStandings {
 export const LEADERBOARD_PERIODS = ['all', 'day', 'week'] as const;
 export type LeaderboardPeriod = (typeof LEADERBOARD_PERIODS)[number];
 export const LEADERBOARD_MAX_LIMIT = 100;
+/**
+ * 'ranked': games of ≥ 3 rounds with ≥ 2 players from different network addresses, by
+ * identities registered within the per-address quota (docs/scoring.md, "Leaderboard").
+ * 'practice': every stored game, solo ones included; anyone can fill it, so it proves nothing.
+ */
+export const LEADERBOARD_BOARDS = ['ranked', 'practice'] as const;
+export type LeaderboardBoard = (typeof LEADERBOARD_BOARDS)[number];
+/** Characters of the public id shown as a disambiguator next to look-alike nicknames. */
+export const PLAYER_TAG_LENGTH = 4;
 
 export interface LeaderboardEntry {
   rank: number;
@@ -156,6 +165,10 @@ export interface LeaderboardEntry {
   totalPoints: number;
   /** Best average points per round over a game of at least 3 rounds. */
   bestAveragePerRound: number;
+  /** The public id's first PLAYER_TAG_LENGTH characters, shown as "Alice #k3F9" when `lookalike`. */
+  tag: string;
+  /** True when another identity on this board has a look-alike nickname (same skeleton): show `tag`. */
+  lookalike: boolean;
 }
 
 export interface FrameResult {
@@ -166,7 +179,17 @@ export interface FrameResult {
   match: number;
   /** False when the frame was not counted (e.g. replayed still image). */
   counted: boolean;
+  /** Why, when `counted` is false. */
+  reason?: UncountedReason;
 }
+
+/**
+ * Why a frame did not count. 'replay': it repeats a recent frame of this round up to noise
+ * or a brightness change (a replayed picture, a few pictures in turn, a looped clip); a
+ * camera pointed at a live face never does. The held level built on repeated frames is revoked.
+ */
+export const UNCOUNTED_REASONS = ['replay'] as const;
+export type UncountedReason = (typeof UNCOUNTED_REASONS)[number];
 
 export interface FramePayload {
   /** Client's sequence number, echoed in the FrameResult. Non-negative integer. */

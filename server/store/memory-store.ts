@@ -6,6 +6,7 @@ import {
   type LeaderboardStore,
   MIN_RANKED_ROUNDS,
   periodStart,
+  playerTag,
   roundAverage,
 } from './types.ts';
 
@@ -56,6 +57,8 @@ export class MemoryLeaderboardStore implements LeaderboardStore {
       gamesPlayed: r.games,
       totalPoints: r.total,
       bestAveragePerRound: roundAverage(r.best),
+      tag: playerTag(r.playerId),
+      lookalike: false,
     }));
   }
 

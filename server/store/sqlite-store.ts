@@ -10,6 +10,7 @@ import {
   type LeaderboardStore,
   MIN_RANKED_ROUNDS,
   periodStart,
+  playerTag,
   roundAverage,
 } from './types.ts';
 
@@ -157,6 +158,8 @@ export class SqliteLeaderboardStore implements LeaderboardStore {
       gamesPlayed: r.games,
       totalPoints: r.total,
       bestAveragePerRound: roundAverage(r.best),
+      tag: playerTag(r.player_id),
+      lookalike: false,
     }));
   }
 

@@ -1,6 +1,6 @@
 /** The leaderboard store, behind an interface so Redis/Postgres stores can be added later. */
 
-import type { LeaderboardEntry, LeaderboardPeriod } from '../../shared/protocol.ts';
+import { type LeaderboardEntry, type LeaderboardPeriod, PLAYER_TAG_LENGTH } from '../../shared/protocol.ts';
 import type { GameRecord } from '../game/game-record.ts';
 
 export type { GamePlayerRecord, GameRecord } from '../game/game-record.ts';
@@ -38,6 +38,11 @@ export interface LeaderboardStore {
 export function periodStart(query: LeaderboardQuery): number {
   const span = PERIOD_MS[query.period];
   return span === null ? Number.NEGATIVE_INFINITY : query.now - span;
+}
+
+/** The disambiguator shown next to look-alike nicknames: the public id's first characters. */
+export function playerTag(playerId: string): string {
+  return playerId.slice(0, PLAYER_TAG_LENGTH);
 }
 
 /** Rounds averages to 0.1 points so both stores report the same numbers. */
