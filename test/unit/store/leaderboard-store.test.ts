@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryLeaderboardStore } from '../../../server/store/memory-store.ts';
+import { openPgLeaderboardStore } from '../../../server/store/pg-store.ts';
 import { SqliteLeaderboardStore } from '../../../server/store/sqlite-store.ts';
 import type { GameRecord, LeaderboardStore } from '../../../server/store/types.ts';
+import { dropTestSchema, newTestSchema, TEST_DATABASE_URL } from '../../helpers/pg.ts';
 
 const NOW = Date.UTC(2026, 10, 27, 12);
 const HOUR = 3600_000;
@@ -28,33 +30,48 @@ function game(id: string, finishedAt: number, rounds: number, players: [string, 
   };
 }
 
-const implementations: [
-  string,
-  () => { store: LeaderboardStore; reopen?: () => LeaderboardStore; cleanup: () => void },
-][] = [
-  ['memory', () => ({ store: new MemoryLeaderboardStore(), cleanup: () => {} })],
+interface StoreUnderTest {
+  store: LeaderboardStore;
+  reopen?: () => Promise<LeaderboardStore>;
+  cleanup: () => Promise<void> | void;
+}
+
+const implementations: [string, () => Promise<StoreUnderTest>][] = [
+  ['memory', async () => ({ store: new MemoryLeaderboardStore(), cleanup: () => {} })],
   [
     'sqlite',
-    () => {
+    async () => {
       const dir = mkdtempSync(join(tmpdir(), 'arena-store-'));
       const file = join(dir, 'leaderboard.sqlite');
       return {
         store: new SqliteLeaderboardStore(file),
-        reopen: () => new SqliteLeaderboardStore(file),
+        reopen: async () => new SqliteLeaderboardStore(file),
         cleanup: () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  ],
+  [
+    'postgres',
+    async () => {
+      // Each test gets its own schema, so parallel runs (and other engineers' runs) never see each other's rows.
+      const schema = newTestSchema('store');
+      return {
+        store: await openPgLeaderboardStore({ connectionString: TEST_DATABASE_URL, schema }),
+        reopen: () => openPgLeaderboardStore({ connectionString: TEST_DATABASE_URL, schema }),
+        cleanup: () => dropTestSchema(schema),
       };
     },
   ],
 ];
 
 describe.each(implementations)('LeaderboardStore: %s', (_name, make) => {
-  let h: ReturnType<typeof make>;
-  beforeEach(() => {
-    h = make();
+  let h: StoreUnderTest;
+  beforeEach(async () => {
+    h = await make();
   });
   afterEach(async () => {
     await h.store.close();
-    h.cleanup();
+    await h.cleanup();
   });
 
   it('stores a game and reads it back', async () => {
@@ -136,7 +153,7 @@ describe.each(implementations)('LeaderboardStore: %s', (_name, make) => {
     if (!h.reopen) return; // only persistent stores
     await h.store.saveGame(game('g1', NOW, 3, [['p1', 'Ann', 2400]]));
     await h.store.close();
-    h.store = h.reopen();
+    h.store = await h.reopen();
     expect((await h.store.leaderboard({ period: 'all', limit: 10, now: NOW }))[0]?.playerId).toBe('p1');
   });
 });

@@ -1,0 +1,187 @@
+/**
+ * PostgreSQL leaderboard store (`pg` with a connection pool), for cluster mode where
+ * several game nodes write finished games to one database. Same contract and the same
+ * ranking query as the SQLite store; the schema comes from versioned migrations run at open.
+ */
+import pg from 'pg';
+import type { Emotion } from '../../shared/emotions.ts';
+import type { GameSettings, LeaderboardEntry } from '../../shared/protocol.ts';
+import { migrate } from './pg-migrations.ts';
+import {
+  type GameRecord,
+  type LeaderboardQuery,
+  type LeaderboardStore,
+  MIN_RANKED_ROUNDS,
+  periodStart,
+  playerTag,
+  roundAverage,
+} from './types.ts';
+
+export interface PgStoreOptions {
+  connectionString: string;
+  /** A schema other than `public` (tests give each run its own); created when missing. */
+  schema?: string;
+  /** Pool size per node (default 10). */
+  maxConnections?: number;
+}
+
+interface GameRow {
+  id: string;
+  room_code: string;
+  started_at: number;
+  finished_at: number;
+  rounds: number;
+  settings_json: GameSettings;
+}
+interface PlayerRow {
+  player_id: string;
+  nickname: string;
+  score: number;
+  per_emotion_best_json: Partial<Record<Emotion, number>>;
+}
+interface BoardRow {
+  player_id: string;
+  nickname: string;
+  games: number;
+  total: number;
+  best: number;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Opens a pool, creates the schema if asked, runs the migrations, and returns the store. */
+export async function openPgLeaderboardStore(options: PgStoreOptions): Promise<PgLeaderboardStore> {
+  const schema = options.schema;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error(`invalid PostgreSQL schema name "${schema}"`);
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: 5_000,
+    // Every connection of this pool works in the chosen schema.
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // An idle client whose server connection drops emits 'error' on the pool; without a listener it would crash the process.
+  pool.on('error', () => {});
+  try {
+    if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await migrate(pool);
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw err;
+  }
+  return new PgLeaderboardStore(pool);
+}
+
+export class PgLeaderboardStore implements LeaderboardStore {
+  readonly kind = 'postgres';
+  private closed = false;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  async saveGame(game: GameRecord): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const inserted = await client.query(
+        `INSERT INTO games (id, room_code, started_at, finished_at, rounds, settings_json)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+        [game.id, game.roomCode, game.startedAt, game.finishedAt, game.rounds, JSON.stringify(game.settings)],
+      );
+      if (inserted.rowCount === 1) {
+        // Sorted so that two nodes saving games with the same players lock the name rows in one order (no deadlock).
+        const players = [...game.players].sort((a, b) =>
+          a.playerId < b.playerId ? -1 : a.playerId > b.playerId ? 1 : 0,
+        );
+        for (const p of players) {
+          await client.query(
+            `INSERT INTO game_players (game_id, player_id, nickname, score, per_emotion_best_json)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+            [game.id, p.playerId, p.nickname, p.score, JSON.stringify(p.perEmotionBest)],
+          );
+          await client.query(
+            `INSERT INTO players (player_id, nickname, seen_at) VALUES ($1, $2, $3)
+             ON CONFLICT (player_id) DO UPDATE SET nickname = excluded.nickname, seen_at = excluded.seen_at
+             WHERE excluded.seen_at >= players.seen_at`,
+            [p.playerId, p.nickname, game.finishedAt],
+          );
+        }
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async getGame(id: string): Promise<GameRecord | null> {
+    const g = await this.pool.query<GameRow>(
+      `SELECT id, room_code, started_at::float8 AS started_at, finished_at::float8 AS finished_at, rounds, settings_json
+       FROM games WHERE id = $1`,
+      [id],
+    );
+    const row = g.rows[0];
+    if (!row) return null;
+    const players = await this.pool.query<PlayerRow>(
+      `SELECT player_id, nickname, score, per_emotion_best_json FROM game_players WHERE game_id = $1
+       ORDER BY score DESC, player_id COLLATE "C"`,
+      [id],
+    );
+    return {
+      id: row.id,
+      roomCode: row.room_code,
+      startedAt: row.started_at,
+      finishedAt: row.finished_at,
+      rounds: row.rounds,
+      settings: row.settings_json,
+      players: players.rows.map((p) => ({
+        playerId: p.player_id,
+        nickname: p.nickname,
+        score: p.score,
+        perEmotionBest: p.per_emotion_best_json,
+      })),
+    };
+  }
+
+  async leaderboard(query: LeaderboardQuery): Promise<LeaderboardEntry[]> {
+    const since = periodStart(query);
+    // COLLATE "C": ties on every number order by player id bytewise, as in the SQLite and memory stores.
+    const r = await this.pool.query<BoardRow>(
+      `SELECT gp.player_id, p.nickname, COUNT(*)::int AS games, SUM(gp.score)::float8 AS total,
+              MAX(CASE WHEN g.rounds >= $1 THEN gp.score::float8 / g.rounds END) AS best
+       FROM game_players gp
+       JOIN games g ON g.id = gp.game_id
+       JOIN players p ON p.player_id = gp.player_id
+       WHERE g.finished_at >= $2
+       GROUP BY gp.player_id, p.nickname
+       HAVING MAX(CASE WHEN g.rounds >= $1 THEN gp.score::float8 / g.rounds END) IS NOT NULL
+       ORDER BY best DESC, total DESC, games DESC, gp.player_id COLLATE "C"
+       LIMIT $3`,
+      [MIN_RANKED_ROUNDS, Number.isFinite(since) ? since : -1, query.limit],
+    );
+    return r.rows.map((row, i) => ({
+      rank: i + 1,
+      playerId: row.player_id,
+      nickname: row.nickname,
+      gamesPlayed: row.games,
+      totalPoints: row.total,
+      bestAveragePerRound: roundAverage(row.best),
+      tag: playerTag(row.player_id),
+      lookalike: false,
+    }));
+  }
+
+  /** Round-trip time of a trivial query, for /healthz; throws when the database is unreachable. */
+  async ping(): Promise<number> {
+    const t0 = performance.now();
+    await this.pool.query('SELECT 1');
+    return performance.now() - t0;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
