@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: dependencies, Chromium (Debian's, when
-# missing), client build, lint, typecheck, unit + integration tests, browser tests.
+# missing), PostgreSQL + Redis (started or installed when missing), client build, lint, typecheck, unit + integration tests, browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 bash scripts/install-chromium.sh
+# PostgreSQL and Redis for the cluster-mode tests (started, or installed, when missing: no test skips).
+bash scripts/ensure-services.sh
 bash scripts/build-client.sh
 echo "› lint (biome)"
 npx biome check .
