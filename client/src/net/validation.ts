@@ -1,4 +1,6 @@
 /** Client-side checks mirrored from the protocol so players get instant feedback. Pure. */
+
+import { checkNickname } from '../../../shared/nickname.ts';
 import {
   NICKNAME_MAX_LENGTH,
   NICKNAME_MIN_LENGTH,
@@ -12,6 +14,9 @@ export function nicknameProblem(raw: string): string | null {
   if (name.length < NICKNAME_MIN_LENGTH) return `Nickname needs at least ${NICKNAME_MIN_LENGTH} characters.`;
   if (name.length > NICKNAME_MAX_LENGTH) return `Nickname can have at most ${NICKNAME_MAX_LENGTH} characters.`;
   if (!NICKNAME_PATTERN.test(name)) return 'Use letters, digits, space, _ . or - only.';
+  // The server's rule (invisible characters, one alphabet per name), so the player hears it before joining.
+  const check = checkNickname(name);
+  if (!check.ok) return `${check.reason[0]?.toUpperCase() ?? ''}${check.reason.slice(1)}.`;
   return null;
 }
 
