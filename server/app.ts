@@ -26,18 +26,22 @@ import { DEFAULT_SCORING, type ScoringRules } from './game/scoring.ts';
 import { createValidators, DEFAULT_SETTINGS_LIMITS, type SettingsLimits } from './game/validators.ts';
 import { leaderboardRouter } from './http/leaderboard-routes.ts';
 import { opsRouter } from './http/ops-routes.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import { registerClientAssets } from './http/static-assets.ts';
 import { type Logger, silentLogger } from './logging.ts';
 import { createMetrics, type ServerMetrics } from './metrics.ts';
 import type { EmotionEngine } from './ml/engine/types.ts';
 import { servedPublicRecall } from './ml/eval/report-types.ts';
 import type { ModelInfo, ReloadResult } from './model-host.ts';
+import { limitKey, socketAddress } from './net/client-address.ts';
 import { type FrameJob, type NetContext, Sessions } from './net/context.ts';
 import { installEventGuard } from './net/event-guard.ts';
 import { deliverFrameResult, frameKey, registerFrameHandlers } from './net/frame-handlers.ts';
 import { registerGameHandlers } from './net/game-handlers.ts';
 import { registerLeaderboardHandlers } from './net/leaderboard-handlers.ts';
-import { registerRoomHandlers, restoreRecoveredSession } from './net/room-handlers.ts';
+import { originGuard } from './net/origin-check.ts';
+import { ProbeThrottle } from './net/probe-throttle.ts';
+import { DEFAULT_MAX_ROOMS, registerRoomHandlers, restoreRecoveredSession } from './net/room-handlers.ts';
 import { StateBroadcaster } from './net/state-broadcaster.ts';
 import { type ArenaServer, type ArenaSocket, roomChannel } from './net/types.ts';
 import type { LeaderboardStore } from './store/types.ts';
@@ -61,11 +65,19 @@ export interface AppDeps {
   adminToken?: string | null;
   maxConnectionsPerIp?: number;
   roomsPerIpPerMinute?: number;
+  /** Open rooms on this server at most (MAX_ROOMS). */
+  maxRooms?: number;
+  /** GET /api/rooms/:code per address (an IPv6 /64) per minute. */
+  roomLookupsPerIpPerMinute?: number;
+  /** Room look-ups that miss (unknown code) per address per minute, before its look-ups are refused. */
+  failedJoinsPerIpPerMinute?: number;
   framesPerSecond?: number;
   /** Per-socket budget for non-frame events (burst of twice this). */
   controlEventsPerSecond?: number;
   trustProxy?: boolean;
   inference?: { maxBatch?: number; maxInFlight?: number };
+  /** Origins besides the server's own that may open Socket.IO connections (ALLOWED_ORIGINS). */
+  allowedOrigins?: readonly string[];
   /** Serve the browser client (default true). */
   serveClient?: boolean;
 }
@@ -100,6 +112,10 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
     maxHttpBufferSize: MAX_MESSAGE_BYTES,
     connectionStateRecovery: { maxDisconnectionDuration: RECONNECT_GRACE_MS, skipMiddlewares: true },
     serveClient: false,
+    allowRequest: originGuard(deps.allowedOrigins ?? [], (origin) => {
+      metrics.rejectedConnections.inc({ reason: 'origin' });
+      log.debug({ origin }, 'socket refused: foreign origin');
+    }),
   });
 
   const broadcaster = new StateBroadcaster(io, clock, STATE_BROADCAST_HZ);
@@ -193,14 +209,9 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
   const controlRate = deps.controlEventsPerSecond ?? 20;
   const frameBuckets = new WeakMap<ArenaSocket, TokenBucket>();
   const fps = deps.framesPerSecond ?? SERVER_FRAME_RATE_LIMIT;
-  const clientIp = (socket: ArenaSocket): string => {
-    if (deps.trustProxy) {
-      const fwd = socket.handshake.headers['x-forwarded-for'];
-      const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0]?.trim();
-      if (first) return first;
-    }
-    return socket.handshake.address;
-  };
+  // Per-address limits count an IPv6 /64 as one address (server/net/client-address.ts).
+  const clientIp = (socket: ArenaSocket): string => limitKey(socketAddress(socket.handshake, deps.trustProxy ?? false));
+  const roomProbes = new ProbeThrottle(deps.failedJoinsPerIpPerMinute ?? 10, () => clock.now());
 
   const ctx: NetContext = {
     io,
@@ -225,6 +236,8 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
     },
     sessions,
     clientIp,
+    roomProbes,
+    maxRooms: deps.maxRooms ?? DEFAULT_MAX_ROOMS,
     leaderboardDefaultLimit: 20,
   };
 
@@ -270,6 +283,7 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
     });
   });
 
+  app.use(securityHeaders());
   app.use(express.json({ limit: '4kb' }));
   app.use(
     opsRouter({
@@ -283,7 +297,16 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
       isShuttingDown: () => shuttingDown,
     }),
   );
-  app.use(leaderboardRouter({ store: deps.store, rooms, clock, log }));
+  app.use(
+    leaderboardRouter({
+      store: deps.store,
+      rooms,
+      clock,
+      log,
+      roomProbes,
+      roomLookupsPerMinute: deps.roomLookupsPerIpPerMinute ?? 30,
+    }),
+  );
   if (deps.serveClient ?? true) registerClientAssets(app);
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const status = (err as { status?: number }).status ?? 500;

@@ -1,6 +1,7 @@
 /** Server configuration from environment variables, validated with zod at start-up. */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { normalizeOrigin } from './net/origin-check.ts';
 
 const boolish = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])
@@ -24,6 +25,23 @@ const schema = z
     TRUST_PROXY: boolish.default(false),
     MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).max(10_000).default(32),
     ROOMS_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
+    MAX_ROOMS: z.coerce.number().int().min(1).max(100_000).default(1000),
+    ROOM_LOOKUPS_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(30),
+    FAILED_JOINS_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
+    ALLOWED_ORIGINS: z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((o) => o.trim())
+          .filter((o) => o !== ''),
+      )
+      .refine((list) => list.every((o) => normalizeOrigin(o) === o.replace(/\/$/, '')), {
+        message:
+          'ALLOWED_ORIGINS must be comma-separated origins like https://game.example.org or http://10.0.0.5:3000',
+      })
+      .transform((list) => list.map((o) => normalizeOrigin(o) as string))
+      .default([]),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   })
   .refine((c) => (c.TLS_CERT === undefined) === (c.TLS_KEY === undefined), {
@@ -48,6 +66,11 @@ export interface ServerConfig {
   maxConnectionsPerIp: number;
   roomsPerIpPerMinute: number;
   shutdownTimeoutMs: number;
+  maxRooms: number;
+  roomLookupsPerIpPerMinute: number;
+  failedJoinsPerIpPerMinute: number;
+  /** Origins besides the server's own allowed to open Socket.IO connections. */
+  allowedOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -88,5 +111,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxConnectionsPerIp: c.MAX_CONNECTIONS_PER_IP,
     roomsPerIpPerMinute: c.ROOMS_PER_IP_PER_MINUTE,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    allowedOrigins: c.ALLOWED_ORIGINS,
+    maxRooms: c.MAX_ROOMS,
+    roomLookupsPerIpPerMinute: c.ROOM_LOOKUPS_PER_IP_PER_MINUTE,
+    failedJoinsPerIpPerMinute: c.FAILED_JOINS_PER_IP_PER_MINUTE,
   };
 }

@@ -80,6 +80,10 @@ async function main(): Promise<void> {
     maxConnectionsPerIp: config.maxConnectionsPerIp,
     roomsPerIpPerMinute: config.roomsPerIpPerMinute,
     trustProxy: config.trustProxy,
+    allowedOrigins: config.allowedOrigins,
+    maxRooms: config.maxRooms,
+    roomLookupsPerIpPerMinute: config.roomLookupsPerIpPerMinute,
+    failedJoinsPerIpPerMinute: config.failedJoinsPerIpPerMinute,
     // One micro-batch in flight per inference worker; the engine batches across players within each.
     inference: { maxBatch: config.inferenceMaxBatch, maxInFlight: config.inferenceWorkers ?? availableParallelism() },
   });

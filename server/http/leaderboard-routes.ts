@@ -3,9 +3,12 @@ import express from 'express';
 import { z } from 'zod';
 import { ERROR_CODES, LEADERBOARD_MAX_LIMIT, LEADERBOARD_PERIODS } from '../../shared/protocol.ts';
 import type { Clock } from '../game/clock.ts';
+import { KeyedRateLimiter } from '../game/rate-limiter.ts';
 import { normalizeRoomCode } from '../game/room-code.ts';
 import type { RoomRegistry } from '../game/room-registry.ts';
 import type { Logger } from '../logging.ts';
+import { limitKey } from '../net/client-address.ts';
+import type { ProbeThrottle } from '../net/probe-throttle.ts';
 import type { LeaderboardStore } from '../store/types.ts';
 
 const querySchema = z
@@ -28,8 +31,18 @@ export function leaderboardRouter(deps: {
   rooms: RoomRegistry;
   clock: Clock;
   log: Logger;
+  /** Shared with room:join: misses from one address count together. */
+  roomProbes: ProbeThrottle;
+  roomLookupsPerMinute: number;
 }): express.Router {
   const router = express.Router();
+  const lookups = new KeyedRateLimiter(deps.roomLookupsPerMinute / 60, deps.roomLookupsPerMinute, () =>
+    deps.clock.now(),
+  );
+  const tooMany = (res: express.Response, message: string) => {
+    res.setHeader('Retry-After', '60');
+    res.status(429).json({ ok: false, error: { code: ERROR_CODES.RATE_LIMITED, message } });
+  };
 
   router.get('/api/leaderboard', async (req, res) => {
     const q = querySchema.safeParse(req.query);
@@ -53,9 +66,14 @@ export function leaderboardRouter(deps: {
   });
 
   router.get('/api/rooms/:code', (req, res) => {
+    // req.ip honours `trust proxy` (TRUST_PROXY) the same way the socket side does.
+    const key = limitKey(req.ip ?? req.socket.remoteAddress ?? '');
+    if (!lookups.tryTake(key)) return tooMany(res, 'too many room look-ups from this address; wait a minute');
+    if (deps.roomProbes.blocked(key)) return tooMany(res, 'too many wrong room codes from this address; wait a minute');
     const code = normalizeRoomCode(req.params.code);
     const room = code ? deps.rooms.get(code) : undefined;
     if (!room) {
+      deps.roomProbes.recordMiss(key);
       res.status(404).json({ ok: false, error: { code: ERROR_CODES.ROOM_NOT_FOUND, message: 'no such room' } });
       return;
     }

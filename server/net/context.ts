@@ -8,6 +8,7 @@ import type { Validators } from '../game/validators.ts';
 import type { Logger } from '../logging.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { LeaderboardStore } from '../store/types.ts';
+import type { ProbeThrottle } from './probe-throttle.ts';
 import type { StateBroadcaster } from './state-broadcaster.ts';
 import { type ArenaServer, type ArenaSocket, roomChannel } from './types.ts';
 
@@ -32,7 +33,12 @@ export interface NetContext {
   roomCreation: KeyedRateLimiter;
   frameLimiter: (socket: ArenaSocket) => TokenBucket;
   sessions: Sessions;
+  /** The key per-address limits count against: the client's IPv4 address or IPv6 /64. */
   clientIp: (socket: ArenaSocket) => string;
+  /** Room codes that missed, per address: guessing codes gets refused. */
+  roomProbes: ProbeThrottle;
+  /** Open rooms on this server at most. */
+  maxRooms: number;
   leaderboardDefaultLimit: number;
 }
 

@@ -6,6 +6,13 @@ import { err, handle, ok } from './ack.ts';
 import { boundMember, type NetContext } from './context.ts';
 import type { ArenaSocket } from './types.ts';
 
+/**
+ * Default global room cap. Measured with server/bench/room-memory.ts (docs/configuration.md): an
+ * open room with one connected member costs the server about 24 KiB, a full one (16 players) about
+ * 310 KiB, so 1,000 rooms stay near 0.3 GiB even if every one filled up.
+ */
+export const DEFAULT_MAX_ROOMS = 1000;
+
 function joinResult(room: Room, playerId: string): JoinResult {
   const member = room.member(playerId);
   return {
@@ -33,6 +40,12 @@ export function registerRoomHandlers(ctx: NetContext, socket: ArenaSocket): void
     if (!ctx.roomCreation.tryTake(ctx.clientIp(socket))) {
       return reply(err(ERROR_CODES.RATE_LIMITED, 'too many rooms created from this address; wait a minute'));
     }
+    if (ctx.rooms.size >= ctx.maxRooms) {
+      ctx.log.warn({ rooms: ctx.rooms.size }, 'room refused: the server is at MAX_ROOMS');
+      return reply(
+        err(ERROR_CODES.UNAVAILABLE, 'the server is full (too many open rooms); try again in a few minutes'),
+      );
+    }
     const room = ctx.rooms.create(req.value.settings);
     const joined = room.join(req.value.playerToken, req.value.nickname, req.value.role);
     if (!joined.ok) {
@@ -49,9 +62,16 @@ export function registerRoomHandlers(ctx: NetContext, socket: ArenaSocket): void
   handle(socket, 'room:join', ctx.log, (args, reply) => {
     const req = ctx.validators.joinRoom(args[0]);
     if (!req.ok) return reply(err(ERROR_CODES.INVALID_PAYLOAD, req.message));
+    const key = ctx.clientIp(socket);
+    if (ctx.roomProbes.blocked(key)) {
+      return reply(err(ERROR_CODES.RATE_LIMITED, 'too many wrong room codes from this address; wait a minute'));
+    }
     const code = normalizeRoomCode(req.value.code);
     const room = code ? ctx.rooms.get(code) : undefined;
-    if (!room) return reply(err(ERROR_CODES.ROOM_NOT_FOUND, `no room with code "${req.value.code.slice(0, 8)}"`));
+    if (!room) {
+      ctx.roomProbes.recordMiss(key);
+      return reply(err(ERROR_CODES.ROOM_NOT_FOUND, `no room with code "${req.value.code.slice(0, 8)}"`));
+    }
     const current = boundMember(ctx, socket);
     if (current && current.room !== room) leaveCurrent(ctx, socket);
     // A returning token keeps its seat; a role in the request switches it in place (Room.join).
