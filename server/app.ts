@@ -35,6 +35,7 @@ import { servedPublicRecall } from './ml/eval/report-types.ts';
 import type { ModelInfo, ReloadResult } from './model-host.ts';
 import { limitKey, socketAddress } from './net/client-address.ts';
 import { type FrameJob, type NetContext, Sessions } from './net/context.ts';
+import { registerDonationHandlers } from './net/donation-handlers.ts';
 import { installEventGuard } from './net/event-guard.ts';
 import { deliverFrameResult, frameKey, registerFrameHandlers } from './net/frame-handlers.ts';
 import { registerGameHandlers } from './net/game-handlers.ts';
@@ -45,6 +46,8 @@ import { DEFAULT_MAX_ROOMS, registerRoomHandlers, restoreRecoveredSession } from
 import { StateBroadcaster } from './net/state-broadcaster.ts';
 import { type ArenaServer, type ArenaSocket, roomChannel } from './net/types.ts';
 import type { LeaderboardStore } from './store/types.ts';
+import type { Donations } from './donations/donations.ts';
+import { privacyRouter } from './http/privacy-route.ts';
 
 export interface AppDeps {
   engine: EmotionEngine;
@@ -78,6 +81,8 @@ export interface AppDeps {
   inference?: { maxBatch?: number; maxInFlight?: number };
   /** Origins besides the server's own that may open Socket.IO connections (ALLOWED_ORIGINS). */
   allowedOrigins?: readonly string[];
+  /** Frame donation (docs/privacy.md); without it the donation events answer UNAVAILABLE. */
+  donations?: Donations;
   /** Serve the browser client (default true). */
   serveClient?: boolean;
 }
@@ -137,6 +142,7 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
     roundResults: (room, results) => {
       broadcaster.flush(room);
       io.to(roomChannel(room.code)).emit('round:results', results);
+      deps.donations?.roundEnded(room.code, results);
     },
     gameFinished: (room, standings, record) => {
       broadcaster.flush(room);
@@ -239,6 +245,7 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
     roomProbes,
     maxRooms: deps.maxRooms ?? DEFAULT_MAX_ROOMS,
     leaderboardDefaultLimit: 20,
+    donations: deps.donations ?? null,
   };
 
   const connections = new ConcurrencyLimiter(deps.maxConnectionsPerIp ?? 32);
@@ -268,6 +275,7 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
     registerGameHandlers(ctx, socket);
     registerFrameHandlers(ctx, socket);
     registerLeaderboardHandlers(ctx, socket);
+    registerDonationHandlers(deps.donations ?? null, socket, log);
     if (socket.recovered) restoreRecoveredSession(ctx, socket);
 
     socket.on('disconnect', (reason) => {
@@ -307,6 +315,7 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
       roomLookupsPerMinute: deps.roomLookupsPerIpPerMinute ?? 30,
     }),
   );
+  app.use(privacyRouter(log));
   if (deps.serveClient ?? true) registerClientAssets(app);
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const status = (err as { status?: number }).status ?? 500;

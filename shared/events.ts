@@ -4,6 +4,12 @@
  * See docs/protocol.md for the prose description.
  */
 import type {
+  DonationConsentRequest,
+  DonationConsentResult,
+  DonationDeleteRequest,
+  DonationDeleteResult,
+} from './donations.ts';
+import type {
   AckCallback,
   FinalStandings,
   FramePayload,
@@ -28,6 +34,8 @@ export const CLIENT_EVENTS = {
   gameStart: 'game:start',
   frameSend: 'frame:send',
   leaderboardGet: 'leaderboard:get',
+  donationConsent: 'donation:consent',
+  donationDelete: 'donation:delete',
 } as const;
 
 export const SERVER_EVENTS = {
@@ -80,6 +88,10 @@ export interface ClientToServerEvents {
   /** The ack is optional so that a client may stream without round trips; errors still arrive on it if given. */
   'frame:send': (frame: FramePayload, ack?: AckCallback<null>) => void;
   'leaderboard:get': (req: LeaderboardRequest, ack: AckCallback<LeaderboardEntry[]>) => void;
+  /** Opt this connection in or out of frame donation (docs/privacy.md). */
+  'donation:consent': (req: DonationConsentRequest, ack: AckCallback<DonationConsentResult>) => void;
+  /** Deletes every crop donated under this token; answers how many were deleted. */
+  'donation:delete': (req: DonationDeleteRequest, ack: AckCallback<DonationDeleteResult>) => void;
 }
 
 export interface ServerToClientEvents {

@@ -154,6 +154,10 @@ export class Room {
   get final(): FinalStandings | null {
     return this.finalValue;
   }
+  /** Server time the current (or last) round started; donations record how far into the round a crop came. */
+  get roundStartedAtMs(): number {
+    return this.roundStartedAt;
+  }
   get currentPrompt(): Emotion | null {
     return this.prompt;
   }

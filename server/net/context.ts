@@ -8,6 +8,7 @@ import type { Validators } from '../game/validators.ts';
 import type { Logger } from '../logging.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { LeaderboardStore } from '../store/types.ts';
+import type { Donations } from '../donations/donations.ts';
 import type { ProbeThrottle } from './probe-throttle.ts';
 import type { StateBroadcaster } from './state-broadcaster.ts';
 import { type ArenaServer, type ArenaSocket, roomChannel } from './types.ts';
@@ -18,6 +19,8 @@ export interface FrameJob {
   playerId: string;
   seq: number;
   ticket: FrameTicket;
+  /** The frame's pixels (the queue's copy), for donation by consenting players. */
+  crop: Uint8Array;
 }
 
 export interface NetContext {
@@ -40,6 +43,7 @@ export interface NetContext {
   /** Open rooms on this server at most. */
   maxRooms: number;
   leaderboardDefaultLimit: number;
+  donations: Donations | null;
 }
 
 /** Which socket currently speaks for which room member (a player token has at most one live socket). */

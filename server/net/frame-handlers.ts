@@ -54,9 +54,10 @@ export function registerFrameHandlers(ctx: NetContext, socket: ArenaSocket): voi
       playerId: bound.member.id,
       seq: seqCheck.value,
       ticket: ticket.value,
+      // Copy: the Buffer may be a view into a larger socket.io packet.
+      crop: Uint8Array.from(frame.bytes),
     };
-    // Copy: the Buffer may be a view into a larger socket.io packet.
-    ctx.frames.push(frameKey(job.roomCode, job.playerId), Uint8Array.from(frame.bytes), job);
+    ctx.frames.push(frameKey(job.roomCode, job.playerId), job.crop, job);
     reply(ok(null));
   });
 }
@@ -78,4 +79,6 @@ export function deliverFrameResult(ctx: NetContext, job: FrameJob, probabilities
     counted: outcome.counted,
   });
   ctx.metrics.frameResultLatency.observe((ctx.clock.now() - job.ticket.receivedAt) / 1000);
+  // After the result is sent: a consenting player's crop is only remembered here, stored at round end.
+  if (room) ctx.donations?.frameScored(job, outcome, probabilities, room.roundStartedAtMs);
 }
