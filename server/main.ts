@@ -9,16 +9,12 @@ import { createServer as createHttpsServer } from 'node:https';
 import { availableParallelism } from 'node:os';
 import { createApplication } from './app.ts';
 import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
+import { prepareDataDir } from './data-dir.ts';
 import { createLogger, type Logger } from './logging.ts';
 import { createMetrics } from './metrics.ts';
 import { createEmotionEngine } from './ml/engine/create-engine.ts';
 import { type LoadedEngine, ModelHost } from './model-host.ts';
 import { createLeaderboardStore } from './store/create-store.ts';
-import { loadDonationConfig } from './donations/donation-config.ts';
-import { Donations } from './donations/donations.ts';
-import { modelVersion } from './donations/model-version.ts';
-import { createDonationStore } from './store/donation-create-store.ts';
-import { createSystemClock } from './game/clock.ts';
 
 function createHttp(config: ServerConfig, log: Logger): HttpServer {
   if (!config.tls) return createHttpServer();
@@ -37,6 +33,8 @@ async function main(): Promise<void> {
   let config: ServerConfig;
   try {
     config = loadConfig();
+    // Before the model loads: a bad DATA_DIR should not cost a model load to find out.
+    prepareDataDir(config.dataDir, process.env.DATA_DIR || 'data');
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\nSee docs/configuration.md.\n`);
@@ -45,16 +43,6 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  let donationConfig: ReturnType<typeof loadDonationConfig>;
-  try {
-    donationConfig = loadDonationConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\nSee docs/configuration.md.\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
   const metrics = createMetrics();
 
   const loadEngine = async (modelDir: string): Promise<LoadedEngine> =>
@@ -83,20 +71,10 @@ async function main(): Promise<void> {
   );
 
   const store = createLeaderboardStore({ kind: config.leaderboardStore, dataDir: config.dataDir });
-  // Donated crops live in the leaderboard's store (own table); see docs/privacy.md.
-  const donationStore = createDonationStore({ kind: config.leaderboardStore === 'memory' ? 'memory' : 'sqlite', dataDir: config.dataDir });
-  const donations = new Donations({
-    store: donationStore,
-    clock: createSystemClock(),
-    log: log.child({ module: 'donations' }),
-    modelVersion: () => modelVersion(model.modelInfo),
-    retention: donationConfig.retention,
-  });
   const httpServer = createHttp(config, log);
   const application = createApplication(httpServer, {
     engine: model,
     store,
-    donations,
     log,
     metrics,
     modelInfo: () => model.modelInfo,
@@ -146,8 +124,6 @@ async function main(): Promise<void> {
     try {
       await application.shutdown();
       await model.dispose();
-      await donations.close();
-      await donationStore.close();
       await store.close();
       log.info('shutdown complete');
       process.exit(0);
