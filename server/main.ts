@@ -10,11 +10,16 @@ import { availableParallelism } from 'node:os';
 import { createApplication } from './app.ts';
 import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
+import { loadDonationConfig } from './donations/donation-config.ts';
+import { Donations } from './donations/donations.ts';
+import { modelVersion } from './donations/model-version.ts';
+import { createSystemClock } from './game/clock.ts';
 import { createLogger, type Logger } from './logging.ts';
 import { createMetrics } from './metrics.ts';
 import { createEmotionEngine } from './ml/engine/create-engine.ts';
 import { type LoadedEngine, ModelHost } from './model-host.ts';
 import { createLeaderboardStore } from './store/create-store.ts';
+import { createDonationStore } from './store/donation-create-store.ts';
 
 function createHttp(config: ServerConfig, log: Logger): HttpServer {
   if (!config.tls) return createHttpServer();
@@ -43,6 +48,16 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
+  let donationConfig: ReturnType<typeof loadDonationConfig>;
+  try {
+    donationConfig = loadDonationConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\nSee docs/configuration.md.\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
   const metrics = createMetrics();
 
   const loadEngine = async (modelDir: string): Promise<LoadedEngine> =>
@@ -71,10 +86,23 @@ async function main(): Promise<void> {
   );
 
   const store = createLeaderboardStore({ kind: config.leaderboardStore, dataDir: config.dataDir });
+  // Donated crops live in the leaderboard's store (own table); see docs/privacy.md.
+  const donationStore = createDonationStore({
+    kind: config.leaderboardStore === 'memory' ? 'memory' : 'sqlite',
+    dataDir: config.dataDir,
+  });
+  const donations = new Donations({
+    store: donationStore,
+    clock: createSystemClock(),
+    log: log.child({ module: 'donations' }),
+    modelVersion: () => modelVersion(model.modelInfo),
+    retention: donationConfig.retention,
+  });
   const httpServer = createHttp(config, log);
   const application = createApplication(httpServer, {
     engine: model,
     store,
+    donations,
     log,
     metrics,
     modelInfo: () => model.modelInfo,
@@ -124,6 +152,8 @@ async function main(): Promise<void> {
     try {
       await application.shutdown();
       await model.dispose();
+      await donations.close();
+      await donationStore.close();
       await store.close();
       log.info('shutdown complete');
       process.exit(0);
