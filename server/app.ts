@@ -16,6 +16,7 @@ import {
   SERVER_FRAME_RATE_LIMIT,
   STATE_BROADCAST_HZ,
 } from '../shared/protocol.ts';
+import type { Donations } from './donations/donations.ts';
 import { type Clock, createSystemClock } from './game/clock.ts';
 import { LatestFrameQueue } from './game/latest-frame-queue.ts';
 import { defaultPromptSet } from './game/prompts.ts';
@@ -26,6 +27,7 @@ import { DEFAULT_SCORING, type ScoringRules } from './game/scoring.ts';
 import { createValidators, DEFAULT_SETTINGS_LIMITS, type SettingsLimits } from './game/validators.ts';
 import { leaderboardRouter } from './http/leaderboard-routes.ts';
 import { opsRouter } from './http/ops-routes.ts';
+import { privacyRouter } from './http/privacy-route.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { registerClientAssets } from './http/static-assets.ts';
 import { type Logger, silentLogger } from './logging.ts';
@@ -46,8 +48,6 @@ import { DEFAULT_MAX_ROOMS, registerRoomHandlers, restoreRecoveredSession } from
 import { StateBroadcaster } from './net/state-broadcaster.ts';
 import { type ArenaServer, type ArenaSocket, roomChannel } from './net/types.ts';
 import type { LeaderboardStore } from './store/types.ts';
-import type { Donations } from './donations/donations.ts';
-import { privacyRouter } from './http/privacy-route.ts';
 
 export interface AppDeps {
   engine: EmotionEngine;
