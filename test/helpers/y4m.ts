@@ -57,15 +57,18 @@ export function sourceWindow(
   let height = Math.round(face.height / faceFraction);
   let width = Math.round(height * aspect);
   const [iw, ih] = imageSize;
-  const scale = Math.min(1, (iw - 8) / width, (ih - 8) / height);
+  // Room for the drift on every side: a face near the photo's edge must still move, or the
+  // fake camera is a still photo with noise, which the server rightly refuses as a replay.
+  const margin = 24;
+  const scale = Math.min(1, (iw - 2 * margin) / width, (ih - 2 * margin) / height);
   width = Math.floor(width * scale);
   height = Math.floor(height * scale);
   const cx = face.x + face.width / 2;
   const cy = face.y + face.height / 2;
-  const x = Math.max(0, Math.min(iw - width, Math.round(cx - width / 2)));
-  const y = Math.max(0, Math.min(ih - height, Math.round(cy - height / 2)));
+  const x = Math.max(margin, Math.min(iw - width - margin, Math.round(cx - width / 2)));
+  const y = Math.max(margin, Math.min(ih - height - margin, Math.round(cy - height / 2)));
   // Drift stays inside the image on both sides.
-  const drift = Math.max(0, Math.min(24, x, iw - width - x, y, ih - height - y));
+  const drift = Math.max(0, Math.min(margin, x, iw - width - x, y, ih - height - y));
   return { x, y, width, height, drift };
 }
 
