@@ -161,7 +161,16 @@ describe('a game with donating and non-donating players', () => {
   it('keeps per round at most 5 crops around the peak plus one early crop, each with exactly the promised fields', () => {
     const rows = tableRows(dbFile);
     expect(Object.keys(rows[0] as object).sort()).toEqual(
-      ['donated_at', 'donor_id', 'id', 'ms_into_round', 'model_version', 'pixels', 'probabilities_json', 'prompt'].sort(),
+      [
+        'donated_at',
+        'donor_id',
+        'id',
+        'ms_into_round',
+        'model_version',
+        'pixels',
+        'probabilities_json',
+        'prompt',
+      ].sort(),
     );
     expect(prompts).toHaveLength(ROUNDS);
     for (const prompt of new Set(prompts)) {
@@ -309,7 +318,10 @@ describe('a server started without a donation store', () => {
     const s = await connectBot(server.url);
     try {
       const r = await ask(s, 'donation:consent', { playerToken: newToken('x'), consent: true });
-      expect(r).toEqual({ ok: false, error: { code: 'UNAVAILABLE', message: 'this server does not collect donations' } });
+      expect(r).toEqual({
+        ok: false,
+        error: { code: 'UNAVAILABLE', message: 'this server does not collect donations' },
+      });
     } finally {
       s.close();
       await server.close();
