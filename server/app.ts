@@ -16,7 +16,7 @@ import {
   SERVER_FRAME_RATE_LIMIT,
   STATE_BROADCAST_HZ,
 } from '../shared/protocol.ts';
-import type { Donations } from './donations/donations.ts';
+import type { ClusterPlug } from './cluster/types.ts';
 import { type Clock, createSystemClock } from './game/clock.ts';
 import { LatestFrameQueue } from './game/latest-frame-queue.ts';
 import { defaultPromptSet } from './game/prompts.ts';
@@ -27,7 +27,6 @@ import { DEFAULT_SCORING, type ScoringRules } from './game/scoring.ts';
 import { createValidators, DEFAULT_SETTINGS_LIMITS, type SettingsLimits } from './game/validators.ts';
 import { leaderboardRouter } from './http/leaderboard-routes.ts';
 import { opsRouter } from './http/ops-routes.ts';
-import { privacyRouter } from './http/privacy-route.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { registerClientAssets } from './http/static-assets.ts';
 import { type Logger, silentLogger } from './logging.ts';
@@ -48,6 +47,8 @@ import { DEFAULT_MAX_ROOMS, registerRoomHandlers, restoreRecoveredSession } from
 import { StateBroadcaster } from './net/state-broadcaster.ts';
 import { type ArenaServer, type ArenaSocket, roomChannel } from './net/types.ts';
 import type { LeaderboardStore } from './store/types.ts';
+import type { Donations } from './donations/donations.ts';
+import { privacyRouter } from './http/privacy-route.ts';
 
 export interface AppDeps {
   engine: EmotionEngine;
@@ -85,6 +86,8 @@ export interface AppDeps {
   donations?: Donations;
   /** Serve the browser client (default true). */
   serveClient?: boolean;
+  /** Cluster mode (REDIS_URL, server/cluster/): rooms on several nodes, limits counted in Redis. */
+  cluster?: ClusterPlug;
 }
 
 export interface Application {
@@ -123,8 +126,13 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
     }),
   });
 
+  // Cluster mode: the Redis adapter, and the cluster-wide connection limit ahead of the local one.
+  deps.cluster?.adoptServer(io);
+  /** Cluster mode: stand-ins for sockets on other nodes whose rooms run here, found by id like local ones. */
+  const remoteSockets = new Map<string, ArenaSocket>();
+
   const broadcaster = new StateBroadcaster(io, clock, STATE_BROADCAST_HZ);
-  const sessions = new Sessions(io);
+  const sessions = new Sessions(io, (id) => remoteSockets.get(id));
 
   const defaultEmotions = (): Emotion[] => {
     const metricsJson = modelInfo()?.metrics ?? null;
@@ -180,6 +188,8 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
     timings,
     scoring,
     newGameId: randomUUID,
+    // Cluster mode: codes claimed in Redis, unique across nodes.
+    newCode: () => deps.cluster?.takeRoomCode() ?? null,
     listener,
     defaultSettings: () => ({
       rounds: deps.defaultSettings?.rounds ?? GAME_LIMITS.rounds.default,
@@ -248,6 +258,22 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
     donations: deps.donations ?? null,
   };
 
+  /** The handlers of a room member's events; a stand-in for a socket on another node gets the same. */
+  const serveRoomEvents = (socket: ArenaSocket): void => {
+    registerRoomHandlers(ctx, socket);
+    registerGameHandlers(ctx, socket);
+    registerFrameHandlers(ctx, socket);
+  };
+  /** A member's socket went away: the seat waits for a reconnect. */
+  const memberSocketGone = (socket: ArenaSocket): void => {
+    const { roomCode, playerId } = socket.data;
+    if (roomCode && playerId && sessions.isCurrent(socket)) {
+      sessions.forgetMember(roomCode, playerId);
+      frames.forget(frameKey(roomCode, playerId));
+      rooms.get(roomCode)?.disconnect(playerId);
+    }
+  };
+
   const connections = new ConcurrencyLimiter(deps.maxConnectionsPerIp ?? 32);
   const counted = new WeakSet<ArenaSocket>();
   io.use((socket, next) => {
@@ -271,9 +297,7 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
     }
     metrics.connections.inc();
     installEventGuard(socket, { controlEventsPerSecond: controlRate, now: () => clock.now() });
-    registerRoomHandlers(ctx, socket);
-    registerGameHandlers(ctx, socket);
-    registerFrameHandlers(ctx, socket);
+    serveRoomEvents(socket);
     registerLeaderboardHandlers(ctx, socket);
     registerDonationHandlers(deps.donations ?? null, socket, log);
     if (socket.recovered) restoreRecoveredSession(ctx, socket);
@@ -281,12 +305,7 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
     socket.on('disconnect', (reason) => {
       connections.release(clientIp(socket));
       metrics.connections.dec();
-      const { roomCode, playerId } = socket.data;
-      if (roomCode && playerId && sessions.isCurrent(socket)) {
-        sessions.forgetMember(roomCode, playerId);
-        frames.forget(frameKey(roomCode, playerId));
-        rooms.get(roomCode)?.disconnect(playerId);
-      }
+      memberSocketGone(socket);
       log.debug({ socket: socket.id, reason }, 'socket disconnected');
     });
   });
@@ -301,8 +320,12 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
       engineName: () => deps.engine.name,
       modelInfo,
       reloadModel: deps.reloadModel ?? null,
-      stats: () => ({ rooms: rooms.size, connections: io.engine.clientsCount }),
-      isShuttingDown: () => shuttingDown,
+      stats: () => ({
+        rooms: rooms.size,
+        connections: io.engine.clientsCount,
+        ...(deps.cluster ? { cluster: deps.cluster.view() } : {}),
+      }),
+      isShuttingDown: () => shuttingDown || (deps.cluster?.draining ?? false),
     }),
   );
   app.use(
@@ -327,6 +350,20 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
           ? { code: 'INTERNAL', message: 'internal server error' }
           : { code: 'INVALID_PAYLOAD', message: String((err as Error).message ?? err) },
     });
+  });
+
+  deps.cluster?.attach({
+    io,
+    rooms,
+    serveRemoteSocket: (socket) => {
+      remoteSockets.set(socket.id, socket);
+      serveRoomEvents(socket);
+    },
+    socketGone: (socket) => {
+      memberSocketGone(socket);
+      remoteSockets.delete(socket.id);
+    },
+    clientKey: clientIp,
   });
 
   const gauges = setInterval(() => {

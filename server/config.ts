@@ -43,10 +43,28 @@ const schema = z
       .transform((list) => list.map((o) => normalizeOrigin(o) as string))
       .default([]),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+    // Cluster mode (docs/deployment.md): several nodes share Redis (presence, limits) and PostgreSQL (leaderboard).
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, 'REDIS_URL must look like redis://host:6379 (or rediss:// for TLS)')
+      .optional(),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must look like postgres://user:password@host:5432/database')
+      .optional(),
+    NODE_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'NODE_ID: letters, digits, "_", "." and "-", at most 64')
+      .optional(),
+    DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(120_000),
   })
   .refine((c) => (c.TLS_CERT === undefined) === (c.TLS_KEY === undefined), {
     message: 'TLS_CERT and TLS_KEY must be set together (or neither)',
     path: ['TLS_CERT'],
+  })
+  .refine((c) => c.REDIS_URL === undefined || c.DATABASE_URL !== undefined, {
+    message: 'REDIS_URL (cluster mode) needs DATABASE_URL too: the nodes share one PostgreSQL leaderboard',
+    path: ['DATABASE_URL'],
   });
 
 export interface ServerConfig {
@@ -71,6 +89,12 @@ export interface ServerConfig {
   failedJoinsPerIpPerMinute: number;
   /** Origins besides the server's own allowed to open Socket.IO connections. */
   allowedOrigins: string[];
+  /** PostgreSQL leaderboard (DATABASE_URL) instead of SQLite; null: LEADERBOARD_STORE decides. */
+  databaseUrl: string | null;
+  /** Cluster mode (REDIS_URL); null: this process is the whole game. */
+  cluster: { redisUrl: string; nodeId: string | null } | null;
+  /** On SIGTERM in cluster mode: how long running games may go on before they are ended. */
+  drainTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -115,5 +139,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxRooms: c.MAX_ROOMS,
     roomLookupsPerIpPerMinute: c.ROOM_LOOKUPS_PER_IP_PER_MINUTE,
     failedJoinsPerIpPerMinute: c.FAILED_JOINS_PER_IP_PER_MINUTE,
+    databaseUrl: c.DATABASE_URL ?? null,
+    cluster: c.REDIS_URL ? { redisUrl: c.REDIS_URL, nodeId: c.NODE_ID ?? null } : null,
+    drainTimeoutMs: c.DRAIN_TIMEOUT_MS,
   };
 }

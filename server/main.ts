@@ -8,6 +8,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createHttpsServer } from 'node:https';
 import { availableParallelism } from 'node:os';
 import { createApplication } from './app.ts';
+import { startClusterMode } from './cluster/cluster-mode.ts';
 import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
 import { loadDonationConfig } from './donations/donation-config.ts';
@@ -18,7 +19,7 @@ import { createLogger, type Logger } from './logging.ts';
 import { createMetrics } from './metrics.ts';
 import { createEmotionEngine } from './ml/engine/create-engine.ts';
 import { type LoadedEngine, ModelHost } from './model-host.ts';
-import { createLeaderboardStore } from './store/create-store.ts';
+import { openLeaderboardStore } from './store/create-store.ts';
 import { createDonationStore } from './store/donation-create-store.ts';
 
 function createHttp(config: ServerConfig, log: Logger): HttpServer {
@@ -85,7 +86,13 @@ async function main(): Promise<void> {
     'model loaded',
   );
 
-  const store = createLeaderboardStore({ kind: config.leaderboardStore, dataDir: config.dataDir });
+  const store = await openLeaderboardStore({
+    kind: config.leaderboardStore,
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+  });
+  // REDIS_URL: one node of a cluster (docs/deployment.md); otherwise nothing of this runs.
+  const cluster = await startClusterMode(config, store, log, metrics);
   // Donated crops live in the leaderboard's store (own table); see docs/privacy.md.
   const donationStore = createDonationStore({
     kind: config.leaderboardStore === 'memory' ? 'memory' : 'sqlite',
@@ -117,6 +124,7 @@ async function main(): Promise<void> {
     failedJoinsPerIpPerMinute: config.failedJoinsPerIpPerMinute,
     // One micro-batch in flight per inference worker; the engine batches across players within each.
     inference: { maxBatch: config.inferenceMaxBatch, maxInFlight: config.inferenceWorkers ?? availableParallelism() },
+    ...(cluster ? { cluster } : {}),
   });
   if (config.modelWatch) {
     model.watch((r) => metrics.modelReloads.inc({ result: r.ok ? 'ok' : 'refused' }));
@@ -132,6 +140,7 @@ async function main(): Promise<void> {
     {
       url: `${config.tls ? 'https' : 'http'}://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`,
       store: store.kind,
+      ...(cluster ? { node: cluster.nodeId } : {}),
     },
     'emotion arena listening',
   );
@@ -144,13 +153,19 @@ async function main(): Promise<void> {
     }
     stopping = true;
     log.info({ signal }, 'shutting down: finishing running rounds');
+    const drainMs = cluster ? config.drainTimeoutMs : 0;
     const force = setTimeout(() => {
       log.error('shutdown took too long; exiting');
       process.exit(1);
-    }, config.shutdownTimeoutMs);
+    }, config.shutdownTimeoutMs + drainMs);
     force.unref();
     try {
+      if (cluster && signal === 'SIGTERM') {
+        log.info({ timeoutMs: config.drainTimeoutMs }, 'draining: no new rooms or games; running games finish');
+        log.info(await cluster.drain(config.drainTimeoutMs), 'drained');
+      }
       await application.shutdown();
+      await cluster?.close();
       await model.dispose();
       await donations.close();
       await donationStore.close();

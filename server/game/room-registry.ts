@@ -8,6 +8,8 @@ export interface RoomRegistryDeps extends Omit<RoomDeps, 'listener'> {
   randomIndex?: RandomIndex;
   /** Settings of a new room before the host changes them (e.g. the default prompt set of the served model). */
   defaultSettings: () => GameSettings;
+  /** A code reserved elsewhere (cluster mode: claimed in Redis); null or absent: drawn here. */
+  newCode?: () => string | null;
 }
 
 export class RoomRegistry {
@@ -16,7 +18,7 @@ export class RoomRegistry {
   constructor(private readonly deps: RoomRegistryDeps) {}
 
   create(settingsPatch?: Partial<GameSettings>): Room {
-    let code = generateRoomCode(this.deps.randomIndex);
+    let code = this.deps.newCode?.() ?? generateRoomCode(this.deps.randomIndex);
     for (let tries = 0; this.rooms.has(code); tries++) {
       if (tries > 1000) throw new Error('could not find a free room code');
       code = generateRoomCode(this.deps.randomIndex);

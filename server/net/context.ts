@@ -1,6 +1,4 @@
 /** What the socket handlers share: the core, the store, limits, metrics, and socket↔player bindings. */
-
-import type { Donations } from '../donations/donations.ts';
 import type { Clock } from '../game/clock.ts';
 import type { LatestFrameQueue } from '../game/latest-frame-queue.ts';
 import type { KeyedRateLimiter, TokenBucket } from '../game/rate-limiter.ts';
@@ -10,6 +8,7 @@ import type { Validators } from '../game/validators.ts';
 import type { Logger } from '../logging.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { LeaderboardStore } from '../store/types.ts';
+import type { Donations } from '../donations/donations.ts';
 import type { ProbeThrottle } from './probe-throttle.ts';
 import type { StateBroadcaster } from './state-broadcaster.ts';
 import { type ArenaServer, type ArenaSocket, roomChannel } from './types.ts';
@@ -51,7 +50,11 @@ export interface NetContext {
 export class Sessions {
   private readonly byMember = new Map<string, string>();
 
-  constructor(private readonly io: ArenaServer) {}
+  constructor(
+    private readonly io: ArenaServer,
+    /** Sockets that are not this server's own (cluster mode: stand-ins for sockets on other nodes). */
+    private readonly lookup: (id: string) => ArenaSocket | undefined = () => undefined,
+  ) {}
 
   private key(code: string, playerId: string): string {
     return `${code}/${playerId}`;
@@ -63,7 +66,7 @@ export class Sessions {
 
   socketOf(code: string, playerId: string): ArenaSocket | undefined {
     const id = this.socketIdOf(code, playerId);
-    return id ? this.io.sockets.sockets.get(id) : undefined;
+    return id ? (this.io.sockets.sockets.get(id) ?? this.lookup(id)) : undefined;
   }
 
   /** True when `socket` is the live connection of the member it claims to be. */
@@ -76,7 +79,7 @@ export class Sessions {
   bind(socket: ArenaSocket, room: Room, member: Member): void {
     const previousId = this.socketIdOf(room.code, member.id);
     if (previousId && previousId !== socket.id) {
-      const previous = this.io.sockets.sockets.get(previousId);
+      const previous = this.io.sockets.sockets.get(previousId) ?? this.lookup(previousId);
       if (previous) {
         this.detach(previous);
         previous.emit('server:error', {

@@ -172,6 +172,11 @@ export class PgLeaderboardStore implements LeaderboardStore {
     }));
   }
 
+  /** Health probe: throws when the database does not answer. */
+  async check(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
   /** Round-trip time of a trivial query, for /healthz; throws when the database is unreachable. */
   async ping(): Promise<number> {
     const t0 = performance.now();

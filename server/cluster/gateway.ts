@@ -1,0 +1,260 @@
+/**
+ * The gateway half of a node: for each socket connected here, sends its room events to the
+ * node that owns its room (looked up in Redis by room code) and relays the answers back.
+ * Sockets whose room is on this node go through to the ordinary handlers untouched.
+ * A room whose owner stops answering (its Redis entry expired) is reported to its players here.
+ */
+import { ERROR_CODES } from '../../shared/protocol.ts';
+import { normalizeRoomCode } from '../game/room-code.ts';
+import type { Logger } from '../logging.ts';
+import { err } from '../net/ack.ts';
+import type { ArenaSocket } from '../net/types.ts';
+import type { ClusterMessage, ForwardedHandshake } from './messages.ts';
+import type { RedisPresence } from './presence.ts';
+import type { ClusterHost } from './types.ts';
+
+/** Events that act on the socket's room, and so run where the room lives. */
+const ROOM_EVENTS = new Set(['room:leave', 'room:settings', 'room:kick', 'game:start', 'frame:send']);
+
+export const OWNER_STOPPED_REASON =
+  'the server running this room stopped; your finished games are saved. Create or join another room.';
+export const NODE_DRAINING_MESSAGE = 'this server is restarting; no new games start here. Try again in a moment.';
+
+type AckFn = (response: unknown) => void;
+
+interface RemoteBinding {
+  owner: string;
+  channel: string;
+}
+
+export interface GatewayDeps {
+  nodeId: string;
+  presence: RedisPresence;
+  send(node: string, message: ClusterMessage): void;
+  host: ClusterHost;
+  log: Logger;
+  isDraining(): boolean;
+  /** A live node that takes new rooms, for creations asked of this node while it drains. */
+  pickCreateNode(): Promise<string | null>;
+  /** Makes sure a claimed room code is ready for the next room created here. */
+  ensureRoomCode(): Promise<void>;
+  roomCap: number;
+  roomsPerIpPerMinute: number;
+  ackTimeoutMs: number;
+  /** Counts a forwarded event (metrics). */
+  forwarded(): void;
+}
+
+export class Gateway {
+  private readonly bindings = new Map<string, RemoteBinding>();
+  private readonly acks = new Map<number, { ack: AckFn; timer: NodeJS.Timeout }>();
+  private nextAck = 1;
+  private admissions = 0;
+
+  constructor(private readonly deps: GatewayDeps) {}
+
+  /** Sockets here whose room is on another node. */
+  get remoteBound(): number {
+    return this.bindings.size;
+  }
+
+  /** The Socket.IO middleware for one socket: forwards or passes through. */
+  middleware(socket: ArenaSocket): (packet: unknown[], next: (err?: Error) => void) => void {
+    return (packet, next) => {
+      const [event, ...rest] = packet;
+      const last = rest[rest.length - 1];
+      const ack = typeof last === 'function' ? (last as AckFn) : null;
+      const args = ack ? rest.slice(0, -1) : rest;
+      const fail = (e: unknown) => {
+        this.deps.log.error({ err: e, event, socket: socket.id }, 'cluster routing failed');
+        ack?.(err(ERROR_CODES.UNAVAILABLE, 'the game servers cannot reach each other right now; try again'));
+      };
+      if (event === 'room:create') {
+        this.create(socket, args, ack, next).catch(fail);
+        return;
+      }
+      if (event === 'room:join') {
+        this.join(socket, args, ack, next).catch(fail);
+        return;
+      }
+      if (typeof event === 'string' && ROOM_EVENTS.has(event)) {
+        const bound = this.bindings.get(socket.id);
+        if (bound) return this.forward(socket, bound.owner, event, args, ack);
+        if (event === 'game:start' && this.deps.isDraining()) {
+          return ack?.(err(ERROR_CODES.UNAVAILABLE, NODE_DRAINING_MESSAGE));
+        }
+      }
+      next();
+    };
+  }
+
+  private async create(socket: ArenaSocket, args: unknown[], ack: AckFn | null, next: () => void): Promise<void> {
+    const key = this.deps.host.clientKey(socket);
+    const { presence } = this.deps;
+    if (!(await presence.takeFromWindow('create', key, this.deps.roomsPerIpPerMinute))) {
+      return ack?.(err(ERROR_CODES.RATE_LIMITED, 'too many rooms created from this address; wait a minute'));
+    }
+    const placeholder = `pending:${this.deps.nodeId}:${++this.admissions}`;
+    if (!(await presence.admitRoom(placeholder, this.deps.roomCap))) {
+      return ack?.(err(ERROR_CODES.UNAVAILABLE, 'the game is full (too many open rooms); try again in a few minutes'));
+    }
+    if (this.deps.isDraining()) {
+      const target = await this.deps.pickCreateNode();
+      if (!target) return ack?.(err(ERROR_CODES.UNAVAILABLE, NODE_DRAINING_MESSAGE));
+      this.leaveRemote(socket);
+      this.leaveLocal(socket);
+      return this.forward(socket, target, 'room:create', args, ack);
+    }
+    await this.deps.ensureRoomCode();
+    this.leaveRemote(socket);
+    next();
+  }
+
+  private async join(socket: ArenaSocket, args: unknown[], ack: AckFn | null, next: () => void): Promise<void> {
+    const code = normalizeRoomCode((args[0] as { code?: unknown } | undefined)?.code);
+    const owner = code ? await this.deps.presence.ownerOf(code) : null;
+    const bound = this.bindings.get(socket.id);
+    if (!owner || owner === this.deps.nodeId) {
+      // Here, or nowhere: the ordinary handler joins, or answers ROOM_NOT_FOUND (and counts the miss).
+      this.leaveRemote(socket);
+      return next();
+    }
+    if (!(await this.deps.presence.isAlive(owner))) {
+      return ack?.(
+        err(ERROR_CODES.UNAVAILABLE, `the server running room ${code} stopped; create or join another room`),
+      );
+    }
+    if (bound && bound.owner !== owner) this.leaveRemote(socket);
+    if (!bound) this.leaveLocal(socket);
+    this.forward(socket, owner, 'room:join', args, ack);
+  }
+
+  private forward(socket: ArenaSocket, owner: string, ev: string, args: unknown[], ack: AckFn | null): void {
+    let ackId: number | null = null;
+    if (ack) {
+      ackId = this.nextAck++;
+      const id = ackId;
+      const timer = setTimeout(() => {
+        this.acks.delete(id);
+        ack(err(ERROR_CODES.UNAVAILABLE, 'the server running your room did not answer; try again'));
+      }, this.deps.ackTimeoutMs);
+      this.acks.set(id, { ack, timer });
+    }
+    this.deps.forwarded();
+    this.deps.send(owner, {
+      t: 'event',
+      gw: this.deps.nodeId,
+      sid: socket.id,
+      ev,
+      args,
+      ack: ackId,
+      hs: handshakeOf(socket),
+    });
+  }
+
+  /** Leaves the room the socket has on another node (it is joining or creating one elsewhere). */
+  private leaveRemote(socket: ArenaSocket): void {
+    const bound = this.bindings.get(socket.id);
+    if (!bound) return;
+    this.bindings.delete(socket.id);
+    socket.leave(bound.channel);
+    const hs = handshakeOf(socket);
+    this.deps.send(bound.owner, {
+      t: 'event',
+      gw: this.deps.nodeId,
+      sid: socket.id,
+      ev: 'room:leave',
+      args: [],
+      ack: null,
+      hs,
+    });
+    this.deps.send(bound.owner, { t: 'gone', sid: socket.id });
+  }
+
+  /** Leaves the room the socket has on this node, through the ordinary handler (no acknowledgement). */
+  private leaveLocal(socket: ArenaSocket): void {
+    for (const listener of (socket as unknown as { listeners(e: string): ((...a: unknown[]) => void)[] }).listeners(
+      'room:leave',
+    )) {
+      listener();
+    }
+  }
+
+  /** A message from an owner about one of this node's sockets. */
+  onMessage(m: ClusterMessage): void {
+    const { io } = this.deps.host;
+    switch (m.t) {
+      case 'ack': {
+        const pending = this.acks.get(m.ack);
+        if (!pending) return;
+        this.acks.delete(m.ack);
+        clearTimeout(pending.timer);
+        pending.ack(m.res);
+        return;
+      }
+      case 'emit': {
+        const socket = io.sockets.sockets.get(m.sid);
+        (socket as unknown as { emit(e: string, ...a: unknown[]): void } | undefined)?.emit(m.ev, ...m.args);
+        return;
+      }
+      case 'join': {
+        const socket = io.sockets.sockets.get(m.sid);
+        if (!socket) {
+          // The socket left while its join travelled: its seat waits for a reconnect, as after any disconnect.
+          this.deps.send(m.owner, { t: 'gone', sid: m.sid });
+          return;
+        }
+        const previous = this.bindings.get(m.sid);
+        if (previous && previous.channel !== m.ch) socket.leave(previous.channel);
+        this.bindings.set(m.sid, { owner: m.owner, channel: m.ch });
+        socket.join(m.ch);
+        return;
+      }
+      case 'leave': {
+        const socket = io.sockets.sockets.get(m.sid);
+        const bound = this.bindings.get(m.sid);
+        if (bound?.channel === m.ch) this.bindings.delete(m.sid);
+        socket?.leave(m.ch);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** The socket disconnected: its room's owner treats the player as disconnected. */
+  socketGone(socket: ArenaSocket): void {
+    const bound = this.bindings.get(socket.id);
+    if (!bound) return;
+    this.bindings.delete(socket.id);
+    this.deps.send(bound.owner, { t: 'gone', sid: socket.id });
+  }
+
+  /** Finds owners whose Redis entry expired and tells their players here that the room is gone. */
+  async checkOwners(): Promise<void> {
+    const owners = [...new Set([...this.bindings.values()].map((b) => b.owner))];
+    if (owners.length === 0) return;
+    const alive = await this.deps.presence.aliveOf(owners);
+    for (const [sid, b] of this.bindings) {
+      if (alive.has(b.owner)) continue;
+      this.bindings.delete(sid);
+      const socket = this.deps.host.io.sockets.sockets.get(sid);
+      if (!socket) continue;
+      socket.leave(b.channel);
+      socket.emit('room:kicked', { reason: OWNER_STOPPED_REASON });
+      this.deps.log.warn({ socket: sid, owner: b.owner, channel: b.channel }, 'room owner stopped; player told');
+    }
+  }
+
+  close(): void {
+    for (const { timer } of this.acks.values()) clearTimeout(timer);
+    this.acks.clear();
+  }
+}
+
+function handshakeOf(socket: ArenaSocket): ForwardedHandshake {
+  const xff = socket.handshake.headers['x-forwarded-for'];
+  const headers: Record<string, string> = {};
+  if (xff) headers['x-forwarded-for'] = Array.isArray(xff) ? xff.join(', ') : xff;
+  return { address: socket.handshake.address, headers };
+}

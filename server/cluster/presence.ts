@@ -1,0 +1,206 @@
+/**
+ * Cluster presence in Redis: which nodes are alive, which node owns which room code, and the
+ * cluster-wide counters behind the per-address limits and the room cap. Every entry a node
+ * writes carries a TTL that only its heartbeat renews, so a dead node's entries vanish within
+ * `ttlMs` (3 s by default, well inside the 10 s the design allows). Scripts read Redis's clock
+ * (TIME), not the nodes', so nodes with skewed clocks agree on what has expired.
+ */
+import type { Redis } from 'ioredis';
+
+export interface NodeInfo {
+  id: string;
+  draining: boolean;
+  rooms: number;
+  connections: number;
+  startedAt: number;
+}
+
+const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+/** KEYS: room zset, room key; ARGV: code, node, ttl, cap → 1 claimed, 0 code taken, -1 cap reached. */
+const CLAIM_CODE = `${NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+return 1`;
+
+/** KEYS: room zset; ARGV: placeholder member, cap, hold ms → 1 admitted, 0 cap reached. */
+const ADMIT_ROOM = `${NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+return 1`;
+
+/**
+ * KEYS: room zset, then the keys of this node's codes; ARGV: node, ttl, n, then the codes.
+ * Renews every code this node holds (re-claiming one that lapsed and nobody took); the first
+ * n are open rooms and are counted under the cap, the rest are spare codes for rooms to come.
+ */
+const REFRESH_ROOMS = `${NOW}
+for i = 2, #KEYS do
+  local v = redis.call('GET', KEYS[i])
+  if v == ARGV[1] or not v then redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2]) end
+end
+for i = 1, tonumber(ARGV[3]) do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3 + i]) end
+return now`;
+
+/** KEYS: room zset, room key; ARGV: code, node → deletes the code if this node still owns it. */
+const RELEASE_CODE = `redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
+return 1`;
+
+/** KEYS: lease zset; ARGV: member, max, ttl → 1 acquired, 0 at the limit. */
+const ACQUIRE_LEASE = `${NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 1 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1`;
+
+/** KEYS: lease zsets; ARGV: ttl, then one member per key → renews leases this node holds. */
+const REFRESH_LEASES = `${NOW}
+for i = 1, #KEYS do
+  redis.call('ZADD', KEYS[i], 'XX', now + tonumber(ARGV[1]), ARGV[i + 1])
+  redis.call('PEXPIRE', KEYS[i], ARGV[1])
+end
+return #KEYS`;
+
+export class RedisPresence {
+  constructor(
+    private readonly redis: Redis,
+    /** Key prefix: tests give each run its own, so runs sharing one Redis never meet. */
+    readonly prefix: string,
+    readonly nodeId: string,
+    readonly ttlMs = 3000,
+  ) {}
+
+  private nodeKey(id: string): string {
+    return `${this.prefix}node:${id}`;
+  }
+  private roomKey(code: string): string {
+    return `${this.prefix}room:${code}`;
+  }
+  private get roomSet(): string {
+    return `${this.prefix}rooms`;
+  }
+  private get nodeSet(): string {
+    return `${this.prefix}nodes`;
+  }
+  private leaseKey(kind: string, key: string): string {
+    return `${this.prefix}lease:${kind}:${key}`;
+  }
+
+  /** Publishes this node's info and renews its room codes (open rooms, then spares); returns the round trip in ms. */
+  async heartbeat(info: NodeInfo, rooms: readonly string[], spares: readonly string[]): Promise<number> {
+    const codes = [...rooms, ...spares];
+    const t0 = performance.now();
+    const p = this.redis.pipeline();
+    p.set(this.nodeKey(this.nodeId), JSON.stringify(info), 'PX', this.ttlMs);
+    p.zadd(this.nodeSet, Date.now() + this.ttlMs, this.nodeId);
+    p.eval(
+      REFRESH_ROOMS,
+      1 + codes.length,
+      this.roomSet,
+      ...codes.map((c) => this.roomKey(c)),
+      this.nodeId,
+      this.ttlMs,
+      rooms.length,
+      ...codes,
+    );
+    const results = await p.exec();
+    for (const [err] of results ?? []) if (err) throw err;
+    return performance.now() - t0;
+  }
+
+  /** Live nodes (their info keys have not expired). */
+  async nodes(): Promise<NodeInfo[]> {
+    const ids = await this.redis.zrangebyscore(this.nodeSet, Date.now() - this.ttlMs, '+inf');
+    if (ids.length === 0) return [];
+    const values = await this.redis.mget(...ids.map((id) => this.nodeKey(id)));
+    return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as NodeInfo);
+  }
+
+  async isAlive(nodeId: string): Promise<boolean> {
+    return (await this.redis.exists(this.nodeKey(nodeId))) === 1;
+  }
+
+  /** Which of `nodeIds` are alive, in one round trip. */
+  async aliveOf(nodeIds: readonly string[]): Promise<Set<string>> {
+    if (nodeIds.length === 0) return new Set();
+    const p = this.redis.pipeline();
+    for (const id of nodeIds) p.exists(this.nodeKey(id));
+    const r = (await p.exec()) ?? [];
+    return new Set(nodeIds.filter((_, i) => r[i]?.[1] === 1));
+  }
+
+  async ownerOf(code: string): Promise<string | null> {
+    return this.redis.get(this.roomKey(code));
+  }
+
+  /** Claims `code` for this node (SET NX with the TTL); false when another node holds it. */
+  async claimCode(code: string): Promise<boolean> {
+    const r = await this.redis.eval(CLAIM_CODE, 2, this.roomSet, this.roomKey(code), code, this.nodeId, this.ttlMs);
+    return r === 1;
+  }
+
+  /**
+   * Reserves a place under the cluster's room cap for a room about to be created: a placeholder
+   * counted with the open rooms for `holdMs`, by when the room itself is counted.
+   */
+  async admitRoom(placeholder: string, cap: number, holdMs = 2000): Promise<boolean> {
+    return (await this.redis.eval(ADMIT_ROOM, 1, this.roomSet, placeholder, cap, holdMs)) === 1;
+  }
+
+  async releaseCode(code: string): Promise<void> {
+    await this.redis.eval(RELEASE_CODE, 2, this.roomSet, this.roomKey(code), code, this.nodeId);
+  }
+
+  /** Open rooms in the cluster (with the creations admitted but not yet counted). */
+  async openRooms(): Promise<number> {
+    return this.redis.zcount(this.roomSet, Date.now(), '+inf');
+  }
+
+  /** A lease on one of at most `max` slots under `key` (e.g. connections of one address). */
+  async acquireLease(kind: string, key: string, member: string, max: number): Promise<boolean> {
+    return (await this.redis.eval(ACQUIRE_LEASE, 1, this.leaseKey(kind, key), member, max, this.ttlMs)) === 1;
+  }
+
+  async releaseLease(kind: string, key: string, member: string): Promise<void> {
+    await this.redis.zrem(this.leaseKey(kind, key), member);
+  }
+
+  async refreshLeases(kind: string, leases: readonly { key: string; member: string }[]): Promise<void> {
+    if (leases.length === 0) return;
+    await this.redis.eval(
+      REFRESH_LEASES,
+      leases.length,
+      ...leases.map((l) => this.leaseKey(kind, l.key)),
+      this.ttlMs,
+      ...leases.map((l) => l.member),
+    );
+  }
+
+  /** Fixed one-minute window counter: true while `key` has taken at most `perMinute` this minute. */
+  async takeFromWindow(kind: string, key: string, perMinute: number): Promise<boolean> {
+    const k = `${this.prefix}window:${kind}:${key}:${Math.floor(Date.now() / 60_000)}`;
+    const p = this.redis.pipeline();
+    p.incr(k);
+    p.pexpire(k, 61_000);
+    const r = (await p.exec()) ?? [];
+    return Number(r[0]?.[1]) <= perMinute;
+  }
+
+  /** Removes this node's entries at once (a clean exit; a crash leaves them to expire). */
+  async deregister(codes: readonly string[]): Promise<void> {
+    for (const c of codes) await this.releaseCode(c);
+    await this.redis.del(this.nodeKey(this.nodeId));
+    await this.redis.zrem(this.nodeSet, this.nodeId);
+  }
+
+  async ping(): Promise<number> {
+    const t0 = performance.now();
+    await this.redis.ping();
+    return performance.now() - t0;
+  }
+}
