@@ -17,6 +17,7 @@ import {
   STATE_BROADCAST_HZ,
 } from '../shared/protocol.ts';
 import type { ClusterPlug } from './cluster/types.ts';
+import type { Donations } from './donations/donations.ts';
 import { type Clock, createSystemClock } from './game/clock.ts';
 import { LatestFrameQueue } from './game/latest-frame-queue.ts';
 import { defaultPromptSet } from './game/prompts.ts';
@@ -27,6 +28,7 @@ import { DEFAULT_SCORING, type ScoringRules } from './game/scoring.ts';
 import { createValidators, DEFAULT_SETTINGS_LIMITS, type SettingsLimits } from './game/validators.ts';
 import { leaderboardRouter } from './http/leaderboard-routes.ts';
 import { opsRouter } from './http/ops-routes.ts';
+import { privacyRouter } from './http/privacy-route.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { registerClientAssets } from './http/static-assets.ts';
 import { type Logger, silentLogger } from './logging.ts';
@@ -47,8 +49,6 @@ import { DEFAULT_MAX_ROOMS, registerRoomHandlers, restoreRecoveredSession } from
 import { StateBroadcaster } from './net/state-broadcaster.ts';
 import { type ArenaServer, type ArenaSocket, roomChannel } from './net/types.ts';
 import type { LeaderboardStore } from './store/types.ts';
-import type { Donations } from './donations/donations.ts';
-import { privacyRouter } from './http/privacy-route.ts';
 
 export interface AppDeps {
   engine: EmotionEngine;

@@ -1,4 +1,6 @@
 /** What the socket handlers share: the core, the store, limits, metrics, and socket↔player bindings. */
+
+import type { Donations } from '../donations/donations.ts';
 import type { Clock } from '../game/clock.ts';
 import type { LatestFrameQueue } from '../game/latest-frame-queue.ts';
 import type { KeyedRateLimiter, TokenBucket } from '../game/rate-limiter.ts';
@@ -8,7 +10,6 @@ import type { Validators } from '../game/validators.ts';
 import type { Logger } from '../logging.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { LeaderboardStore } from '../store/types.ts';
-import type { Donations } from '../donations/donations.ts';
 import type { ProbeThrottle } from './probe-throttle.ts';
 import type { StateBroadcaster } from './state-broadcaster.ts';
 import { type ArenaServer, type ArenaSocket, roomChannel } from './types.ts';

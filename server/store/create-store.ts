@@ -1,11 +1,7 @@
 /** Picks the leaderboard store from configuration. */
 import { join } from 'node:path';
-import type { Logger } from '../logging.ts';
-import { GameSpool, SPOOL_FILE } from './game-spool.ts';
 import { MemoryLeaderboardStore } from './memory-store.ts';
 import { openPgLeaderboardStore } from './pg-store.ts';
-import { isDamage, StoreDamagedError } from './sqlite-integrity.ts';
-import { SpooledStore } from './spooled-store.ts';
 import { SqliteLeaderboardStore } from './sqlite-store.ts';
 import type { LeaderboardStore } from './types.ts';
 
@@ -13,40 +9,7 @@ export const LEADERBOARD_DB_FILE = 'leaderboard.sqlite';
 
 export function createLeaderboardStore(options: { kind: 'sqlite' | 'memory'; dataDir: string }): LeaderboardStore {
   if (options.kind === 'memory') return new MemoryLeaderboardStore();
-  return openSqliteLeaderboard(join(options.dataDir, LEADERBOARD_DB_FILE));
-}
-
-/**
- * The store the server runs on: the configured one behind a spool in DATA_DIR, so a finished
- * game the store cannot take is kept and stored later (spooled-store.ts).
- */
-export function createSpooledLeaderboardStore(options: {
-  kind: 'sqlite' | 'memory';
-  dataDir: string;
-  log: Logger;
-}): SpooledStore {
-  const inner = createLeaderboardStore(options);
-  return new SpooledStore(inner, new GameSpool(join(options.dataDir, SPOOL_FILE)), { log: options.log });
-}
-
-/**
- * Opens the leaderboard file and runs PRAGMA quick_check: a damaged file is refused with a
- * StoreDamagedError naming it (the server then does not start) rather than losing games later.
- */
-export function openSqliteLeaderboard(file: string): SqliteLeaderboardStore {
-  let store: SqliteLeaderboardStore;
-  try {
-    store = new SqliteLeaderboardStore(file);
-  } catch (err) {
-    if (isDamage(err)) throw new StoreDamagedError(file, [(err as Error).message]);
-    throw new Error(`cannot open the leaderboard database ${file}: ${(err as Error).message}`);
-  }
-  const problems = store.integrityProblems();
-  if (problems.length > 0) {
-    store.close().catch(() => {});
-    throw new StoreDamagedError(file, problems);
-  }
-  return store;
+  return new SqliteLeaderboardStore(join(options.dataDir, LEADERBOARD_DB_FILE));
 }
 
 /** As createLeaderboardStore, or the PostgreSQL store (migrated at open) when DATABASE_URL is set. */
