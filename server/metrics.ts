@@ -55,7 +55,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Serve
     framesDropped,
     framesUncounted: new Counter({
       name: 'emotion_arena_frames_still_total',
-      help: 'Scored frames not counted because they repeat a still image for more than 2 s',
+      help: 'Scored frames not counted because they replay a recent frame (liveness check, docs/scoring.md)',
       registers,
     }),
     inferenceLatency: new Histogram({

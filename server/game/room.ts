@@ -21,13 +21,15 @@ import {
   type RoomState,
   type RoundResultEntry,
   type RoundResults,
+  type UncountedReason,
 } from '../../shared/protocol.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import type { GameRecord } from './game-record.ts';
+import { ReplayDetector } from './liveness.ts';
 import { checkNickname, nicknamesCollide } from './nickname.ts';
 import { publicIdFromToken } from './player-id.ts';
 import { drawPrompt } from './prompts.ts';
-import { RoundScorer, type ScoringRules, StillFrameDetector } from './scoring.ts';
+import { RoundScorer, type ScoringRules } from './scoring.ts';
 import { applySettings } from './validators.ts';
 
 export interface GameTimings {
@@ -89,7 +91,8 @@ export interface Member {
   score: number;
   bests: Partial<Record<Emotion, number>>;
   scorer: RoundScorer | null;
-  readonly still: StillFrameDetector;
+  /** Replay check of the frames this member sends in the current round. */
+  readonly liveness: ReplayDetector;
   graceTimer: TimerHandle | null;
 }
 
@@ -103,7 +106,10 @@ export interface JoinOutcome {
 export interface FrameTicket {
   roundKey: string;
   receivedAt: number;
+  /** False when the liveness check found the frame to be a replay. */
   counted: boolean;
+  /** The liveness check's id of the frame in its round. */
+  frameId: number;
 }
 
 export interface FrameOutcome {
@@ -111,6 +117,8 @@ export interface FrameOutcome {
   match: number;
   meter: number;
   counted: boolean;
+  /** Why the frame did not count, when it did not. */
+  reason?: UncountedReason;
 }
 
 export class Room {
@@ -240,7 +248,7 @@ export class Room {
       score: 0,
       bests: {},
       scorer: null,
-      still: new StillFrameDetector(this.deps.scoring.stillMs),
+      liveness: new ReplayDetector(this.deps.scoring.liveness),
       graceTimer: null,
     };
     this.members.set(id, member);
@@ -254,7 +262,7 @@ export class Room {
     const m = this.members.get(id);
     if (!m?.connected) return;
     m.connected = false;
-    m.scorer?.add(this.deps.clock.now(), 0, false);
+    m.scorer?.interrupt(this.deps.clock.now());
     if (m.graceTimer) this.deps.clock.clearTimeout(m.graceTimer);
     m.graceTimer = this.deps.clock.setTimeout(() => this.remove(id, 'timeout'), this.deps.timings.reconnectGraceMs);
     if (this.hostIdValue === id) {
@@ -323,7 +331,14 @@ export class Room {
     if (this.phaseValue !== 'round') return fail(ERROR_CODES.WRONG_PHASE, 'no round is running');
     if (!m.inGame) return fail(ERROR_CODES.NOT_A_PLAYER, 'you are not playing this game');
     const now = this.deps.clock.now();
-    return { ok: true, value: { roundKey: this.roundKey(), receivedAt: now, counted: m.still.check(frame, now) } };
+    const verdict = m.liveness.check(frame, now);
+    // The frames this one copies showed the same picture first: a held level built on them is revoked.
+    m.scorer?.revoke(verdict.copies, now);
+    if (verdict.replay) this.deps.listener.changed(this);
+    return {
+      ok: true,
+      value: { roundKey: this.roundKey(), receivedAt: now, counted: !verdict.replay, frameId: verdict.frameId },
+    };
   }
 
   /** Records a frame's model output; null when its round is over (late result) or its sender left. */
@@ -333,9 +348,15 @@ export class Room {
       return null;
     }
     const match = Number(probabilities[emotionId(this.prompt)] ?? 0);
-    const meter = m.scorer.add(ticket.receivedAt, match, ticket.counted);
+    const meter = m.scorer.add(ticket.receivedAt, match, ticket.counted, ticket.frameId);
     this.deps.listener.changed(this);
-    return { prompt: this.prompt, match: Number.isFinite(match) ? match : 0, meter, counted: ticket.counted };
+    return {
+      prompt: this.prompt,
+      match: Number.isFinite(match) ? match : 0,
+      meter,
+      counted: ticket.counted,
+      ...(ticket.counted ? {} : { reason: 'replay' as const }),
+    };
   }
 
   /**
@@ -497,7 +518,7 @@ export class Room {
     this.roundStartedAt = this.deps.clock.now();
     for (const m of this.members.values()) {
       m.scorer = m.inGame ? new RoundScorer(this.deps.scoring, this.roundStartedAt, roundMs) : null;
-      m.still.reset();
+      m.liveness.reset();
     }
     this.enterPhase('round', roundMs, () => this.endRound(false));
   }

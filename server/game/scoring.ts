@@ -1,8 +1,12 @@
 /**
  * Server-authoritative scoring of one player in one round (see docs/scoring.md).
  * Input: the model's probability of the prompted emotion for each frame, stamped
- * with the server's receive time. Output: a live meter and the round's points.
+ * with the server's receive time, and the replay verdicts of the liveness check
+ * (liveness.ts). Output: a live meter and the round's points. Replay frames never
+ * count, and a frame found out later (a copy of it arrived) is revoked: the round's
+ * points are computed at the end from the frames that are still live.
  */
+import { DEFAULT_LIVENESS, type LivenessRules } from './liveness.ts';
 export interface ScoringRules {
   /** The live meter is the mean probability over this trailing window. */
   smoothingMs: number;
@@ -15,8 +19,8 @@ export interface ScoringRules {
   /** Speed bonus for reaching `speedThreshold` (held) at the very start of the round; falls linearly to 0. */
   speedBonusMax: number;
   speedThreshold: number;
-  /** Byte-identical frames for longer than this in a row do not count (replayed still image). */
-  stillMs: number;
+  /** Which frames are replays (copies of another recent frame) and never count. */
+  liveness: LivenessRules;
 }
 
 export const DEFAULT_SCORING: ScoringRules = {
@@ -26,7 +30,7 @@ export const DEFAULT_SCORING: ScoringRules = {
   maxPoints: 1000,
   speedBonusMax: 100,
   speedThreshold: 0.5,
-  stillMs: 2000,
+  liveness: DEFAULT_LIVENESS,
 };
 
 export interface RoundScore {
@@ -42,12 +46,59 @@ interface Sample {
   v: number;
 }
 
-export class RoundScorer {
+/** One scored frame of the round; `live` turns false when the frame is found to be a replay. */
+interface FrameEntry {
+  t: number;
+  p: number;
+  live: boolean;
+  /** A break in play (disconnect, unreadable output): the hold restarts here. */
+  breaks: boolean;
+}
+
+/** The hold rule over a sequence of live frames: best meter held for holdMs, and when the speed threshold was first held. */
+class HoldTracker {
   private window: Sample[] = [];
   private run: Sample[] = [];
-  private lastCountedAt: number | null = null;
-  private peakHeld = 0;
-  private reachedAt: number | null = null;
+  private lastAt: number | null = null;
+  peak = 0;
+  reachedAt: number | null = null;
+  meter = 0;
+
+  constructor(private readonly rules: ScoringRules) {}
+
+  restart(): void {
+    this.window = [];
+    this.run = [];
+    this.lastAt = null;
+    this.meter = 0;
+  }
+
+  add(t: number, p: number): void {
+    if (this.lastAt !== null && t - this.lastAt > this.rules.maxGapMs) {
+      this.run = [];
+      this.window = [];
+    }
+    this.lastAt = t;
+    this.window.push({ t, v: p });
+    while (this.window.length > 0 && (this.window[0] as Sample).t <= t - this.rules.smoothingMs) this.window.shift();
+    this.meter = this.window.reduce((s, x) => s + x.v, 0) / this.window.length;
+    this.run.push({ t, v: this.meter });
+    const boundary = t - this.rules.holdMs;
+    while (this.run.length > 1 && (this.run[1] as Sample).t <= boundary) this.run.shift();
+    if ((this.run[0] as Sample).t <= boundary) {
+      let held = 1;
+      for (const s of this.run) held = Math.min(held, s.v);
+      if (held > this.peak) this.peak = held;
+      if (this.reachedAt === null && held >= this.rules.speedThreshold) this.reachedAt = t;
+    }
+  }
+}
+
+export class RoundScorer {
+  private readonly frames = new Map<number, FrameEntry>();
+  /** Frames revoked before their model output arrived. */
+  private readonly revokedEarly = new Set<number>();
+  private nextBreakId = -1;
   private currentMeter = 0;
 
   constructor(
@@ -56,93 +107,75 @@ export class RoundScorer {
     private readonly roundMs: number,
   ) {}
 
-  /** The live (smoothed) match, 0..1. */
+  /** The live (smoothed) match over the live frames of the last `smoothingMs`, 0..1. */
   get meter(): number {
     return this.currentMeter;
   }
 
-  get peak(): number {
-    return this.peakHeld;
-  }
-
   /**
-   * Adds one frame's probability of the prompt at server time `t`. An uncounted frame
-   * (replayed still image) empties the meter and breaks any hold. Returns the meter.
+   * Adds one frame's probability of the prompt at server time `t`. `frameId` is the
+   * liveness check's id for the frame; `live` false marks a replay (it never counts), and
+   * a non-finite probability or `live` null (a break in play) restarts any hold. Returns the meter.
    */
-  add(t: number, probability: number, counted: boolean): number {
-    if (!counted || !Number.isFinite(probability)) {
-      this.window = [];
-      this.run = [];
-      this.lastCountedAt = null;
-      this.currentMeter = 0;
-      return 0;
-    }
-    const p = Math.min(1, Math.max(0, probability));
-    if (this.lastCountedAt !== null && t - this.lastCountedAt > this.rules.maxGapMs) {
-      this.run = [];
-      this.window = [];
-    }
-    this.lastCountedAt = t;
-
-    this.window.push({ t, v: p });
-    while (this.window.length > 0 && (this.window[0] as Sample).t <= t - this.rules.smoothingMs) this.window.shift();
-    this.currentMeter = this.window.reduce((s, x) => s + x.v, 0) / this.window.length;
-
-    this.run.push({ t, v: this.currentMeter });
-    const boundary = t - this.rules.holdMs;
-    while (this.run.length > 1 && (this.run[1] as Sample).t <= boundary) this.run.shift();
-    if ((this.run[0] as Sample).t <= boundary) {
-      let held = 1;
-      for (const s of this.run) held = Math.min(held, s.v);
-      if (held > this.peakHeld) this.peakHeld = held;
-      if (this.reachedAt === null && held >= this.rules.speedThreshold) this.reachedAt = t;
-    }
+  add(t: number, probability: number, live: boolean | null, frameId: number = this.nextBreakId--): number {
+    const breaks = live === null || !Number.isFinite(probability);
+    const p = breaks ? 0 : Math.min(1, Math.max(0, probability));
+    this.frames.set(frameId, { t, p, live: live === true && !breaks && !this.revokedEarly.has(frameId), breaks });
+    this.updateMeter(t);
     return this.currentMeter;
   }
 
+  /** A break in play at `t` (the player dropped): the meter empties and any hold restarts. */
+  interrupt(t: number): void {
+    this.add(t, 0, null);
+  }
+
+  /** The frames `ids` turned out to be replays: they stop counting, now and for the round's result. */
+  revoke(ids: readonly number[], now: number): void {
+    for (const id of ids) {
+      const f = this.frames.get(id);
+      if (f) f.live = false;
+      else this.revokedEarly.add(id);
+    }
+    if (ids.length > 0) this.updateMeter(now);
+  }
+
+  /** Points from the frames still live at the end of the round. */
   result(): RoundScore {
-    const reachedAfterMs = this.reachedAt === null ? null : Math.max(0, this.reachedAt - this.roundStart);
+    const hold = this.replay();
+    const reachedAfterMs = hold.reachedAt === null ? null : Math.max(0, hold.reachedAt - this.roundStart);
     const speed =
       reachedAfterMs === null
         ? 0
         : this.rules.speedBonusMax * Math.max(0, 1 - reachedAfterMs / Math.max(1, this.roundMs));
     return {
-      points: Math.round(this.rules.maxPoints * this.peakHeld + speed),
-      peak: this.peakHeld,
+      points: Math.round(this.rules.maxPoints * hold.peak + speed),
+      peak: hold.peak,
       reachedAfterMs,
     };
   }
-}
 
-/** Flags a replayed still image: frames byte-identical to the previous one for longer than `stillMs`. */
-export class StillFrameDetector {
-  private previous: Uint8Array | null = null;
-  private identicalSince: number | null = null;
-  private previousAt = 0;
-
-  constructor(private readonly stillMs: number) {}
-
-  /** Returns true when the frame counts (is not part of a still replay longer than stillMs). */
-  check(frame: Uint8Array, t: number): boolean {
-    const same = this.previous !== null && bytesEqual(this.previous, frame);
-    if (same) {
-      if (this.identicalSince === null) this.identicalSince = this.previousAt;
-    } else {
-      this.identicalSince = null;
-      this.previous = Uint8Array.from(frame);
+  /** Runs the hold rule over the round's live frames in time order (replays are simply absent). */
+  private replay(): HoldTracker {
+    const hold = new HoldTracker(this.rules);
+    const ordered = [...this.frames.values()].sort((a, b) => a.t - b.t);
+    for (const f of ordered) {
+      if (f.breaks) hold.restart();
+      else if (f.live) hold.add(f.t, f.p);
     }
-    this.previousAt = t;
-    return this.identicalSince === null || t - this.identicalSince <= this.stillMs;
+    return hold;
   }
 
-  reset(): void {
-    this.previous = null;
-    this.identicalSince = null;
+  private updateMeter(now: number): void {
+    let sum = 0;
+    let n = 0;
+    let lastBreak = Number.NEGATIVE_INFINITY;
+    for (const f of this.frames.values()) if (f.breaks && f.t > lastBreak) lastBreak = f.t;
+    for (const f of this.frames.values()) {
+      if (!f.live || f.breaks || f.t <= now - this.rules.smoothingMs || f.t < lastBreak || f.t > now) continue;
+      sum += f.p;
+      n++;
+    }
+    this.currentMeter = n === 0 ? 0 : sum / n;
   }
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

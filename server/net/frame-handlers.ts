@@ -77,6 +77,7 @@ export function deliverFrameResult(ctx: NetContext, job: FrameJob, probabilities
     probabilities: Array.from(probabilities, (p) => Math.round(p * 10_000) / 10_000),
     match: Math.round(outcome.match * 10_000) / 10_000,
     counted: outcome.counted,
+    ...(outcome.reason ? { reason: outcome.reason } : {}),
   });
   ctx.metrics.frameResultLatency.observe((ctx.clock.now() - job.ticket.receivedAt) / 1000);
   // After the result is sent: a consenting player's crop is only remembered here, stored at round end.

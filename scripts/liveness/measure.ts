@@ -1,0 +1,172 @@
+/**
+ * Measures how well the liveness features separate live cameras from replays: for every
+ * recorded or generated sequence, the distance of each frame's layout to the nearest of the
+ * frames before it in the look-back window, and the share of frames a threshold flags.
+ *
+ *   node --import tsx scripts/liveness/measure.ts [--recordings DIR] [--faces DIR] [--grid 12]
+ *
+ * Live: crops recorded from headless Chromium's fake camera (record-browser-crops.ts) and
+ * camera-like sequences made from face photos (test/helpers/camera-like.ts). Replays: one
+ * crop still, with a bit flipped or noise or a light change per frame, two or three crops
+ * in turn, a short clip looped, plain or with noise.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { frameLayout, layoutDistance, motionDistance } from '../../server/game/liveness-features.ts';
+import { FRAME_BYTES } from '../../shared/frame.ts';
+import { CameraLikeStream, gaussian, seededRandom } from '../../test/helpers/camera-like.ts';
+
+const { values } = parseArgs({
+  options: {
+    recordings: { type: 'string', default: 'test/fixtures/liveness' },
+    faces: { type: 'string', default: '../shared/data/faces' },
+    grid: { type: 'string', default: '12' },
+    window: { type: 'string', default: '15' },
+    metric: { type: 'string', default: 'layout' },
+    thresholds: { type: 'string', default: '0.02,0.03,0.04,0.05,0.06,0.08' },
+  },
+});
+const grid = Number(values.grid);
+const lookBack = Number(values.window);
+const distance = values.metric === 'motion' ? motionDistance : layoutDistance;
+const thresholds = (values.thresholds as string).split(',').map(Number);
+
+function readFrames(file: string): Uint8Array[] {
+  const bytes = readFileSync(file);
+  const frames: Uint8Array[] = [];
+  for (let i = 0; i + FRAME_BYTES <= bytes.length; i += FRAME_BYTES)
+    frames.push(new Uint8Array(bytes.subarray(i, i + FRAME_BYTES)));
+  return frames;
+}
+
+function readPhoto(file: string): { pixels: Uint8Array; width: number; height: number } {
+  const size = 250;
+  const raw = execFileSync(
+    'ffmpeg',
+    ['-v', 'error', '-i', file, '-vf', `scale=${size}:${size}`, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'],
+    {
+      maxBuffer: 1 << 24,
+    },
+  );
+  return { pixels: new Uint8Array(raw), width: size, height: size };
+}
+
+/** Nearest-earlier-frame distance for every frame after the first. */
+function nearestDistances(frames: Uint8Array[]): number[] {
+  const layouts = frames.map((f) => frameLayout(f, grid));
+  const out: number[] = [];
+  for (let i = 1; i < layouts.length; i++) {
+    let best = Number.POSITIVE_INFINITY;
+    for (let j = Math.max(0, i - lookBack); j < i; j++) best = Math.min(best, distance(layouts[i]!, layouts[j]!));
+    out.push(best);
+  }
+  return out;
+}
+
+const clamp = (v: number) => Math.max(0, Math.min(255, Math.round(v)));
+const rand = seededRandom(7);
+
+// ── sequences ─────────────────────────────────────────────────────────────────
+const live: Record<string, Uint8Array[][]> = { browser: [], 'camera-like photos': [] };
+const recDir = values.recordings as string;
+const recordings = existsSync(recDir) ? readdirSync(recDir).filter((f) => f.endsWith('.gray')) : [];
+for (const f of recordings) live.browser!.push(readFrames(path.join(recDir, f)));
+const facesDir = values.faces as string;
+const photos: string[] = [];
+if (existsSync(facesDir)) {
+  for (const emotion of readdirSync(facesDir)) {
+    for (const f of readdirSync(path.join(facesDir, emotion)).slice(0, 3)) photos.push(path.join(facesDir, emotion, f));
+  }
+}
+photos.forEach((p, k) => {
+  const img = readPhoto(p);
+  const stream = new CameraLikeStream(img, { seed: 100 + k, window: { x: 50, y: 50, side: 150 } });
+  live['camera-like photos']!.push(Array.from({ length: 50 }, () => stream.next()));
+});
+
+const bases: Uint8Array[] = [
+  ...live.browser!.map((s) => s[0]!),
+  ...live['camera-like photos']!.slice(0, 6).map((s) => s[0]!),
+];
+const replay: Record<string, Uint8Array[][]> = {};
+const add = (name: string, seq: Uint8Array[]) => {
+  replay[name] ??= [];
+  replay[name]!.push(seq);
+};
+const N = 50;
+for (const [bi, base] of bases.entries()) {
+  add(
+    'still',
+    Array.from({ length: N }, () => base),
+  );
+  add(
+    'still, one bit flipped per frame',
+    Array.from({ length: N }, (_, i) => {
+      const f = Uint8Array.from(base);
+      f[i % FRAME_BYTES] = (f[i % FRAME_BYTES]! ^ 1) & 255;
+      return f;
+    }),
+  );
+  for (const sigma of [2, 4, 8]) {
+    add(
+      `still + noise σ=${sigma}`,
+      Array.from({ length: N }, () => base.map((v) => clamp(v + sigma * gaussian(rand)))),
+    );
+  }
+  add(
+    'still + light drift ±15%',
+    Array.from({ length: N }, (_, i) => base.map((v) => clamp(v * (1 + 0.15 * Math.sin(i / 4))))),
+  );
+  const other = bases[(bi + 1) % bases.length]!;
+  const third = bases[(bi + 2) % bases.length]!;
+  add(
+    'two crops in turn',
+    Array.from({ length: N }, (_, i) => (i % 2 ? other : base)),
+  );
+  add(
+    'three crops in turn',
+    Array.from({ length: N }, (_, i) => [base, other, third][i % 3]!),
+  );
+}
+for (const seq of [...live.browser!, ...live['camera-like photos']!.slice(0, 6)]) {
+  const clip = seq.slice(0, 8);
+  add(
+    'clip of 8 frames looped',
+    Array.from({ length: N }, (_, i) => clip[i % 8]!),
+  );
+  add(
+    'clip of 8 frames looped + noise σ=4',
+    Array.from({ length: N }, (_, i) => clip[i % 8]!.map((v) => clamp(v + 4 * gaussian(rand)))),
+  );
+}
+
+// ── report ────────────────────────────────────────────────────────────────────
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
+};
+const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'inf');
+console.log(
+  `${values.metric} distance, layout grid ${grid}×${grid}, look-back ${lookBack} frames; distance to the nearest earlier frame`,
+);
+console.log(
+  `${'sequence'.padEnd(38)} ${'n'.padStart(5)}  min     p1      p5      p50     p95     max   | flagged at τ = ${thresholds.join(' / ')}`,
+);
+const row = (name: string, seqs: Uint8Array[][], skipNovel: boolean) => {
+  const all: number[] = [];
+  for (const s of seqs) {
+    const d = nearestDistances(s);
+    // Replays: the first occurrence of each distinct picture cannot match anything yet.
+    all.push(...(skipNovel ? d.slice(8) : d));
+  }
+  const flagged = thresholds.map(
+    (t) => `${((100 * all.filter((x) => x < t).length) / Math.max(1, all.length)).toFixed(1)}%`,
+  );
+  console.log(
+    `${name.padEnd(38)} ${String(all.length).padStart(5)}  ${[0, 1, 5, 50, 95, 100].map((p) => fmt(pct(all, p)).padStart(6)).join('  ')} | ${flagged.join(' / ')}`,
+  );
+};
+for (const [name, seqs] of Object.entries(live)) if (seqs.length) row(`LIVE ${name}`, seqs, false);
+for (const [name, seqs] of Object.entries(replay)) row(`replay: ${name}`, seqs, true);

@@ -1,0 +1,143 @@
+/**
+ * Frame features for telling a live camera from a replay (docs/scoring.md, "Liveness").
+ * A frame is reduced to a coarse, contrast-normalised layout of its brightness: block means
+ * over a grid, after subtracting the frame's mean and dividing by its spread. Two frames of
+ * the same picture stay close whatever per-pixel noise, flipped bits or brightness and
+ * contrast changes are added to them (block means average the noise away, normalising
+ * removes the lighting), while a camera watching a live face moves the layout between
+ * frames. Pure: bytes in, numbers out.
+ */
+import { FRAME_HEIGHT, FRAME_WIDTH } from '../../shared/frame.ts';
+
+/** Cells per side of the layout grid; 48 / 12 = 4×4-pixel blocks. */
+export const LAYOUT_GRID = 12;
+
+/** Frames whose pixel spread is below this (grey levels) carry no face: blank, covered lens. */
+const MIN_SPREAD = 2;
+
+export interface FrameLayout {
+  /** LAYOUT_GRID² block means in units of the frame's standard deviation (zero mean). */
+  readonly cells: Float32Array;
+  /** False for a (near) uniform frame, whose layout is meaningless. */
+  readonly textured: boolean;
+  /** Horizontal, vertical and radial gradients of the cells: how the layout changes when the picture shifts or zooms. */
+  readonly motionBasis: readonly [Float64Array, Float64Array, Float64Array];
+  /** Inverse of the basis' Gram matrix (row-major 3×3), for least-squares fits onto it; zeros when singular. */
+  readonly gramInverse: Float64Array;
+}
+
+export function frameLayout(frame: Uint8Array, grid = LAYOUT_GRID): FrameLayout {
+  const n = FRAME_WIDTH * FRAME_HEIGHT;
+  let sum = 0;
+  let sumSq = 0;
+  for (let i = 0; i < n; i++) {
+    const v = frame[i] as number;
+    sum += v;
+    sumSq += v * v;
+  }
+  const mean = sum / n;
+  const spread = Math.sqrt(Math.max(0, sumSq / n - mean * mean));
+  const cells = new Float32Array(grid * grid);
+  if (spread < MIN_SPREAD) return { cells, textured: false, ...motionModel(cells, grid) };
+  const bw = FRAME_WIDTH / grid;
+  const bh = FRAME_HEIGHT / grid;
+  for (let y = 0; y < FRAME_HEIGHT; y++) {
+    const cy = Math.min(grid - 1, Math.floor(y / bh));
+    for (let x = 0; x < FRAME_WIDTH; x++) {
+      const cx = Math.min(grid - 1, Math.floor(x / bw));
+      cells[cy * grid + cx] = (cells[cy * grid + cx] as number) + (frame[y * FRAME_WIDTH + x] as number);
+    }
+  }
+  const perCell = bw * bh;
+  for (let i = 0; i < cells.length; i++) cells[i] = ((cells[i] as number) / perCell - mean) / spread;
+  return { cells, textured: true, ...motionModel(cells, grid) };
+}
+
+function motionModel(cells: Float32Array, g: number): Pick<FrameLayout, 'motionBasis' | 'gramInverse'> {
+  const n = g * g;
+  const gx = new Float64Array(n);
+  const gy = new Float64Array(n);
+  const gr = new Float64Array(n);
+  const at = (x: number, y: number) => cells[y * g + x] as number;
+  const c = (g - 1) / 2;
+  for (let y = 0; y < g; y++) {
+    for (let x = 0; x < g; x++) {
+      const i = y * g + x;
+      const dx = (at(Math.min(g - 1, x + 1), y) - at(Math.max(0, x - 1), y)) / (x === 0 || x === g - 1 ? 1 : 2);
+      const dy = (at(x, Math.min(g - 1, y + 1)) - at(x, Math.max(0, y - 1))) / (y === 0 || y === g - 1 ? 1 : 2);
+      gx[i] = dx;
+      gy[i] = dy;
+      gr[i] = (x - c) * dx + (y - c) * dy;
+    }
+  }
+  const basis: [Float64Array, Float64Array, Float64Array] = [gx, gy, gr];
+  const gram = new Float64Array(9);
+  for (let p = 0; p < 3; p++)
+    for (let q = 0; q < 3; q++) gram[p * 3 + q] = dot(basis[p] as Float64Array, basis[q] as Float64Array);
+  return { motionBasis: basis, gramInverse: invert3(gram) };
+}
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] as number) * (b[i] as number);
+  return s;
+}
+
+function invert3(m: Float64Array): Float64Array {
+  const [a, b, c, d, e, f, g, h, i] = m as unknown as number[];
+  const A = e! * i! - f! * h!;
+  const B = -(d! * i! - f! * g!);
+  const C = d! * h! - e! * g!;
+  const det = a! * A + b! * B + c! * C;
+  const out = new Float64Array(9);
+  if (Math.abs(det) < 1e-9) return out;
+  const inv = [
+    A,
+    -(b! * i! - c! * h!),
+    b! * f! - c! * e!,
+    B,
+    a! * i! - c! * g!,
+    -(a! * f! - c! * d!),
+    C,
+    -(a! * h! - b! * g!),
+    a! * e! - b! * d!,
+  ];
+  for (let k = 0; k < 9; k++) out[k] = (inv[k] as number) / det;
+  return out;
+}
+
+/**
+ * How far apart two layouts are: mean absolute difference of the cells, in standard
+ * deviations of the frame. 0 for the same picture; see docs/scoring.md for measured values.
+ */
+export function layoutDistance(a: FrameLayout, b: FrameLayout): number {
+  if (!a.textured || !b.textured) return a.textured === b.textured ? 0 : Number.POSITIVE_INFINITY;
+  let d = 0;
+  for (let i = 0; i < a.cells.length; i++) d += Math.abs((a.cells[i] as number) - (b.cells[i] as number));
+  return d / a.cells.length;
+}
+
+/**
+ * The part of the change from `earlier` to `frame` that motion explains: the difference is
+ * fitted, least squares, by the newer layout's horizontal, vertical and radial gradients (a
+ * shift and a zoom of the same picture, to first order), and the result is the RMS of that
+ * fit in standard deviations of the frame. Noise added to a replayed picture is spread
+ * evenly over the cells, so only a sliver of it (3 directions out of LAYOUT_GRID²) lies
+ * along the fit; a face moving in front of a camera puts most of its change there.
+ */
+export function motionDistance(frame: FrameLayout, earlier: FrameLayout): number {
+  if (!frame.textured || !earlier.textured) return frame.textured === earlier.textured ? 0 : Number.POSITIVE_INFINITY;
+  const n = frame.cells.length;
+  const v = [0, 0, 0];
+  for (let i = 0; i < n; i++) {
+    const d = (frame.cells[i] as number) - (earlier.cells[i] as number);
+    v[0] = (v[0] as number) + (frame.motionBasis[0][i] as number) * d;
+    v[1] = (v[1] as number) + (frame.motionBasis[1][i] as number) * d;
+    v[2] = (v[2] as number) + (frame.motionBasis[2][i] as number) * d;
+  }
+  const m = frame.gramInverse;
+  let energy = 0;
+  for (let p = 0; p < 3; p++)
+    for (let q = 0; q < 3; q++) energy += (v[p] as number) * (m[p * 3 + q] as number) * (v[q] as number);
+  return Math.sqrt(Math.max(0, energy) / n);
+}
