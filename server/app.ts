@@ -48,6 +48,7 @@ import { ProbeThrottle } from './net/probe-throttle.ts';
 import { DEFAULT_MAX_ROOMS, registerRoomHandlers, restoreRecoveredSession } from './net/room-handlers.ts';
 import { StateBroadcaster } from './net/state-broadcaster.ts';
 import { type ArenaServer, type ArenaSocket, roomChannel } from './net/types.ts';
+import { saveFinishedGame, storeHealth } from './store/spooled-store.ts';
 import type { LeaderboardStore } from './store/types.ts';
 
 export interface AppDeps {
@@ -154,16 +155,24 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
     },
     gameFinished: (room, standings, record) => {
       broadcaster.flush(room);
-      io.to(roomChannel(room.code)).emit('game:final', standings);
       metrics.gamesFinished.inc();
       log.info(
         { room: room.code, game: record.id, rounds: record.rounds, players: record.players.length },
         'game finished',
       );
-      const save = deps.store
-        .saveGame(record)
-        .catch((err: unknown) => log.error({ err, game: record.id }, 'could not store the finished game'))
-        .finally(() => pendingSaves.delete(save));
+      // game:final waits for the store (a few ms), so players learn whether their result was saved.
+      const save = saveFinishedGame(deps.store, record)
+        .then((outcome) => {
+          if (outcome.saved) return;
+          metrics.gamesUnsaved.inc();
+          // room.final is this same object: players who rejoin the room see it too.
+          standings.notSaved = outcome.reason;
+          log.error({ game: record.id, spooled: outcome.spooled, reason: outcome.reason }, 'finished game not saved');
+        })
+        .finally(() => {
+          io.to(roomChannel(room.code)).emit('game:final', standings);
+          pendingSaves.delete(save);
+        });
       pendingSaves.add(save);
     },
     memberRemoved: (room, memberId, reason) => {
@@ -326,6 +335,7 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
         ...(deps.cluster ? { cluster: deps.cluster.view() } : {}),
       }),
       isShuttingDown: () => shuttingDown || (deps.cluster?.draining ?? false),
+      storeHealth: () => storeHealth(deps.store),
     }),
   );
   app.use(

@@ -21,6 +21,7 @@ import { createEmotionEngine } from './ml/engine/create-engine.ts';
 import { type LoadedEngine, ModelHost } from './model-host.ts';
 import { openLeaderboardStore } from './store/create-store.ts';
 import { createDonationStore } from './store/donation-create-store.ts';
+import { type SpooledStore, withSpool } from './store/spooled-store.ts';
 
 function createHttp(config: ServerConfig, log: Logger): HttpServer {
   if (!config.tls) return createHttpServer();
@@ -86,11 +87,21 @@ async function main(): Promise<void> {
     'model loaded',
   );
 
-  const store = await openLeaderboardStore({
-    kind: config.leaderboardStore,
-    dataDir: config.dataDir,
-    databaseUrl: config.databaseUrl,
-  });
+  // A damaged leaderboard file stops the server here, naming the file; a store that fails later
+  // spools finished games in DATA_DIR and reports itself degraded (server/store/spooled-store.ts).
+  let store: SpooledStore;
+  try {
+    const inner = await openLeaderboardStore({
+      kind: config.leaderboardStore,
+      dataDir: config.dataDir,
+      databaseUrl: config.databaseUrl,
+    });
+    store = withSpool(inner, config.dataDir, log.child({ module: 'store' }));
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'cannot open the leaderboard store');
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(1);
+  }
   // REDIS_URL: one node of a cluster (docs/deployment.md); otherwise nothing of this runs.
   const cluster = await startClusterMode(config, store, log, metrics);
   // Donated crops live in the leaderboard's store (own table); see docs/privacy.md.

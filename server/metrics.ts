@@ -25,6 +25,7 @@ export interface ServerMetrics {
   players: Gauge;
   connections: Gauge;
   gamesFinished: Counter;
+  gamesUnsaved: Counter;
   modelReloads: Counter<'result'>;
   rejectedConnections: Counter<'reason'>;
 }
@@ -80,6 +81,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Serve
     players: new Gauge({ name: 'emotion_arena_players', help: 'Connected room members', registers }),
     connections: new Gauge({ name: 'emotion_arena_connections', help: 'Open Socket.IO connections', registers }),
     gamesFinished: new Counter({ name: 'emotion_arena_games_finished_total', help: 'Finished games', registers }),
+    gamesUnsaved: new Counter({
+      name: 'emotion_arena_games_unsaved_total',
+      help: 'Finished games the leaderboard store could not take when they ended (spooled or lost)',
+      registers,
+    }),
     modelReloads: new Counter({
       name: 'emotion_arena_model_reloads_total',
       help: 'Model reload attempts by result',

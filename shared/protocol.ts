@@ -44,6 +44,8 @@ export const ERROR_CODES = {
   FRAME_INVALID: 'FRAME_INVALID',
   NOT_A_PLAYER: 'NOT_A_PLAYER',
   UNAVAILABLE: 'UNAVAILABLE',
+  /** Sent as server:error to every client when the server shuts down (restart, deploy). */
+  SERVER_RESTARTING: 'SERVER_RESTARTING',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
@@ -141,6 +143,11 @@ export interface FinalStandings {
   gameId: string;
   rounds: number;
   entries: FinalStandingEntry[];
+  /**
+   * Present when the game could not be stored on the leaderboard: why, in words for players
+   * (shown as "result not saved: …"). The server keeps the game and adds it once the store is back.
+   */
+  notSaved?: string;
 }
 
 export const LEADERBOARD_PERIODS = ['all', 'day', 'week'] as const;

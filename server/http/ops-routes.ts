@@ -4,6 +4,7 @@ import express from 'express';
 import type { Logger } from '../logging.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { ModelInfo, ReloadResult } from '../model-host.ts';
+import type { StoreHealth } from '../store/spooled-store.ts';
 
 export interface OpsDeps {
   metrics: ServerMetrics;
@@ -14,6 +15,8 @@ export interface OpsDeps {
   reloadModel: (() => Promise<ReloadResult>) | null;
   stats: () => { rooms: number; connections: number };
   isShuttingDown: () => boolean;
+  /** The leaderboard store's state; null when the store does not report one. */
+  storeHealth?: () => StoreHealth | null;
 }
 
 function tokenMatches(header: string | undefined, expected: string): boolean {
@@ -31,8 +34,11 @@ export function opsRouter(deps: OpsDeps): express.Router {
   router.get('/healthz', (_req, res) => {
     const info = deps.modelInfo();
     const shuttingDown = deps.isShuttingDown();
-    res.status(shuttingDown ? 503 : 200).json({
-      status: shuttingDown ? 'shutting-down' : 'ok',
+    const store = deps.storeHealth?.() ?? null;
+    const status = shuttingDown ? 'shutting-down' : store?.status === 'degraded' ? 'degraded' : 'ok';
+    res.status(status === 'ok' ? 200 : 503).json({
+      status,
+      ...(store ? { store } : {}),
       uptimeS: Math.round((Date.now() - started) / 1000),
       engine: deps.engineName(),
       model: info ? { dir: info.dir, architecture: info.architecture, hasMetrics: info.metrics !== null } : null,

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { MemoryLeaderboardStore } from './memory-store.ts';
 import { openPgLeaderboardStore } from './pg-store.ts';
+import { isDamage, StoreDamagedError } from './sqlite-integrity.ts';
 import { SqliteLeaderboardStore } from './sqlite-store.ts';
 import type { LeaderboardStore } from './types.ts';
 
@@ -9,7 +10,27 @@ export const LEADERBOARD_DB_FILE = 'leaderboard.sqlite';
 
 export function createLeaderboardStore(options: { kind: 'sqlite' | 'memory'; dataDir: string }): LeaderboardStore {
   if (options.kind === 'memory') return new MemoryLeaderboardStore();
-  return new SqliteLeaderboardStore(join(options.dataDir, LEADERBOARD_DB_FILE));
+  return openSqliteLeaderboard(join(options.dataDir, LEADERBOARD_DB_FILE));
+}
+
+/**
+ * Opens the leaderboard file and runs PRAGMA quick_check: a damaged file is refused with a
+ * StoreDamagedError naming it (the server then does not start) rather than losing games later.
+ */
+export function openSqliteLeaderboard(file: string): SqliteLeaderboardStore {
+  let store: SqliteLeaderboardStore;
+  try {
+    store = new SqliteLeaderboardStore(file);
+  } catch (err) {
+    if (isDamage(err)) throw new StoreDamagedError(file, [(err as Error).message]);
+    throw new Error(`cannot open the leaderboard database ${file}: ${(err as Error).message}`);
+  }
+  const problems = store.integrityProblems();
+  if (problems.length > 0) {
+    store.close().catch(() => {});
+    throw new StoreDamagedError(file, problems);
+  }
+  return store;
 }
 
 /** As createLeaderboardStore, or the PostgreSQL store (migrated at open) when DATABASE_URL is set. */

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Emotion } from '../../shared/emotions.ts';
 import type { GameSettings, LeaderboardEntry } from '../../shared/protocol.ts';
+import { quickCheck } from './sqlite-integrity.ts';
 import {
   type GameRecord,
   type LeaderboardQuery,
@@ -161,6 +162,17 @@ export class SqliteLeaderboardStore implements LeaderboardStore {
       tag: playerTag(r.player_id),
       lookalike: false,
     }));
+  }
+
+  /** What PRAGMA quick_check finds wrong with the file (empty when sound); see sqlite-integrity.ts. */
+  integrityProblems(): string[] {
+    return quickCheck(this.db);
+  }
+
+  /** Throws when the file is damaged (the spool's health probe before it replays games). */
+  async check(): Promise<void> {
+    const problems = this.integrityProblems();
+    if (problems.length > 0) throw new Error(`${this.file} is damaged: ${problems.slice(0, 3).join('; ')}`);
   }
 
   async close(): Promise<void> {

@@ -32,6 +32,8 @@ export interface LeaderboardStore {
    * points in that period; shown with the player's latest nickname.
    */
   leaderboard(query: LeaderboardQuery): Promise<LeaderboardEntry[]>;
+  /** Optional health probe: throws when the store cannot be trusted to store games now. */
+  check?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -53,6 +53,12 @@ export class FinalScene extends BaseScene {
         )
         .setOrigin(0.5, 0),
     );
+    // The server could not store this game on the leaderboard (it keeps it and adds it later).
+    if (f?.notSaved) {
+      this.rows.push(
+        this.text(0, 0, `result not saved: ${f.notSaved}`, 15, THEME.text).setName('not-saved').setOrigin(0.5, 0),
+      );
+    }
     this.layout(this.scale.width, this.scale.height);
   }
 

@@ -3,40 +3,12 @@
  * real `server/main.ts` is started with a bad DATA_DIR or a damaged leaderboard file and must
  * stop at once with a message naming the setting and the path, before it loads a model.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../../server/ml/data/dataset.ts';
-
-interface Run {
-  code: number | null;
-  output: string;
-}
-
-/** Starts the server with `env` on top of a quiet default and waits for it to exit (kills it after `limitMs`). */
-export function startServerProcess(env: Record<string, string>, limitMs = 60_000): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', MODEL_WATCH: 'false', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => {
-      output += String(d);
-    });
-    child.stderr.on('data', (d) => {
-      output += String(d);
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
+import { startServerProcess } from './server-process.ts';
 
 /** A folder this process cannot write to, or null where the platform offers no way to make one. */
 function unwritableFolder(): string | null {
