@@ -1,7 +1,11 @@
 /**
  * npm run evaluate -- --model <dir> [--data <csv|csv.gz>] [--usage PrivateTest|PublicTest|Training|all]
+ *                     [--labels fer|ferplus [--ferplus <fer2013new.csv>]]
  *                     [--engine onnx|tfjs] [--precision auto|fp32|int8] [--tta|--no-tta] [--workers N] [--json]
  *
+ * --labels ferplus scores against FER+ majority labels (ferplus-labels.ts: the unique
+ * top column of the 10 votes when it is one of the 7 game emotions; other rows are
+ * left out and the report says how many).
  * Scores a model folder on FER2013-layout data through the same engine code the
  * game server uses (createEmotionEngine: worker pool, shared preprocessing, the
  * folder's served TTA setting unless --tta/--no-tta says otherwise).
@@ -12,16 +16,25 @@ import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EMOTION_COUNT, EMOTIONS, type Emotion } from '../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../shared/frame.ts';
-import { resolveDataPath, selectUsage } from './data/dataset.ts';
+import { defaultFerPlusPath, FERPLUS_FILE_NAME, resolveDataPath, selectUsage } from './data/dataset.ts';
 import { readFer2013, USAGES, type Usage } from './data/fer2013-reader.ts';
+import { ferPlusMajorities } from './data/ferplus-labels.ts';
+import { alignFerPlus, readFerPlus } from './data/ferplus-reader.ts';
 import { createEmotionEngine } from './engine/create-engine.ts';
 import { evaluateClassification } from './eval/classification-metrics.ts';
+import { selectMajorityRows } from './eval/ferplus-eval.ts';
 import type { EvalReport } from './eval/report-types.ts';
+
+export const LABEL_SETS = ['fer', 'ferplus'] as const;
+export type LabelSet = (typeof LABEL_SETS)[number];
 
 export interface EvaluateJson {
   model: string;
   usage: Usage | 'all';
   data: string;
+  labels: LabelSet;
+  /** Rows of the split left out (FER+: no majority label). */
+  excluded: number;
   engine: string;
   tta: boolean;
   n: number;
@@ -35,7 +48,16 @@ export interface EvaluateJson {
 
 export function toEvaluateJson(
   report: EvalReport,
-  meta: { model: string; usage: Usage | 'all'; data: string; engine: string; tta: boolean; seconds: number },
+  meta: {
+    model: string;
+    usage: Usage | 'all';
+    data: string;
+    labels: LabelSet;
+    excluded: number;
+    engine: string;
+    tta: boolean;
+    seconds: number;
+  },
 ): EvaluateJson {
   const perClassRecall: Partial<Record<Emotion, number>> = {};
   for (const e of EMOTIONS) {
@@ -46,6 +68,8 @@ export function toEvaluateJson(
     model: meta.model,
     usage: meta.usage,
     data: meta.data,
+    labels: meta.labels,
+    excluded: meta.excluded,
     engine: meta.engine,
     tta: meta.tta,
     n: report.n,
@@ -65,6 +89,9 @@ export function formatEvaluation(j: EvaluateJson): string {
   const lines: string[] = [];
   lines.push(`model    ${j.model}`);
   lines.push(`data     ${j.data} (${j.usage}, ${j.n} images)`);
+  lines.push(
+    `labels   ${j.labels === 'ferplus' ? `FER+ 7-emotion majority (${j.excluded} rows without one left out)` : 'FER2013 original'}`,
+  );
   lines.push(`engine   ${j.engine}${j.tta ? ', flip TTA' : ''}   ${j.seconds.toFixed(1)} s`);
   lines.push('');
   lines.push(`accuracy ${pct(j.accuracy)}   macro-F1 ${pct(j.macroF1)}`);
@@ -100,6 +127,8 @@ interface Options {
   model: string;
   data?: string;
   usage: Usage | 'all';
+  labels: LabelSet;
+  ferplus?: string;
   engine?: 'onnx' | 'tfjs';
   precision: 'auto' | 'fp32' | 'int8';
   tta?: boolean;
@@ -114,6 +143,15 @@ export async function main(argv = process.argv): Promise<void> {
     .requiredOption('--model <dir>', 'model folder (model.json + weights.bin [+ model.onnx, metrics.json])')
     .option('--data <file>', 'FER2013 csv or csv.gz (default: $FER2013_CSV, else /work/shared/data/fer2013.csv.gz)')
     .addOption(new Option('--usage <usage>', 'rows to evaluate').choices([...USAGES, 'all']).default('PrivateTest'))
+    .addOption(
+      new Option('--labels <set>', "'fer' (original labels) or 'ferplus' (FER+ 7-emotion majority vote)")
+        .choices(LABEL_SETS)
+        .default('fer'),
+    )
+    .option(
+      '--ferplus <file>',
+      `FER+ votes for the same rows (with --labels ferplus; default ${FERPLUS_FILE_NAME} beside the --data file)`,
+    )
     .addOption(
       new Option('--engine <engine>', 'inference engine (default: onnx when model.onnx loads, else tfjs)').choices([
         'onnx',
@@ -140,9 +178,26 @@ export async function main(argv = process.argv): Promise<void> {
     program.error('error: no --data given, FER2013_CSV is unset and the default data file is missing', { exitCode: 2 });
   if (!existsSync(data)) program.error(`error: --data ${data} does not exist`, { exitCode: 2 });
 
+  const ferplusFile = opts.ferplus ? resolve(opts.ferplus) : defaultFerPlusPath(data);
+  if (opts.ferplus && opts.labels !== 'ferplus')
+    program.error('error: --ferplus needs --labels ferplus', { exitCode: 2 });
+  if (opts.labels === 'ferplus' && (!ferplusFile || !existsSync(ferplusFile)))
+    program.error(
+      `error: --labels ferplus needs the FER+ votes: ${ferplusFile ? `${ferplusFile} does not exist` : `no ${FERPLUS_FILE_NAME} beside ${data}`} (pass --ferplus <file>)`,
+      { exitCode: 2 },
+    );
+
   const t0 = performance.now();
   const all = await readFer2013(data);
   const rows = selectUsage(all, opts.usage);
+  let majority: Int8Array | null = null;
+  if (opts.labels === 'ferplus') {
+    const plus = await readFerPlus(ferplusFile as string);
+    alignFerPlus(all, plus, ferplusFile as string);
+    const m = ferPlusMajorities(plus.votes, plus.count);
+    const u = USAGES.indexOf(opts.usage as Usage);
+    majority = opts.usage === 'all' ? m : m.filter((_, i) => all.usages[i] === u);
+  }
   if (rows.count === 0) {
     console.error(`error: ${data} has no ${opts.usage} rows`);
     process.exit(1);
@@ -166,12 +221,20 @@ export async function main(argv = process.argv): Promise<void> {
   } finally {
     await engine.dispose();
   }
-  const report = evaluateClassification(rows.labels, probs, rows.count);
+  let report: EvalReport;
+  let excluded = 0;
+  if (majority) {
+    const s = selectMajorityRows(majority, probs);
+    excluded = rows.count - s.rows.length;
+    report = evaluateClassification(s.labels, s.probs, s.labels.length);
+  } else report = evaluateClassification(rows.labels, probs, rows.count);
   const tta = opts.tta ?? engine.name.includes('tta');
   const result = toEvaluateJson(report, {
     model: modelDir,
     usage: opts.usage,
     data,
+    labels: opts.labels,
+    excluded,
     engine: engine.name,
     tta,
     seconds: (performance.now() - t0) / 1000,

@@ -15,6 +15,14 @@ export interface LabeledImages {
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const DEFAULT_DATA_PATH = resolve(PROJECT_ROOT, '../shared/data/fer2013.csv.gz');
+/** Microsoft's FER+ votes (optional input) are looked for under this name beside the FER2013 file. */
+export const FERPLUS_FILE_NAME = 'fer2013new.csv';
+
+/** The FER+ file beside a FER2013 file (e.g. ../shared/data/fer2013new.csv), or null when there is none. */
+export function defaultFerPlusPath(ferFile: string): string | null {
+  const p = resolve(dirname(ferFile), FERPLUS_FILE_NAME);
+  return existsSync(p) ? p : null;
+}
 
 /**
  * Where the FER2013 file is: the flag, else FER2013_CSV, else the workspace copy.
@@ -32,6 +40,14 @@ export function selectUsage(data: Fer2013Data, usage: Usage | 'all'): LabeledIma
   const idx: number[] = [];
   for (let i = 0; i < data.count; i++) if (data.usages[i] === u) idx.push(i);
   return gather(data, idx);
+}
+
+/** Row numbers (in the file) of one split. */
+export function usageIndices(data: Pick<Fer2013Data, 'usages' | 'count'>, usage: Usage): number[] {
+  const u = USAGES.indexOf(usage);
+  const idx: number[] = [];
+  for (let i = 0; i < data.count; i++) if (data.usages[i] === u) idx.push(i);
+  return idx;
 }
 
 export function gather(data: LabeledImages, indices: ArrayLike<number>): LabeledImages {

@@ -35,7 +35,12 @@ export interface ModelMetrics {
   trainImgPerSec: number;
   /** What the server does at inference: with flip TTA the cost per frame doubles. */
   served: { tta: boolean };
-  evaluation: { PublicTest: SplitReports; PrivateTest?: SplitReports };
+  /** `ferplus`: the same splits scored on FER+ majority labels (models trained with a FER+ file). */
+  evaluation: {
+    PublicTest: SplitReports;
+    PrivateTest?: SplitReports;
+    ferplus?: { PublicTest: SplitReports; PrivateTest?: SplitReports };
+  };
   [extra: string]: unknown;
 }
 

@@ -13,6 +13,10 @@ export interface EpochRecord {
   trainAcc: number;
   publicAcc: number;
   publicMacroF1: number;
+  /** FER+ majority-label accuracy on PublicTest (runs with a FER+ file). */
+  publicFerPlusAcc?: number;
+  /** The selection criterion's value (runs that declare one other than PublicTest accuracy). */
+  score?: number;
   lr: number;
   seconds: number;
   imgPerSec: number;
@@ -26,7 +30,7 @@ export interface CheckpointMeta {
   step: number;
   globalStep: number;
   adamStep: number;
-  best: { epoch: number; publicAcc: number } | null;
+  best: { epoch: number; publicAcc: number; score?: number } | null;
   history: EpochRecord[];
   elapsedS: number;
   trainImages: number;

@@ -7,14 +7,41 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } 
 import { availableParallelism } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { concatImages, PROJECT_ROOT, resolveDataPath, selectUsage } from '../data/dataset.ts';
+import { donatedValidationAccuracy, holdOutExtraValidation } from '../../donations/donated-validation.ts';
+import {
+  concatImages,
+  defaultFerPlusPath,
+  FERPLUS_FILE_NAME,
+  gather,
+  PROJECT_ROOT,
+  resolveDataPath,
+  selectUsage,
+  usageIndices,
+} from '../data/dataset.ts';
 import { type Fer2013Data, Fer2013FormatError, readFer2013 } from '../data/fer2013-reader.ts';
+import { ferPlusMajorities } from '../data/ferplus-labels.ts';
+import { alignFerPlus, type FerPlusData, FerPlusFormatError, readFerPlus } from '../data/ferplus-reader.ts';
 import { ARCHITECTURES, type Architecture, DEFAULT_ARCHITECTURE } from '../model/architectures.ts';
 import { MODEL_JSON } from '../model/model-io.ts';
 import { initBackend } from '../runtime/backend.ts';
+import { faceApiProbsCached } from '../teachers/faceapi-cache.ts';
 import { KERNEL_INITS, type KernelInit } from './init-weights.ts';
 import { publishModel } from './publish.ts';
-import { DEFAULT_DISTILL_WEIGHT, evaluateRunBest, type TrainConfig, TrainingInterrupted, train } from './trainer.ts';
+import type { SoftSource } from './soft-targets.ts';
+import {
+  DEFAULT_DISTILL_WEIGHT,
+  evaluateRunBest,
+  SELECTIONS,
+  type Selection,
+  type TrainConfig,
+  type TrainData,
+  TrainingInterrupted,
+  train,
+} from './trainer.ts';
+import { ferPlusTrainingRows, pickRows, sourceWithExtraRows } from './training-set.ts';
+
+/** Weight of the FER+ vote distribution in each target when a FER+ file is used, unless --ferplus-weight says otherwise. */
+export const DEFAULT_FERPLUS_WEIGHT = 0.5;
 
 class UsageError extends Error {}
 
@@ -44,7 +71,7 @@ export function buildProgram(): Command {
     .description('Train the emotion CNN on FER2013 and publish it into a model folder the server loads.')
     .option(
       '--data <file>',
-      'FER2013 csv/csv.gz (repeatable; the first is the FER2013 file, extra files are added to training)',
+      'FER2013 csv/csv.gz (repeatable; the first is the FER2013 file; of extra files, Training rows are added to training and PublicTest rows are reported as held-out validation, e.g. donated crops)',
       collect,
       [],
     )
@@ -89,6 +116,28 @@ export function buildProgram(): Command {
       numIn('--distill-weight', 0, 1),
     )
     .option(
+      '--ferplus <file>',
+      `FER+ votes for the same rows (Microsoft's fer2013new.csv): mixed into the targets, not-a-face rows dropped, FER+ accuracy reported (default: ${FERPLUS_FILE_NAME} beside the FER2013 file, e.g. ../shared/data/${FERPLUS_FILE_NAME}, when it exists)`,
+    )
+    .option('--no-ferplus', 'do not use FER+ votes even when the default file exists')
+    .option(
+      '--ferplus-weight <x>',
+      `weight of the FER+ vote distribution in the target (default ${DEFAULT_FERPLUS_WEIGHT} with FER+)`,
+      numIn('--ferplus-weight', 0, 1),
+    )
+    .option(
+      '--faceapi-weight <x>',
+      "weight of face-api's FaceExpressionNet predictions in the target (computed once per data file, cached in the run folder); 0 = off",
+      numIn('--faceapi-weight', 0, 1),
+      0,
+    )
+    .addOption(
+      new Option(
+        '--selection <criterion>',
+        "how the epoch is picked on PublicTest: 'fer' (accuracy on the original labels) or 'fer+ferplus' (mean of that and FER+ majority accuracy; the default with FER+)",
+      ).choices(SELECTIONS),
+    )
+    .option(
       '--init-from <dir>',
       'start from a published model folder of the same --arch (a warm restart: fresh optimizer and schedule) instead of random weights',
     )
@@ -130,6 +179,11 @@ interface Parsed {
   initFrom?: string;
   teacher?: string;
   distillWeight?: number;
+  /** A path, or false for --no-ferplus, or true (commander's default for a --no- flag) = the default file when present. */
+  ferplus?: string | boolean;
+  ferplusWeight?: number;
+  faceapiWeight: number;
+  selection?: Selection;
   publishCheckpoint: boolean;
   seed: number;
   workers: number;
@@ -175,6 +229,30 @@ function checkModelOfArch(flag: string, dir: string, arch: Architecture): string
   return dir;
 }
 
+async function loadFerPlus(file: string, fer: Fer2013Data): Promise<FerPlusData> {
+  if (!existsSync(file)) throw new UsageError(`--ferplus ${file} does not exist`);
+  let plus: FerPlusData;
+  try {
+    plus = await readFerPlus(file);
+  } catch (err) {
+    if (err instanceof FerPlusFormatError) throw new UsageError(`bad FER+ file: ${err.message}`);
+    throw err;
+  }
+  try {
+    alignFerPlus(fer, plus, file);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  return plus;
+}
+
+/** The FER+ file to use: the flag, nothing with --no-ferplus, else fer2013new.csv beside the FER2013 file when it exists. */
+export function resolveFerPlusPath(flag: string | boolean | undefined, ferFile: string): string | null {
+  if (typeof flag === 'string') return resolve(flag);
+  if (flag === false) return null;
+  return defaultFerPlusPath(ferFile);
+}
+
 async function loadData(files: string[], skipBadRows: boolean): Promise<Fer2013Data[]> {
   const out: Fer2013Data[] = [];
   for (const f of files) {
@@ -190,6 +268,12 @@ async function loadData(files: string[], skipBadRows: boolean): Promise<Fer2013D
     }
   }
   return out;
+}
+
+/** FER+ majority labels of one split's rows, in split order. */
+function pickMajority(plus: FerPlusData, fer: Fer2013Data, usage: 'PublicTest' | 'PrivateTest'): Int8Array {
+  const all = ferPlusMajorities(plus.votes, plus.count);
+  return Int8Array.from(usageIndices(fer, usage), (r) => all[r] as number);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -216,13 +300,57 @@ export async function main(argv: string[]): Promise<number> {
       o.initFrom === undefined ? undefined : checkModelOfArch('--init-from', resolve(o.initFrom), o.arch);
     const teacher = o.teacher === undefined ? undefined : checkModelOfArch('--teacher', resolve(o.teacher), o.arch);
     if (o.distillWeight !== undefined && !teacher) throw new UsageError('--distill-weight needs --teacher');
+    const ferplusFile = resolveFerPlusPath(o.ferplus, primary);
+    if (o.ferplusWeight !== undefined && !ferplusFile) throw new UsageError('--ferplus-weight needs a FER+ file');
+    const ferplusWeight = ferplusFile ? (o.ferplusWeight ?? DEFAULT_FERPLUS_WEIGHT) : 0;
+    const distillWeight = teacher ? (o.distillWeight ?? DEFAULT_DISTILL_WEIGHT) : 0;
+    const softTotal = ferplusWeight + distillWeight + o.faceapiWeight;
+    if (softTotal > 1 + 1e-9) {
+      throw new UsageError(
+        `--ferplus-weight ${ferplusWeight} + --distill-weight ${distillWeight} + --faceapi-weight ${o.faceapiWeight} = ${softTotal}: the weights must sum to at most 1 (the label gets the rest)`,
+      );
+    }
+    const selection: Selection = o.selection ?? (ferplusFile ? 'fer+ferplus' : 'fer');
+    if (selection === 'fer+ferplus' && !ferplusFile) throw new UsageError('--selection fer+ferplus needs a FER+ file');
 
     const choice = await initBackend({ force: o.backend, log: (m) => console.log(m) });
-    const [fer, ...extra] = await loadData(files, o.skipBadRows);
-    const data = {
-      train: concatImages([selectUsage(fer!, 'Training'), ...extra.map((d) => selectUsage(d, 'all'))]),
-      publicTest: selectUsage(fer!, 'PublicTest'),
-      privateTest: selectUsage(fer!, 'PrivateTest'),
+    const [fer, ...extraFiles] = await loadData(files, o.skipBadRows);
+    // Extra files (e.g. donated crops) train on their Training rows; their PublicTest rows are only reported.
+    const { train: extra, heldOut } = holdOutExtraValidation(files.slice(1), extraFiles);
+    if (!fer) throw new UsageError('no FER2013 file');
+    const plus = ferplusFile ? await loadFerPlus(ferplusFile, fer) : null;
+    const extraRows = extra.reduce((t, d) => t + d.count, 0);
+    let trainRows = usageIndices(fer, 'Training');
+    const soft: SoftSource[] = [];
+    if (plus) {
+      const t = ferPlusTrainingRows(plus.votes, trainRows);
+      trainRows = t.rows;
+      console.log(
+        `FER+ ${ferplusFile}: ${t.droppedNotAFace} not-a-face Training rows dropped; ${t.missing.reduce((a, b) => a + b, 0)} rows without a game-emotion vote train on their label`,
+      );
+      soft.push(sourceWithExtraRows('ferplus', ferplusWeight, t.probs, t.missing, extraRows));
+    }
+    if (o.faceapiWeight > 0) {
+      const all = await faceApiProbsCached(runDir, fer.images, fer.count, {
+        workers: o.workers,
+        backend: o.backend === 'cpu' ? 'cpu' : 'wasm',
+        log: (line) => console.log(line),
+      });
+      soft.push(sourceWithExtraRows('faceapi', o.faceapiWeight, pickRows(all, trainRows), undefined, extraRows));
+    }
+    const data: TrainData = {
+      train: concatImages([gather(fer, trainRows), ...extra.map((d) => selectUsage(d, 'all'))]),
+      publicTest: selectUsage(fer, 'PublicTest'),
+      privateTest: selectUsage(fer, 'PrivateTest'),
+      ...(soft.length ? { soft } : {}),
+      ...(plus
+        ? {
+            ferPlus: {
+              publicTest: pickMajority(plus, fer, 'PublicTest'),
+              privateTest: pickMajority(plus, fer, 'PrivateTest'),
+            },
+          }
+        : {}),
     };
     for (const [k, v] of Object.entries(data)) {
       if (v.count === 0) throw new UsageError(`${primary} has no ${k === 'train' ? 'Training' : k} rows`);
@@ -245,7 +373,8 @@ export async function main(argv: string[]): Promise<number> {
       runDir,
       resume: o.resume,
       ...(initFrom ? { initFrom } : {}),
-      ...(teacher ? { teacher, distillWeight: o.distillWeight ?? DEFAULT_DISTILL_WEIGHT } : {}),
+      ...(teacher ? { teacher, distillWeight } : {}),
+      selection,
       checkpointEveryS: 300,
       progress: o.progress,
     };
@@ -253,6 +382,7 @@ export async function main(argv: string[]): Promise<number> {
     const result = o.publishCheckpoint
       ? await evaluateRunBest(config, data, (line) => console.log(line))
       : await train(config, data, (line) => console.log(line));
+    const donatedValidation = donatedValidationAccuracy(o.arch, result.weights, heldOut, (line) => console.log(line));
     const { progress: _p, resume: _r, runDir: _d, ...recorded } = config;
     await publishModel({
       out,
@@ -262,7 +392,13 @@ export async function main(argv: string[]): Promise<number> {
         ...recorded,
         ...(recorded.initFrom ? { initFrom: projectPath(recorded.initFrom) } : {}),
         ...(recorded.teacher ? { teacher: projectPath(recorded.teacher) } : {}),
+        ...(ferplusFile ? { ferplus: basename(ferplusFile), ferplusWeight } : {}),
+        ...(o.faceapiWeight > 0
+          ? { faceapiTeacher: '@vladmandic/face-api FaceExpressionNet', faceapiWeight: o.faceapiWeight }
+          : {}),
+        labelWeight: Math.round((1 - softTotal) * 1e6) / 1e6,
         recipe: o.recipe,
+        ...(donatedValidation.length ? { donatedValidation } : {}),
         ...(o.publishCheckpoint ? { interim: true } : {}),
       },
       tta: o.tta,

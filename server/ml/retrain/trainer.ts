@@ -11,6 +11,7 @@ import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { batchIndices, classCounts, type LabeledImages } from '../data/dataset.ts';
 import { createRng } from '../data/rng.ts';
 import { evaluateClassification } from '../eval/classification-metrics.ts';
+import { ferPlusReport } from '../eval/ferplus-eval.ts';
 import type { EvalReport, SplitReports } from '../eval/report-types.ts';
 import type { Architecture } from '../model/architectures.ts';
 import { readFolderWeights } from '../model/model-io.ts';
@@ -28,6 +29,7 @@ import { initialWeights, type KernelInit } from './init-weights.ts';
 import type { WeightSpec } from './messages.ts';
 import { Replicas, toShared } from './replicas.ts';
 import { oneCycleLr } from './schedule.ts';
+import { composeSoftTargets, type SoftSource } from './soft-targets.ts';
 
 export interface TrainConfig {
   arch: Architecture;
@@ -59,14 +61,27 @@ export interface TrainConfig {
    */
   teacher?: string;
   distillWeight?: number;
+  /**
+   * How the epoch is picked, declared before training: 'fer' = PublicTest accuracy on
+   * the original labels; 'fer+ferplus' = the mean of that and the FER+ majority-label
+   * PublicTest accuracy (needs TrainData.ferPlus).
+   */
+  selection?: Selection;
   checkpointEveryS: number;
   progress: boolean;
 }
+
+export const SELECTIONS = ['fer', 'fer+ferplus'] as const;
+export type Selection = (typeof SELECTIONS)[number];
 
 export interface TrainData {
   train: LabeledImages;
   publicTest: LabeledImages;
   privateTest: LabeledImages;
+  /** Soft targets given with the data (FER+ votes, a cached face-api teacher), one row per training image. */
+  soft?: SoftSource[];
+  /** FER+ majority labels of the test rows (-1 = excluded), for FER+ accuracy and selection. */
+  ferPlus?: { publicTest: Int8Array; privateTest: Int8Array };
 }
 
 export interface TrainResult {
@@ -78,8 +93,15 @@ export interface TrainResult {
   epochsRun: number;
   wallTimeS: number;
   trainImgPerSec: number;
-  evaluation: { PublicTest: SplitReports; PrivateTest: SplitReports };
+  evaluation: TrainEvaluation;
   interrupted: boolean;
+}
+
+/** The selected weights on both test splits, on the original labels and (with FER+) on FER+ majority labels. */
+export interface TrainEvaluation {
+  PublicTest: SplitReports;
+  PrivateTest: SplitReports;
+  ferplus?: { PublicTest: SplitReports; PrivateTest: SplitReports };
 }
 
 export class TrainingInterrupted extends Error {}
@@ -157,10 +179,7 @@ export async function evaluateRunBest(
       throw new Error(`run ${config.runDir} trains ${String(meta.config.arch)}, not ${config.arch}`);
     if (!meta.best) throw new Error(`run ${config.runDir} has not finished an epoch yet`);
     const best = await loadBestWeights(config.runDir, sizes);
-    const evaluation = {
-      PublicTest: await evaluateSplit(replicas, best, 'public', data.publicTest),
-      PrivateTest: await evaluateSplit(replicas, best, 'private', data.privateTest),
-    };
+    const evaluation = await evaluateBest(replicas, best, data);
     log(
       `interim: epoch ${meta.best.epoch} of ${String(meta.config.epochs)} (best so far); PublicTest ${fmt(evaluation.PublicTest.plain)}, PrivateTest ${fmt(evaluation.PrivateTest.plain)}`,
     );
@@ -267,7 +286,21 @@ async function runLoop(
     };
   }
 
-  const soft = config.teacher ? await teacherTargets(replicas, config.teacher, data.train, say) : undefined;
+  const sources: SoftSource[] = [...(data.soft ?? [])];
+  if (config.teacher) {
+    sources.push({
+      name: 'teacher',
+      probs: await teacherTargets(replicas, config.teacher, data.train, say),
+      weight: config.distillWeight ?? DEFAULT_DISTILL_WEIGHT,
+    });
+  }
+  const soft = composeSoftTargets(data.train.labels, data.train.count, sources);
+  if (soft) {
+    const parts = sources.filter((s) => s.weight > 0).map((s) => `${s.name} ${s.weight}`);
+    say(`targets: label ${(1 - soft.weight).toFixed(3)}, ${parts.join(', ')}`);
+  }
+  const selection = config.selection ?? 'fer';
+  if (selection === 'fer+ferplus' && !data.ferPlus) throw new Error("selection 'fer+ferplus' needs FER+ labels");
 
   let stop = false;
   const onSigint = () => {
@@ -337,9 +370,7 @@ async function runLoop(
           classWeights: cw,
           labelSmoothing: config.labelSmoothing,
           augment: config.augment,
-          ...(soft
-            ? { teacher: { probs: gatherRows(soft, indices), weight: config.distillWeight ?? DEFAULT_DISTILL_WEIGHT } }
-            : {}),
+          ...(soft ? { teacher: { probs: gatherRows(soft.probs, indices), weight: soft.weight } } : {}),
         });
         const params = trainableIdx.map((i) => weights[i] as Float32Array);
         adamWStep(params, res.grads, adam, lr, decay, { ...DEFAULT_ADAMW, weightDecay: config.weightDecay });
@@ -369,25 +400,30 @@ async function runLoop(
       const seconds = (Date.now() - epochStart) / 1000;
       const probs = await replicas.predict(weights, 'public', false);
       const pub = evaluateClassification(data.publicTest.labels, probs, data.publicTest.count);
+      const pubPlus = data.ferPlus ? ferPlusReport(data.ferPlus.publicTest, probs) : undefined;
+      const score = selection === 'fer+ferplus' && pubPlus ? (pub.accuracy + pubPlus.accuracy) / 2 : pub.accuracy;
       const record: EpochRecord = {
         epoch: epoch + 1,
         trainLoss: seen ? lossSum / seen : Number.NaN,
         trainAcc: seen ? correct / seen : Number.NaN,
         publicAcc: pub.accuracy,
         publicMacroF1: pub.macroF1,
+        ...(pubPlus ? { publicFerPlusAcc: pubPlus.accuracy } : {}),
+        score,
         lr,
         seconds,
         imgPerSec: seen / seconds,
       };
       meta.history.push(record);
-      const improved = !meta.best || pub.accuracy > meta.best.publicAcc;
+      const improved = !meta.best || score > (meta.best.score ?? meta.best.publicAcc);
       if (improved) {
-        meta.best = { epoch: epoch + 1, publicAcc: pub.accuracy };
+        meta.best = { epoch: epoch + 1, publicAcc: pub.accuracy, score };
         await saveBestWeights(config.runDir, weights);
       }
       say(
         `epoch ${epoch + 1}/${config.epochs}: train loss ${record.trainLoss.toFixed(4)} acc ${record.trainAcc.toFixed(4)} | ` +
-          `PublicTest acc ${pub.accuracy.toFixed(4)} macro-F1 ${pub.macroF1.toFixed(4)}${improved ? ' (best)' : ''} | ` +
+          `PublicTest acc ${pub.accuracy.toFixed(4)} macro-F1 ${pub.macroF1.toFixed(4)}` +
+          `${pubPlus ? ` FER+ acc ${pubPlus.accuracy.toFixed(4)} | ${selection} score ${score.toFixed(4)}` : ''}${improved ? ' (best)' : ''} | ` +
           `${seconds.toFixed(0)} s, ${record.imgPerSec.toFixed(0)} img/s, lr ${lr.toExponential(2)}`,
       );
       meta.step = stepsPerEpoch;
@@ -419,10 +455,7 @@ async function runLoop(
   if (!meta.best) throw new Error('no epoch finished; nothing to publish');
 
   const best = await loadBestWeights(config.runDir, sizes);
-  const evaluation = {
-    PublicTest: await evaluateSplit(replicas, best, 'public', data.publicTest),
-    PrivateTest: await evaluateSplit(replicas, best, 'private', data.privateTest),
-  };
+  const evaluation = await evaluateBest(replicas, best, data);
   say(
     `selected epoch ${meta.best.epoch} by PublicTest. PublicTest acc ${fmt(evaluation.PublicTest.plain)} (flip TTA ${fmt(evaluation.PublicTest.flipTta)}); ` +
       `PrivateTest acc ${fmt(evaluation.PrivateTest.plain)} (flip TTA ${fmt(evaluation.PrivateTest.flipTta)})`,
@@ -447,19 +480,40 @@ function fmt(r: EvalReport): string {
   return `${(r.accuracy * 100).toFixed(2)}%`;
 }
 
-async function evaluateSplit(
+async function splitProbs(
   replicas: Replicas,
   weights: Float32Array[],
   set: string,
-  d: LabeledImages,
-): Promise<SplitReports> {
+): Promise<{ plain: Float32Array; tta: Float32Array }> {
   const plain = await replicas.predict(weights, set, false);
   const flipped = await replicas.predict(weights, set, true);
   const tta = new Float32Array(plain.length);
   for (let i = 0; i < tta.length; i++) tta[i] = ((plain[i] as number) + (flipped[i] as number)) / 2;
+  return { plain, tta };
+}
+
+async function evaluateBest(replicas: Replicas, weights: Float32Array[], data: TrainData): Promise<TrainEvaluation> {
+  const pub = await splitProbs(replicas, weights, 'public');
+  const priv = await splitProbs(replicas, weights, 'private');
+  const fer = (d: LabeledImages, p: { plain: Float32Array; tta: Float32Array }): SplitReports => ({
+    plain: evaluateClassification(d.labels, p.plain, d.count),
+    flipTta: evaluateClassification(d.labels, p.tta, d.count),
+  });
+  const plus = (m: Int8Array, p: { plain: Float32Array; tta: Float32Array }): SplitReports => ({
+    plain: ferPlusReport(m, p.plain),
+    flipTta: ferPlusReport(m, p.tta),
+  });
   return {
-    plain: evaluateClassification(d.labels, plain, d.count),
-    flipTta: evaluateClassification(d.labels, tta, d.count),
+    PublicTest: fer(data.publicTest, pub),
+    PrivateTest: fer(data.privateTest, priv),
+    ...(data.ferPlus
+      ? {
+          ferplus: {
+            PublicTest: plus(data.ferPlus.publicTest, pub),
+            PrivateTest: plus(data.ferPlus.privateTest, priv),
+          },
+        }
+      : {}),
   };
 }
 

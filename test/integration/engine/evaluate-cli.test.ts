@@ -95,5 +95,5 @@ describe('evaluate-cli', () => {
     const workers = await evaluate(['--model', model.dir, '--workers', 'two']);
     expect(workers.code).not.toBe(0);
     expect(workers.stderr).toMatch(/--workers.*positive integer/);
-  });
+  }, 240_000); // four CLI starts: room for a busy machine
 });
