@@ -7,6 +7,7 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } 
 import { availableParallelism } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { donatedValidationAccuracy, holdOutExtraValidation } from '../../donations/donated-validation.ts';
 import {
   concatImages,
   defaultFerPlusPath,
@@ -70,7 +71,7 @@ export function buildProgram(): Command {
     .description('Train the emotion CNN on FER2013 and publish it into a model folder the server loads.')
     .option(
       '--data <file>',
-      'FER2013 csv/csv.gz (repeatable; the first is the FER2013 file, extra files are added to training)',
+      'FER2013 csv/csv.gz (repeatable; the first is the FER2013 file; of extra files, Training rows are added to training and PublicTest rows are reported as held-out validation, e.g. donated crops)',
       collect,
       [],
     )
@@ -313,7 +314,9 @@ export async function main(argv: string[]): Promise<number> {
     if (selection === 'fer+ferplus' && !ferplusFile) throw new UsageError('--selection fer+ferplus needs a FER+ file');
 
     const choice = await initBackend({ force: o.backend, log: (m) => console.log(m) });
-    const [fer, ...extra] = await loadData(files, o.skipBadRows);
+    const [fer, ...extraFiles] = await loadData(files, o.skipBadRows);
+    // Extra files (e.g. donated crops) train on their Training rows; their PublicTest rows are only reported.
+    const { train: extra, heldOut } = holdOutExtraValidation(files.slice(1), extraFiles);
     if (!fer) throw new UsageError('no FER2013 file');
     const plus = ferplusFile ? await loadFerPlus(ferplusFile, fer) : null;
     const extraRows = extra.reduce((t, d) => t + d.count, 0);
@@ -379,6 +382,7 @@ export async function main(argv: string[]): Promise<number> {
     const result = o.publishCheckpoint
       ? await evaluateRunBest(config, data, (line) => console.log(line))
       : await train(config, data, (line) => console.log(line));
+    const donatedValidation = donatedValidationAccuracy(o.arch, result.weights, heldOut, (line) => console.log(line));
     const { progress: _p, resume: _r, runDir: _d, ...recorded } = config;
     await publishModel({
       out,
@@ -394,6 +398,7 @@ export async function main(argv: string[]): Promise<number> {
           : {}),
         labelWeight: Math.round((1 - softTotal) * 1e6) / 1e6,
         recipe: o.recipe,
+        ...(donatedValidation.length ? { donatedValidation } : {}),
         ...(o.publishCheckpoint ? { interim: true } : {}),
       },
       tta: o.tta,
