@@ -9,6 +9,7 @@ import express from 'express';
 import { Server } from 'socket.io';
 import type { Emotion } from '../shared/emotions.ts';
 import {
+  ERROR_CODES,
   GAME_LIMITS,
   type GameSettings,
   MAX_MESSAGE_BYTES,
@@ -397,7 +398,12 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
       await Promise.allSettled([...pendingSaves]);
       frames.close();
       broadcaster.close();
-      // Give the final round:results / game:final packets a moment to leave before closing sockets.
+      // Say why the connection is about to drop (this node's sockets only, also in cluster mode).
+      io.local.emit('server:error', {
+        code: ERROR_CODES.SERVER_RESTARTING,
+        message: 'the server is restarting; your finished games are saved. Reconnect in a moment.',
+      });
+      // Give the final round:results / game:final / server:error packets a moment to leave before closing sockets.
       await new Promise((r) => setTimeout(r, 100));
       await new Promise<void>((resolve) => {
         io.close(() => resolve());

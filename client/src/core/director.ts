@@ -39,6 +39,10 @@ export function startDirector(game: Phaser.Game, ctx: AppContext): void {
     ctx.capture.stopCamera();
     show(SCENES.home);
   };
+  // A room that is gone after a reconnect (arena-client.ts rejoin): the home scene says why.
+  ctx.bus.on('serverError', (e) => {
+    if (e.code === 'ROOM_NOT_FOUND' && ctx.store.self) ctx.notice = e.message;
+  });
   ctx.bus.on('left', home);
   ctx.bus.on('kicked', (reason) => {
     ctx.notice = `You were removed from the room: ${reason}`;

@@ -13,7 +13,9 @@ import type {
   PlayerRole,
   ProtocolError,
 } from '../../../shared/protocol.ts';
+import { RECONNECT_GRACE_MS } from '../../../shared/protocol.ts';
 import type { EventBus } from '../core/event-bus.ts';
+import { rejoinFailure } from './room-gone.ts';
 
 const ACK_TIMEOUT_MS = 8000;
 
@@ -34,6 +36,9 @@ export class ArenaClient {
   readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private membership: Membership | null = null;
   private wasConnected = false;
+  /** For the message when the room is gone after a reconnect (room-gone.ts). */
+  private restartAnnounced = false;
+  private disconnectedAt = 0;
 
   constructor(
     private readonly bus: EventBus,
@@ -50,6 +55,7 @@ export class ArenaClient {
     });
     this.socket.on('disconnect', (reason) => {
       // A server-side kick or our own leave does not reconnect; everything else does.
+      this.disconnectedAt = Date.now();
       if (reason === 'io client disconnect') return;
       this.bus.emit('connection', 'reconnecting');
       if (reason === 'io server disconnect') this.socket.connect();
@@ -59,7 +65,10 @@ export class ArenaClient {
     this.socket.on('round:results', (r) => this.bus.emit('roundResults', r));
     this.socket.on('game:final', (f) => this.bus.emit('final', f));
     this.socket.on('frame:result', (r) => this.bus.emit('frameResult', r));
-    this.socket.on('server:error', (e) => this.bus.emit('serverError', e));
+    this.socket.on('server:error', (e) => {
+      if (e.code === 'SERVER_RESTARTING') this.restartAnnounced = true;
+      this.bus.emit('serverError', e);
+    });
     this.socket.on('room:kicked', ({ reason }) => {
       this.membership = null;
       this.bus.emit('kicked', reason);
@@ -126,10 +135,17 @@ export class ArenaClient {
   private async rejoin(m: Membership): Promise<void> {
     try {
       await this.joinRoom(m.code, m.nickname, m.role);
+      this.restartAnnounced = false;
     } catch (err) {
-      // The room may have ended while we were away.
+      // The room may have ended while we were away, or the server restarted.
       this.membership = null;
-      const error = err instanceof ProtocolFailure ? err.error : { code: 'INTERNAL' as const, message: String(err) };
+      const raw = err instanceof ProtocolFailure ? err.error : { code: 'INTERNAL' as const, message: String(err) };
+      const error = rejoinFailure(raw, {
+        restartAnnounced: this.restartAnnounced,
+        awayMs: Date.now() - this.disconnectedAt,
+        graceMs: RECONNECT_GRACE_MS,
+      });
+      this.restartAnnounced = false;
       this.bus.emit('serverError', error);
       this.bus.emit('left', null);
     }

@@ -1,0 +1,90 @@
+/** Cluster test helpers: nodes on the test Redis and a PostgreSQL schema of their own, and bot shortcuts. */
+import { Redis } from 'ioredis';
+import type { AppDeps } from '../../../server/app.ts';
+import { ClusterNode, type ClusterOptions } from '../../../server/cluster/cluster-node.ts';
+import { silentLogger } from '../../../server/logging.ts';
+import { createMetrics } from '../../../server/metrics.ts';
+import type { EmotionEngine } from '../../../server/ml/engine/types.ts';
+import { openPgLeaderboardStore } from '../../../server/store/pg-store.ts';
+import type { JoinResult } from '../../../shared/protocol.ts';
+import { TEST_DATABASE_URL } from '../../helpers/pg.ts';
+import { ask, type Bot, connectBot, newToken, startTestServer, type TestServer } from '../server/harness.ts';
+
+export const TEST_REDIS_URL = process.env.ARENA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A Redis key prefix no other test run uses (runs share the machine's Redis). */
+export function newTestPrefix(label: string): string {
+  return `arena-test:${label}:${process.pid}:${Math.random().toString(36).slice(2, 8)}:`;
+}
+
+export interface InProcessNode {
+  url: string;
+  cluster: ClusterNode;
+  server: TestServer;
+  close(): Promise<void>;
+}
+
+/** One cluster node inside the test process (the three-node test runs real processes instead). */
+export async function startInProcessNode(options: {
+  engine: EmotionEngine;
+  prefix: string;
+  schema: string;
+  nodeId: string;
+  cluster?: Partial<ClusterOptions>;
+  app?: Partial<AppDeps>;
+}): Promise<InProcessNode> {
+  const store = await openPgLeaderboardStore({ connectionString: TEST_DATABASE_URL, schema: options.schema });
+  const metrics = createMetrics({ defaultMetrics: false });
+  const cluster = await ClusterNode.start({
+    redisUrl: TEST_REDIS_URL,
+    prefix: options.prefix,
+    nodeId: options.nodeId,
+    log: silentLogger(),
+    registry: metrics.registry,
+    roomCap: 100,
+    maxConnectionsPerIp: 100,
+    roomsPerIpPerMinute: 100,
+    pingDatabase: () => store.ping(),
+    ...options.cluster,
+  });
+  const server = await startTestServer({
+    engine: options.engine,
+    store,
+    cluster,
+    metrics,
+    maxConnectionsPerIp: 1000,
+    ...options.app,
+  });
+  return {
+    url: server.url,
+    cluster,
+    server,
+    async close() {
+      await server.close();
+      await cluster.close();
+    },
+  };
+}
+
+export async function redisClient(): Promise<Redis> {
+  const r = new Redis(TEST_REDIS_URL, { lazyConnect: true });
+  await r.connect();
+  return r;
+}
+
+/** Connects a bot to `url` and creates a room; throws with the server's message when refused. */
+export async function createRoomOn(url: string, name: string, settings?: object) {
+  const socket = await connectBot(url);
+  const token = newToken(name);
+  const r = await ask<JoinResult>(socket, 'room:create', { nickname: name, playerToken: token, settings });
+  if (!r.ok) throw new Error(`create on ${url} failed: ${r.error.code} ${r.error.message}`);
+  return { socket, token, join: r.data };
+}
+
+/** Connects a bot to `url` and asks to join room `code`; returns the answer as it came. */
+export async function joinRoomOn(url: string, code: string, name: string) {
+  const socket: Bot = await connectBot(url);
+  const token = newToken(name);
+  const r = await ask<JoinResult>(socket, 'room:join', { code, nickname: name, playerToken: token });
+  return { socket, token, r };
+}
