@@ -18,7 +18,7 @@ import { createSystemClock } from './game/clock.ts';
 import { createLogger, type Logger } from './logging.ts';
 import { createMetrics } from './metrics.ts';
 import { createEmotionEngine } from './ml/engine/create-engine.ts';
-import { type LoadedEngine, ModelHost } from './model-host.ts';
+import { type LoadedEngine, ModelHost, verifyingLoader } from './model-host.ts';
 import { openLeaderboardStore } from './store/create-store.ts';
 import { createDonationStore } from './store/donation-create-store.ts';
 import { type SpooledStore, withSpool } from './store/spooled-store.ts';
@@ -62,14 +62,18 @@ async function main(): Promise<void> {
   }
   const metrics = createMetrics();
 
-  const loadEngine = async (modelDir: string): Promise<LoadedEngine> =>
-    createEmotionEngine({
-      modelDir,
-      engine: config.inferenceEngine,
-      workers: config.inferenceWorkers,
-      maxBatch: config.inferenceMaxBatch,
-      log: log.child({ module: 'engine' }),
-    });
+  // Every load and reload first checks the folder's files against its SHA256SUMS.
+  const loadEngine = verifyingLoader(
+    async (modelDir: string): Promise<LoadedEngine> =>
+      createEmotionEngine({
+        modelDir,
+        engine: config.inferenceEngine,
+        workers: config.inferenceWorkers,
+        maxBatch: config.inferenceMaxBatch,
+        log: log.child({ module: 'engine' }),
+      }),
+    log.child({ module: 'model' }),
+  );
 
   let initial: LoadedEngine;
   try {

@@ -9,6 +9,7 @@ import { basename, dirname } from 'node:path';
 import { EMOTION_COUNT } from '../shared/emotions.ts';
 import { FRAME_BYTES } from '../shared/frame.ts';
 import type { Logger } from './logging.ts';
+import { verifyModelHashes } from './ml/engine/model-hashes.ts';
 import type { EmotionEngine } from './ml/engine/types.ts';
 import type { ModelMetrics } from './ml/eval/report-types.ts';
 
@@ -16,12 +17,46 @@ export interface ModelInfo {
   dir: string;
   architecture: string;
   metrics: ModelMetrics | null;
+  /** True when every file matched the folder's SHA256SUMS; false when it has none (see verifyingLoader). */
+  filesVerified?: boolean;
+  /** The last reload that changed the engine or precision (e.g. onnx-int8 → onnx), for /healthz. */
+  engineChange?: EngineChange | null;
+}
+
+export interface EngineChange {
+  from: string;
+  to: string;
+  at: string;
 }
 
 export type LoadedEngine = EmotionEngine & { modelInfo: ModelInfo };
 export type EngineLoader = (modelDir: string) => Promise<LoadedEngine>;
 
 export type ReloadResult = { ok: true; model: ModelInfo & { engine: string } } | { ok: false; error: string };
+
+/** The engine and precision part of an engine's name ("onnx-int8 (2 workers, batch ≤ 32)" → "onnx-int8"). */
+export function engineKind(name: string): string {
+  return name.split(' (')[0] ?? name;
+}
+
+/**
+ * Wraps a loader so that a folder whose files do not match its SHA256SUMS is refused before any
+ * runtime reads it (on start and on every reload); a folder without the list loads with a warning.
+ */
+export function verifyingLoader(load: EngineLoader, log: Logger): EngineLoader {
+  return async (dir) => {
+    const check = await verifyModelHashes(dir);
+    if (!check.verified) {
+      log.warn(
+        { dir, reason: check.reason },
+        'model files are not verified (npm run model-hashes -- <folder> writes the list)',
+      );
+    }
+    const engine = await load(dir);
+    engine.modelInfo = { ...engine.modelInfo, filesVerified: check.verified };
+    return engine;
+  };
+}
 
 export class ModelHost implements EmotionEngine {
   private current: LoadedEngine;
@@ -31,6 +66,7 @@ export class ModelHost implements EmotionEngine {
   private watchers: FSWatcher[] = [];
   private debounce: NodeJS.Timeout | null = null;
   private disposed = false;
+  private lastEngineChange: EngineChange | null = null;
 
   constructor(
     initial: LoadedEngine,
@@ -46,7 +82,7 @@ export class ModelHost implements EmotionEngine {
   }
 
   get modelInfo(): ModelInfo {
-    return this.current.modelInfo;
+    return { ...this.current.modelInfo, engineChange: this.lastEngineChange };
   }
 
   async predict(frames: Uint8Array[]): Promise<Float32Array[]> {
@@ -108,6 +144,14 @@ export class ModelHost implements EmotionEngine {
     this.current = next;
     this.retired.add(old);
     if (!this.inFlight.has(old)) this.disposeRetired(old);
+    // A reload that lands on another engine or precision (an int8 file gone, onnxruntime failing)
+    // serves different numbers: say so loudly rather than switch silently.
+    const from = engineKind(old.name);
+    const to = engineKind(next.name);
+    if (from !== to) {
+      this.lastEngineChange = { from, to, at: new Date().toISOString() };
+      this.log.warn({ dir, from, to }, 'model reload changed the inference engine or precision');
+    }
     this.log.info(
       { dir, architecture: next.modelInfo.architecture, engine: next.name, previous: old.modelInfo.architecture },
       'model reloaded',

@@ -41,7 +41,15 @@ export function opsRouter(deps: OpsDeps): express.Router {
       ...(store ? { store } : {}),
       uptimeS: Math.round((Date.now() - started) / 1000),
       engine: deps.engineName(),
-      model: info ? { dir: info.dir, architecture: info.architecture, hasMetrics: info.metrics !== null } : null,
+      model: info
+        ? {
+            dir: info.dir,
+            architecture: info.architecture,
+            hasMetrics: info.metrics !== null,
+            filesVerified: info.filesVerified ?? null,
+            engineChange: info.engineChange ?? null,
+          }
+        : null,
       ...deps.stats(),
     });
   });

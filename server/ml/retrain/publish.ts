@@ -8,6 +8,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Fer2013Data } from '../data/fer2013-reader.ts';
+import { writeModelHashes } from '../engine/model-hashes.ts';
 import type { ModelMetrics } from '../eval/report-types.ts';
 import type { Architecture } from '../model/architectures.ts';
 import { buildArchitecture, countFlops } from '../model/architectures.ts';
@@ -74,6 +75,8 @@ export async function publishModel(input: PublishInput): Promise<ModelMetrics> {
   await exportOnnxIfAvailable(tmp, input.fer, input.log);
   // After the export, so the card can say which weights the server actually runs.
   await writeFile(join(tmp, 'MODEL_CARD.md'), renderModelCard(metrics, await comparisons(out), await int8Report(tmp)));
+  // Last: the server refuses a folder whose files do not match this list (model-hashes.ts).
+  await writeModelHashes(tmp);
   const old = join(dirname(out), `.${basename(out)}.old-${process.pid}`);
   if (existsSync(out)) await rename(out, old);
   await rename(tmp, out);
