@@ -1,3 +1,4 @@
+import { PRIVACY_PATH } from '../../../shared/donations.ts';
 import { EMOTION_INFO, EMOTIONS } from '../../../shared/emotions.ts';
 import { NICKNAME_MAX_LENGTH, ROOM_CODE_LENGTH } from '../../../shared/protocol.ts';
 import { pageContext } from '../capture/camera.ts';
@@ -5,13 +6,15 @@ import { cameraProblemMessage, insecureLanOrigin } from '../capture/camera-error
 import { ProtocolFailure } from '../net/arena-client.ts';
 import { isRoomCode, nicknameProblem, normaliseRoomCode } from '../net/validation.ts';
 import { h, say, setBusy } from '../ui/dom.ts';
+import { donationPanelFor } from '../ui/donation-consent.ts';
 import { fontPx, THEME } from '../ui/theme.ts';
 import { BaseScene } from './base-scene.ts';
 import { SCENES } from './keys.ts';
 
 export const PRIVACY_NOTICE =
   'Privacy: your camera picture stays in your browser. Only a small 48×48 grey face crop is sent while a round runs; ' +
-  'the server scores it in memory and never stores it. The leaderboard keeps your nickname and points.';
+  'the server scores it in memory and stores it only if you choose to donate it below. ' +
+  'The leaderboard keeps your nickname and points.';
 
 /** Nickname, create room, join by code, join by link. */
 export class HomeScene extends BaseScene {
@@ -136,7 +139,14 @@ export class HomeScene extends BaseScene {
         msg,
         insecure,
         boardBtn,
-        h('p', { class: 'privacy' }, PRIVACY_NOTICE),
+        h(
+          'p',
+          { class: 'privacy' },
+          PRIVACY_NOTICE,
+          ' ',
+          h('a', { href: PRIVACY_PATH, id: 'privacy-link' }, 'Privacy policy'),
+        ),
+        donationPanelFor(this.ctx.net.socket),
       ),
     );
     if (this.ctx.notice) {
