@@ -114,6 +114,19 @@ function lowercaseFirstSkeleton(nickname: string): string {
   return dropMarksAndSeparators(confusablesSkeleton(nickname.normalize('NFKC').toLowerCase()).toLowerCase());
 }
 
+/** The folds of a name that look-alike checks compare; compute once per name when comparing many. */
+export interface NicknameKeys {
+  skeleton: string;
+  lowercaseFirst: string;
+  /** i, l, I and 1 are one stroke in many fonts; UTS #39 keeps lowercase i apart, so fold it here. */
+  oneStroke: string;
+}
+
+export function nicknameKeys(nickname: string): NicknameKeys {
+  const lowercaseFirst = lowercaseFirstSkeleton(nickname);
+  return { skeleton: nicknameSkeleton(nickname), lowercaseFirst, oneStroke: lowercaseFirst.replace(/i/g, 'l') };
+}
+
 /**
  * True when two names would be mistaken for each other: a shared skeleton (either fold), or
  * equal skeletons except at a few positions where one name has a letter of another script
@@ -122,10 +135,27 @@ function lowercaseFirstSkeleton(nickname: string): string {
  * "Alise" stay different names.
  */
 export function nicknamesCollide(a: string, b: string): boolean {
-  const ka = nicknameSkeleton(a);
-  const kb = nicknameSkeleton(b);
-  if (ka === kb || lowercaseFirstSkeleton(a) === lowercaseFirstSkeleton(b)) return true;
-  return differOnlyByForeignLetters([...ka], [...kb]);
+  return keysCollide(nicknameKeys(a), nicknameKeys(b));
+}
+
+export function keysCollide(a: NicknameKeys, b: NicknameKeys): boolean {
+  if (a.skeleton === b.skeleton || a.lowercaseFirst === b.lowercaseFirst || a.oneStroke === b.oneStroke) return true;
+  return differOnlyByForeignLetters([...a.skeleton], [...b.skeleton]);
+}
+
+/** For each name, whether another name of the list looks like it (leaderboards show a tag next to those). */
+export function lookalikeFlags(names: readonly string[]): boolean[] {
+  const keys = names.map(nicknameKeys);
+  const flags = names.map(() => false);
+  for (let i = 0; i < keys.length; i++) {
+    for (let j = i + 1; j < keys.length; j++) {
+      if (keysCollide(keys[i] as NicknameKeys, keys[j] as NicknameKeys)) {
+        flags[i] = true;
+        flags[j] = true;
+      }
+    }
+  }
+  return flags;
 }
 
 function differOnlyByForeignLetters(sa: string[], sb: string[]): boolean {

@@ -1,6 +1,6 @@
 /**
  * npm run loadtest -- --players N --rooms R --fps F --duration S [--url URL] [--model DIR]
- *                     [--bot-workers W] [--json]
+ *                     [--bot-workers W] [--store memory|sqlite] [--donate] [--json]
  *
  * Starts the game server as a child process (unless --url), then bots in worker
  * threads join rooms, play real games and stream real FER2013 faces. Reports
@@ -61,6 +61,8 @@ interface Options {
   url?: string;
   model?: string;
   botWorkers: number;
+  store: 'memory' | 'sqlite';
+  donate?: boolean;
   json?: boolean;
 }
 
@@ -124,6 +126,16 @@ async function main(): Promise<void> {
       'model folder for the child server (default: $MODEL_DIR, else models/emotion, else a random vgg16)',
     )
     .option('--bot-workers <n>', 'worker threads running bots', posInt, Math.max(1, availableParallelism()))
+    .option(
+      '--store <kind>',
+      "the started server's store: memory or sqlite (in a temporary folder)",
+      (v: string) => {
+        if (v !== 'memory' && v !== 'sqlite') throw new InvalidArgumentError('must be memory or sqlite');
+        return v;
+      },
+      'memory',
+    )
+    .option('--donate', 'every bot opts in to frame donation (measures donation writes on the frame path)')
     .option('--json', 'print one JSON object as the last line')
     .showHelpAfterError();
   program.parse();
@@ -174,7 +186,7 @@ async function main(): Promise<void> {
           MODEL_DIR: modelDir,
           MODEL_WATCH: '0',
           DATA_DIR: join(tempRoot, 'data'),
-          LEADERBOARD_STORE: 'memory',
+          LEADERBOARD_STORE: opts.store,
           LOG_LEVEL: 'warn',
           // All bots come from one address.
           MAX_CONNECTIONS_PER_IP: '10000',
@@ -231,6 +243,7 @@ async function main(): Promise<void> {
               durationMs: opts.duration * 1000,
               faces,
               workerIndex: w,
+              donate: opts.donate ?? false,
             };
             const worker = startTsWorker(new URL('./loadtest-bot-worker.ts', import.meta.url), { workerData: init });
             worker.on('message', (m: BotWorkerMessage) => {

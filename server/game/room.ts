@@ -29,6 +29,7 @@ import { ReplayDetector } from './liveness.ts';
 import { checkNickname, nicknamesCollide } from './nickname.ts';
 import { publicIdFromToken } from './player-id.ts';
 import { drawPrompt } from './prompts.ts';
+import { isRankedGame, UNKNOWN_ADDRESS } from './ranking.ts';
 import { RoundScorer, type ScoringRules } from './scoring.ts';
 import { applySettings } from './validators.ts';
 
@@ -79,6 +80,8 @@ export interface Member {
   readonly id: string;
   readonly token: string;
   nickname: string;
+  /** One-way key of the address the member last joined from (ranking.ts addressKey). */
+  address: string;
   role: PlayerRole;
   /** False for members who asked to spectate; only those who want to play are promoted to free seats. */
   wantsToPlay: boolean;
@@ -204,7 +207,7 @@ export class Room {
    * member without `wantRole` joins as a player; a returning one keeps their role, or with
    * `wantRole` switches to it in place (see applyWantedRole).
    */
-  join(token: string, nicknameInput: string, wantRole?: PlayerRole): RoomResult<JoinOutcome> {
+  join(token: string, nicknameInput: string, wantRole?: PlayerRole, address?: string): RoomResult<JoinOutcome> {
     if (this.closed) return fail(ERROR_CODES.ROOM_NOT_FOUND, 'this room has closed');
     const id = publicIdFromToken(token);
     if (this.banned.has(id)) return fail(ERROR_CODES.KICKED, 'you were removed from this room by the host');
@@ -222,6 +225,7 @@ export class Room {
         return fail(ERROR_CODES.ROOM_FULL, 'no spectator seat is free in this room');
       }
       existing.nickname = nick.nickname;
+      if (address) existing.address = address;
       existing.connected = true;
       if (existing.graceTimer) this.deps.clock.clearTimeout(existing.graceTimer);
       existing.graceTimer = null;
@@ -239,6 +243,7 @@ export class Room {
       id,
       token,
       nickname: nick.nickname,
+      address: address ?? UNKNOWN_ADDRESS,
       role,
       wantsToPlay,
       connected: true,
@@ -575,10 +580,15 @@ export class Room {
       finishedAt: this.deps.clock.now(),
       rounds: roundsPlayed,
       settings: this.settings,
+      ranked: isRankedGame(
+        roundsPlayed,
+        players.map((m) => ({ addressKey: m.address, score: m.score })),
+      ),
       players: players.map((m) => ({
         playerId: m.id,
         nickname: m.nickname,
         score: m.score,
+        addressKey: m.address,
         perEmotionBest: { ...m.bests },
       })),
     };

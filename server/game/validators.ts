@@ -5,6 +5,7 @@ import type { CreateRoomRequest, JoinRoomRequest, KickRequest, LeaderboardReques
 import {
   GAME_LIMITS,
   type GameSettings,
+  LEADERBOARD_BOARDS,
   LEADERBOARD_MAX_LIMIT,
   LEADERBOARD_PERIODS,
   PLAYER_TOKEN_PATTERN,
@@ -78,6 +79,7 @@ export function createValidators(limits: SettingsLimits = DEFAULT_SETTINGS_LIMIT
       z.object({
         period: z.enum(LEADERBOARD_PERIODS),
         limit: z.number().int().min(1).max(LEADERBOARD_MAX_LIMIT).optional(),
+        board: z.enum(LEADERBOARD_BOARDS).optional(),
       }),
     ),
     frameSeq: parser<number>(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)),

@@ -1,7 +1,7 @@
-/** GET /api/leaderboard?period=all|day|week&limit=N and GET /api/rooms/:code (does a join link work?). */
+/** GET /api/leaderboard?period=all|day|week&board=ranked|practice&limit=N and GET /api/rooms/:code (does a join link work?). */
 import express from 'express';
 import { z } from 'zod';
-import { ERROR_CODES, LEADERBOARD_MAX_LIMIT, LEADERBOARD_PERIODS } from '../../shared/protocol.ts';
+import { ERROR_CODES, LEADERBOARD_BOARDS, LEADERBOARD_MAX_LIMIT, LEADERBOARD_PERIODS } from '../../shared/protocol.ts';
 import type { Clock } from '../game/clock.ts';
 import { KeyedRateLimiter } from '../game/rate-limiter.ts';
 import { normalizeRoomCode } from '../game/room-code.ts';
@@ -14,6 +14,7 @@ import type { LeaderboardStore } from '../store/types.ts';
 const querySchema = z
   .object({
     period: z.enum(LEADERBOARD_PERIODS).default('all'),
+    board: z.enum(LEADERBOARD_BOARDS).default('ranked'),
     // Decimal digits only: Number() would also take "0x10", "1e1" or " 16".
     limit: z
       .string()
@@ -51,14 +52,14 @@ export function leaderboardRouter(deps: {
         ok: false,
         error: {
           code: ERROR_CODES.INVALID_PAYLOAD,
-          message: `period must be one of ${LEADERBOARD_PERIODS.join('|')}; limit an integer 1–${LEADERBOARD_MAX_LIMIT}; each given once, no other parameters`,
+          message: `period must be one of ${LEADERBOARD_PERIODS.join('|')}; board ${LEADERBOARD_BOARDS.join('|')}; limit an integer 1–${LEADERBOARD_MAX_LIMIT}; each given once, no other parameters`,
         },
       });
       return;
     }
     try {
       const entries = await deps.store.leaderboard({ ...q.data, now: deps.clock.now() });
-      res.json({ ok: true, data: { period: q.data.period, entries } });
+      res.json({ ok: true, data: { period: q.data.period, board: q.data.board, entries } });
     } catch (err) {
       deps.log.error({ err }, 'leaderboard query failed');
       res.status(503).json({ ok: false, error: { code: ERROR_CODES.UNAVAILABLE, message: 'leaderboard unavailable' } });

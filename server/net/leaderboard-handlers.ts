@@ -11,6 +11,7 @@ export function registerLeaderboardHandlers(ctx: NetContext, socket: ArenaSocket
     try {
       const entries = await ctx.store.leaderboard({
         period: req.value.period,
+        board: req.value.board ?? 'ranked',
         limit: req.value.limit ?? ctx.leaderboardDefaultLimit,
         now: ctx.clock.now(),
       });

@@ -1,5 +1,6 @@
 /** room:create, room:join, room:leave, room:settings, room:kick. */
 import { ERROR_CODES, type JoinResult } from '../../shared/protocol.ts';
+import { addressKey } from '../game/ranking.ts';
 import type { Room } from '../game/room.ts';
 import { normalizeRoomCode } from '../game/room-code.ts';
 import { err, handle, ok } from './ack.ts';
@@ -47,7 +48,12 @@ export function registerRoomHandlers(ctx: NetContext, socket: ArenaSocket): void
       );
     }
     const room = ctx.rooms.create(req.value.settings);
-    const joined = room.join(req.value.playerToken, req.value.nickname, req.value.role);
+    const joined = room.join(
+      req.value.playerToken,
+      req.value.nickname,
+      req.value.role,
+      addressKey(ctx.clientIp(socket)),
+    );
     if (!joined.ok) {
       ctx.rooms.discard(room);
       return reply(err(joined.code, joined.message));
@@ -75,7 +81,12 @@ export function registerRoomHandlers(ctx: NetContext, socket: ArenaSocket): void
     const current = boundMember(ctx, socket);
     if (current && current.room !== room) leaveCurrent(ctx, socket);
     // A returning token keeps its seat; a role in the request switches it in place (Room.join).
-    const joined = room.join(req.value.playerToken, req.value.nickname, req.value.role);
+    const joined = room.join(
+      req.value.playerToken,
+      req.value.nickname,
+      req.value.role,
+      addressKey(ctx.clientIp(socket)),
+    );
     if (!joined.ok) return reply(err(joined.code, joined.message));
     ctx.sessions.bind(socket, room, joined.value.member);
     const { member, rejoined } = joined.value;

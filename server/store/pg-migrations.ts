@@ -42,6 +42,22 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'ranked games and identities (docs/scoring.md, Leaderboard)',
+    sql: `
+      ALTER TABLE games ADD COLUMN IF NOT EXISTS ranked BOOLEAN NOT NULL DEFAULT FALSE;
+      ALTER TABLE game_players ADD COLUMN IF NOT EXISTS ranked BOOLEAN NOT NULL DEFAULT FALSE;
+      ALTER TABLE game_players ADD COLUMN IF NOT EXISTS address_key TEXT;
+      CREATE TABLE IF NOT EXISTS ranked_identities (
+        player_id TEXT PRIMARY KEY,
+        board_name TEXT NOT NULL,
+        address_key TEXT NOT NULL,
+        registered_at BIGINT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS ranked_identities_address ON ranked_identities (address_key, registered_at);
+    `,
+  },
 ];
 
 /** Arbitrary but fixed: the advisory lock key of this project's migrations. */

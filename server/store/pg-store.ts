@@ -8,12 +8,14 @@ import type { Emotion } from '../../shared/emotions.ts';
 import type { GameSettings, LeaderboardEntry } from '../../shared/protocol.ts';
 import { migrate } from './pg-migrations.ts';
 import {
+  type GamePlayerRecord,
   type GameRecord,
   type LeaderboardQuery,
   type LeaderboardStore,
-  MIN_RANKED_ROUNDS,
+  markLookalikes,
   periodStart,
   playerTag,
+  rankIdentity,
   roundAverage,
 } from './types.ts';
 
@@ -32,12 +34,20 @@ interface GameRow {
   finished_at: number;
   rounds: number;
   settings_json: GameSettings;
+  ranked: boolean;
 }
 interface PlayerRow {
   player_id: string;
   nickname: string;
   score: number;
   per_emotion_best_json: Partial<Record<Emotion, number>>;
+  address_key: string | null;
+}
+interface IdentityRow {
+  player_id: string;
+  board_name: string;
+  address_key: string;
+  registered_at: number;
 }
 interface BoardRow {
   player_id: string;
@@ -83,9 +93,17 @@ export class PgLeaderboardStore implements LeaderboardStore {
     try {
       await client.query('BEGIN');
       const inserted = await client.query(
-        `INSERT INTO games (id, room_code, started_at, finished_at, rounds, settings_json)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
-        [game.id, game.roomCode, game.startedAt, game.finishedAt, game.rounds, JSON.stringify(game.settings)],
+        `INSERT INTO games (id, room_code, started_at, finished_at, rounds, settings_json, ranked)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
+        [
+          game.id,
+          game.roomCode,
+          game.startedAt,
+          game.finishedAt,
+          game.rounds,
+          JSON.stringify(game.settings),
+          game.ranked === true,
+        ],
       );
       if (inserted.rowCount === 1) {
         // Sorted so that two nodes saving games with the same players lock the name rows in one order (no deadlock).
@@ -93,10 +111,11 @@ export class PgLeaderboardStore implements LeaderboardStore {
           a.playerId < b.playerId ? -1 : a.playerId > b.playerId ? 1 : 0,
         );
         for (const p of players) {
+          const ranked = await this.rankPlayer(client, game, p);
           await client.query(
-            `INSERT INTO game_players (game_id, player_id, nickname, score, per_emotion_best_json)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-            [game.id, p.playerId, p.nickname, p.score, JSON.stringify(p.perEmotionBest)],
+            `INSERT INTO game_players (game_id, player_id, nickname, score, per_emotion_best_json, ranked, address_key)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+            [game.id, p.playerId, p.nickname, p.score, JSON.stringify(p.perEmotionBest), ranked, p.addressKey ?? null],
           );
           await client.query(
             `INSERT INTO players (player_id, nickname, seen_at) VALUES ($1, $2, $3)
@@ -117,14 +136,15 @@ export class PgLeaderboardStore implements LeaderboardStore {
 
   async getGame(id: string): Promise<GameRecord | null> {
     const g = await this.pool.query<GameRow>(
-      `SELECT id, room_code, started_at::float8 AS started_at, finished_at::float8 AS finished_at, rounds, settings_json
+      `SELECT id, room_code, started_at::float8 AS started_at, finished_at::float8 AS finished_at, rounds, settings_json,
+              ranked
        FROM games WHERE id = $1`,
       [id],
     );
     const row = g.rows[0];
     if (!row) return null;
     const players = await this.pool.query<PlayerRow>(
-      `SELECT player_id, nickname, score, per_emotion_best_json FROM game_players WHERE game_id = $1
+      `SELECT player_id, nickname, score, per_emotion_best_json, address_key FROM game_players WHERE game_id = $1
        ORDER BY score DESC, player_id COLLATE "C"`,
       [id],
     );
@@ -135,11 +155,13 @@ export class PgLeaderboardStore implements LeaderboardStore {
       finishedAt: row.finished_at,
       rounds: row.rounds,
       settings: row.settings_json,
+      ranked: row.ranked,
       players: players.rows.map((p) => ({
         playerId: p.player_id,
         nickname: p.nickname,
         score: p.score,
         perEmotionBest: p.per_emotion_best_json,
+        ...(p.address_key === null ? {} : { addressKey: p.address_key }),
       })),
     };
   }
@@ -147,29 +169,77 @@ export class PgLeaderboardStore implements LeaderboardStore {
   async leaderboard(query: LeaderboardQuery): Promise<LeaderboardEntry[]> {
     const since = periodStart(query);
     // COLLATE "C": ties on every number order by player id bytewise, as in the SQLite and memory stores.
+    // Ranked: the best of the identity's ranked games, under its registered name; practice: every
+    // game, under the latest nickname (as the SQLite store).
+    const practice = query.board === 'practice';
+    const best = practice ? 'gp.score::float8 / g.rounds' : 'CASE WHEN gp.ranked THEN gp.score::float8 / g.rounds END';
     const r = await this.pool.query<BoardRow>(
-      `SELECT gp.player_id, p.nickname, COUNT(*)::int AS games, SUM(gp.score)::float8 AS total,
-              MAX(CASE WHEN g.rounds >= $1 THEN gp.score::float8 / g.rounds END) AS best
+      `SELECT gp.player_id, ${practice ? 'p.nickname' : 'ri.board_name'} AS nickname, COUNT(*)::int AS games,
+              SUM(gp.score)::float8 AS total, MAX(${best}) AS best
        FROM game_players gp
        JOIN games g ON g.id = gp.game_id
-       JOIN players p ON p.player_id = gp.player_id
-       WHERE g.finished_at >= $2
-       GROUP BY gp.player_id, p.nickname
-       HAVING MAX(CASE WHEN g.rounds >= $1 THEN gp.score::float8 / g.rounds END) IS NOT NULL
+       ${practice ? 'JOIN players p ON p.player_id = gp.player_id' : 'JOIN ranked_identities ri ON ri.player_id = gp.player_id'}
+       WHERE g.finished_at >= $1 AND g.rounds > 0
+       GROUP BY gp.player_id, ${practice ? 'p.nickname' : 'ri.board_name'}
+       HAVING MAX(${best}) > 0
        ORDER BY best DESC, total DESC, games DESC, gp.player_id COLLATE "C"
-       LIMIT $3`,
-      [MIN_RANKED_ROUNDS, Number.isFinite(since) ? since : -1, query.limit],
+       LIMIT $2`,
+      [Number.isFinite(since) ? since : -1, query.limit],
     );
-    return r.rows.map((row, i) => ({
-      rank: i + 1,
-      playerId: row.player_id,
-      nickname: row.nickname,
-      gamesPlayed: row.games,
-      totalPoints: row.total,
-      bestAveragePerRound: roundAverage(row.best),
-      tag: playerTag(row.player_id),
-      lookalike: false,
-    }));
+    return markLookalikes(
+      r.rows.map((row, i) => ({
+        rank: i + 1,
+        playerId: row.player_id,
+        nickname: row.nickname,
+        gamesPlayed: row.games,
+        totalPoints: row.total,
+        bestAveragePerRound: roundAverage(row.best),
+        tag: playerTag(row.player_id),
+        lookalike: false,
+      })),
+    );
+  }
+
+  /**
+   * Whether this player's game ranks, registering the identity on its first ranked game
+   * (rankIdentity). The address's registrations are read under a transaction-scoped lock on
+   * the address, so two nodes saving games from one address at once cannot both take its
+   * last free registration.
+   */
+  private async rankPlayer(client: pg.PoolClient, game: GameRecord, p: GamePlayerRecord): Promise<boolean> {
+    const known = await client.query<IdentityRow>(
+      'SELECT player_id, board_name, address_key, registered_at::float8 AS registered_at FROM ranked_identities WHERE player_id = $1',
+      [p.playerId],
+    );
+    const row = known.rows[0];
+    const identity = row
+      ? {
+          playerId: row.player_id,
+          boardName: row.board_name,
+          addressKey: row.address_key,
+          registeredAt: row.registered_at,
+        }
+      : null;
+    let fromAddress: number[] = [];
+    if (!identity && game.ranked && p.addressKey) {
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`arena-address/${p.addressKey}`]);
+      const regs = await client.query<{ registered_at: number }>(
+        'SELECT registered_at::float8 AS registered_at FROM ranked_identities WHERE address_key = $1',
+        [p.addressKey],
+      );
+      fromAddress = regs.rows.map((x) => x.registered_at);
+    }
+    const verdict = rankIdentity(game, p, identity, fromAddress);
+    const r = verdict.register;
+    if (r) {
+      await client.query(
+        `INSERT INTO ranked_identities (player_id, board_name, address_key, registered_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (player_id) DO UPDATE SET board_name = excluded.board_name, registered_at = excluded.registered_at
+         WHERE excluded.registered_at < ranked_identities.registered_at`,
+        [r.playerId, r.boardName, r.addressKey, r.registeredAt],
+      );
+    }
+    return verdict.ranked;
   }
 
   /** Health probe: throws when the database does not answer. */

@@ -9,9 +9,11 @@ import {
   type GameRecord,
   type LeaderboardQuery,
   type LeaderboardStore,
-  MIN_RANKED_ROUNDS,
+  markLookalikes,
   periodStart,
   playerTag,
+  type RankedIdentity,
+  rankIdentity,
   roundAverage,
 } from './types.ts';
 
@@ -39,7 +41,21 @@ CREATE TABLE IF NOT EXISTS players (
   nickname TEXT NOT NULL,
   seen_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS ranked_identities (
+  player_id TEXT PRIMARY KEY,
+  board_name TEXT NOT NULL,
+  address_key TEXT NOT NULL,
+  registered_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ranked_identities_address ON ranked_identities (address_key, registered_at);
 `;
+
+/** Columns added after the first schema (ranked games and identities); files made before get them on open. */
+const ADDED_COLUMNS: readonly { table: string; column: string; definition: string }[] = [
+  { table: 'games', column: 'ranked', definition: 'INTEGER NOT NULL DEFAULT 0' },
+  { table: 'game_players', column: 'ranked', definition: 'INTEGER NOT NULL DEFAULT 0' },
+  { table: 'game_players', column: 'address_key', definition: 'TEXT' },
+];
 
 interface GameRow {
   id: string;
@@ -48,12 +64,20 @@ interface GameRow {
   finished_at: number;
   rounds: number;
   settings_json: string;
+  ranked: number;
 }
 interface PlayerRow {
   player_id: string;
   nickname: string;
   score: number;
   per_emotion_best_json: string;
+  address_key: string | null;
+}
+interface IdentityRow {
+  player_id: string;
+  board_name: string;
+  address_key: string;
+  registered_at: number;
 }
 interface BoardRow {
   player_id: string;
@@ -71,7 +95,11 @@ export class SqliteLeaderboardStore implements LeaderboardStore {
   private readonly upsertName: Database.Statement;
   private readonly selectGame: Database.Statement<[string], GameRow>;
   private readonly selectPlayers: Database.Statement<[string], PlayerRow>;
-  private readonly board: Database.Statement<[number, number, number], BoardRow>;
+  private readonly rankedBoard: Database.Statement<[number, number], BoardRow>;
+  private readonly practiceBoard: Database.Statement<[number, number], BoardRow>;
+  private readonly selectIdentity: Database.Statement<[string], IdentityRow>;
+  private readonly selectAddressRegistrations: Database.Statement<[string], { registered_at: number }>;
+  private readonly insertIdentity: Database.Statement;
   private readonly saveTx: (game: GameRecord) => void;
 
   constructor(readonly file: string) {
@@ -82,11 +110,22 @@ export class SqliteLeaderboardStore implements LeaderboardStore {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 2000');
     this.db.exec(SCHEMA);
+    this.addMissingColumns();
     this.insertGame = this.db.prepare(
-      'INSERT OR IGNORE INTO games (id, room_code, started_at, finished_at, rounds, settings_json) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO games (id, room_code, started_at, finished_at, rounds, settings_json, ranked) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     this.insertPlayer = this.db.prepare(
-      'INSERT OR IGNORE INTO game_players (game_id, player_id, nickname, score, per_emotion_best_json) VALUES (?, ?, ?, ?, ?)',
+      `INSERT OR IGNORE INTO game_players (game_id, player_id, nickname, score, per_emotion_best_json, ranked, address_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.selectIdentity = this.db.prepare('SELECT * FROM ranked_identities WHERE player_id = ?');
+    this.selectAddressRegistrations = this.db.prepare(
+      'SELECT registered_at FROM ranked_identities WHERE address_key = ?',
+    );
+    this.insertIdentity = this.db.prepare(
+      `INSERT INTO ranked_identities (player_id, board_name, address_key, registered_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (player_id) DO UPDATE SET board_name = excluded.board_name, registered_at = excluded.registered_at
+       WHERE excluded.registered_at < ranked_identities.registered_at`,
     );
     this.upsertName = this.db.prepare(
       `INSERT INTO players (player_id, nickname, seen_at) VALUES (?, ?, ?)
@@ -95,17 +134,32 @@ export class SqliteLeaderboardStore implements LeaderboardStore {
     );
     this.selectGame = this.db.prepare('SELECT * FROM games WHERE id = ?');
     this.selectPlayers = this.db.prepare(
-      'SELECT player_id, nickname, score, per_emotion_best_json FROM game_players WHERE game_id = ? ORDER BY score DESC, player_id',
+      'SELECT player_id, nickname, score, per_emotion_best_json, address_key FROM game_players WHERE game_id = ? ORDER BY score DESC, player_id',
     );
-    this.board = this.db.prepare(
+    // Ranked: the best average of the identity's ranked games (all its games count for games
+    // played and points), under the identity's registered name.
+    this.rankedBoard = this.db.prepare(
+      `SELECT gp.player_id AS player_id, ri.board_name AS nickname, COUNT(*) AS games, SUM(gp.score) AS total,
+              MAX(CASE WHEN gp.ranked = 1 THEN CAST(gp.score AS REAL) / g.rounds END) AS best
+       FROM game_players gp
+       JOIN games g ON g.id = gp.game_id
+       JOIN ranked_identities ri ON ri.player_id = gp.player_id
+       WHERE g.finished_at >= ? AND g.rounds > 0
+       GROUP BY gp.player_id
+       HAVING best > 0
+       ORDER BY best DESC, total DESC, games DESC, gp.player_id
+       LIMIT ?`,
+    );
+    // Practice: every game, under the latest nickname.
+    this.practiceBoard = this.db.prepare(
       `SELECT gp.player_id AS player_id, p.nickname AS nickname, COUNT(*) AS games, SUM(gp.score) AS total,
-              MAX(CASE WHEN g.rounds >= ? THEN CAST(gp.score AS REAL) / g.rounds END) AS best
+              MAX(CAST(gp.score AS REAL) / g.rounds) AS best
        FROM game_players gp
        JOIN games g ON g.id = gp.game_id
        JOIN players p ON p.player_id = gp.player_id
-       WHERE g.finished_at >= ?
+       WHERE g.finished_at >= ? AND g.rounds > 0
        GROUP BY gp.player_id
-       HAVING best IS NOT NULL
+       HAVING best > 0
        ORDER BY best DESC, total DESC, games DESC, gp.player_id
        LIMIT ?`,
     );
@@ -117,10 +171,26 @@ export class SqliteLeaderboardStore implements LeaderboardStore {
         game.finishedAt,
         game.rounds,
         JSON.stringify(game.settings),
+        game.ranked ? 1 : 0,
       );
       if (inserted.changes === 0) return;
       for (const p of game.players) {
-        this.insertPlayer.run(game.id, p.playerId, p.nickname, p.score, JSON.stringify(p.perEmotionBest));
+        const known = this.selectIdentity.get(p.playerId);
+        const fromAddress = p.addressKey
+          ? this.selectAddressRegistrations.all(p.addressKey).map((r) => r.registered_at)
+          : [];
+        const verdict = rankIdentity(game, p, known ? identityOf(known) : null, fromAddress);
+        const r = verdict.register;
+        if (r) this.insertIdentity.run(r.playerId, r.boardName, r.addressKey, r.registeredAt);
+        this.insertPlayer.run(
+          game.id,
+          p.playerId,
+          p.nickname,
+          p.score,
+          JSON.stringify(p.perEmotionBest),
+          verdict.ranked ? 1 : 0,
+          p.addressKey ?? null,
+        );
         this.upsertName.run(p.playerId, p.nickname, game.finishedAt);
       }
     });
@@ -140,28 +210,41 @@ export class SqliteLeaderboardStore implements LeaderboardStore {
       finishedAt: g.finished_at,
       rounds: g.rounds,
       settings: JSON.parse(g.settings_json) as GameSettings,
+      ranked: g.ranked === 1,
       players: this.selectPlayers.all(id).map((p) => ({
         playerId: p.player_id,
         nickname: p.nickname,
         score: p.score,
         perEmotionBest: JSON.parse(p.per_emotion_best_json) as Partial<Record<Emotion, number>>,
+        ...(p.address_key === null ? {} : { addressKey: p.address_key }),
       })),
     };
   }
 
   async leaderboard(query: LeaderboardQuery): Promise<LeaderboardEntry[]> {
     const since = periodStart(query);
-    const rows = this.board.all(MIN_RANKED_ROUNDS, Number.isFinite(since) ? since : -1, query.limit);
-    return rows.map((r, i) => ({
-      rank: i + 1,
-      playerId: r.player_id,
-      nickname: r.nickname,
-      gamesPlayed: r.games,
-      totalPoints: r.total,
-      bestAveragePerRound: roundAverage(r.best),
-      tag: playerTag(r.player_id),
-      lookalike: false,
-    }));
+    const board = query.board === 'practice' ? this.practiceBoard : this.rankedBoard;
+    const rows = board.all(Number.isFinite(since) ? since : -1, query.limit);
+    return markLookalikes(
+      rows.map((r, i) => ({
+        rank: i + 1,
+        playerId: r.player_id,
+        nickname: r.nickname,
+        gamesPlayed: r.games,
+        totalPoints: r.total,
+        bestAveragePerRound: roundAverage(r.best),
+        tag: playerTag(r.player_id),
+        lookalike: false,
+      })),
+    );
+  }
+
+  private addMissingColumns(): void {
+    for (const { table, column, definition } of ADDED_COLUMNS) {
+      const columns = this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+      if (!columns.some((c) => c.name === column))
+        this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+    }
   }
 
   /** What PRAGMA quick_check finds wrong with the file (empty when sound); see sqlite-integrity.ts. */
@@ -183,4 +266,13 @@ export class SqliteLeaderboardStore implements LeaderboardStore {
       this.db.close();
     }
   }
+}
+
+function identityOf(row: IdentityRow): RankedIdentity {
+  return {
+    playerId: row.player_id,
+    boardName: row.board_name,
+    addressKey: row.address_key,
+    registeredAt: row.registered_at,
+  };
 }

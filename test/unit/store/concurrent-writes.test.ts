@@ -37,7 +37,10 @@ function makeGames(count: number): GameRecord[] {
       finishedAt,
       rounds,
       settings: { rounds, roundSeconds: 10, emotions: ['happy'] },
+      // Ranked as the core decides it (players from several addresses scored); one address per player.
+      ranked: rounds >= 3,
       players: [...ids].map((p) => ({
+        addressKey: `address-${p}`,
         playerId: `player-${String(p).padStart(2, '0')}`,
         nickname: `Name${p}-${i % 3}`,
         score: Math.floor(rnd() * rounds * 1100),
