@@ -18,6 +18,8 @@ export interface BotWorkerInit {
   durationMs: number;
   faces: Uint8Array;
   workerIndex: number;
+  /** Every bot opts in to frame donation after joining. */
+  donate: boolean;
 }
 
 export type BotWorkerMessage =
@@ -115,27 +117,33 @@ class Bot {
   }
 }
 
+async function donate(s: Client, playerToken: string): Promise<void> {
+  if (!init.donate) return;
+  await ackOf<unknown>((cb) => s.emit('donation:consent', { playerToken, consent: true }, cb), 'donation:consent');
+}
+
 async function runRoom(players: number, roomIndex: number): Promise<Bot[]> {
   const bots: Bot[] = [];
   const host = await connect();
   const nick = (i: number) => `bot${init.workerIndex}_${roomIndex}_${i}`.slice(0, 16);
+  const hostToken = token();
   const created = await ackOf<JoinResult>(
     (cb) =>
       host.emit(
         'room:create',
-        { nickname: nick(0), playerToken: token(), settings: { rounds: 20, roundSeconds: 60 } },
+        { nickname: nick(0), playerToken: hostToken, settings: { rounds: 20, roundSeconds: 60 } },
         cb,
       ),
     'room:create',
   );
+  await donate(host, hostToken);
   const code = created.state.code;
   bots.push(new Bot(host, roomIndex * 16));
   for (let i = 1; i < players; i++) {
     const s = await connect();
-    await ackOf<JoinResult>(
-      (cb) => s.emit('room:join', { code, nickname: nick(i), playerToken: token() }, cb),
-      'room:join',
-    );
+    const playerToken = token();
+    await ackOf<JoinResult>((cb) => s.emit('room:join', { code, nickname: nick(i), playerToken }, cb), 'room:join');
+    await donate(s, playerToken);
     bots.push(new Bot(s, roomIndex * 16 + i));
   }
   const start = async () => {
