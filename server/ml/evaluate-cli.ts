@@ -132,6 +132,7 @@ interface Options {
   engine?: 'onnx' | 'tfjs';
   precision: 'auto' | 'fp32' | 'int8';
   tta?: boolean;
+  calibration: boolean;
   workers?: number;
   json?: boolean;
 }
@@ -163,6 +164,7 @@ export async function main(argv = process.argv): Promise<void> {
         .choices(['auto', 'fp32', 'int8'])
         .default('auto'),
     )
+    .option('--no-calibration', "score the network's raw output, without the folder's calibration.json")
     .option('--tta', 'average with the mirrored frame (default: metrics.json served.tta)')
     .option('--no-tta', 'no test-time augmentation')
     .option('--workers <n>', 'inference worker threads (default: one per core)', positiveInt)
@@ -208,6 +210,7 @@ export async function main(argv = process.argv): Promise<void> {
     ...(opts.workers ? { workers: opts.workers } : {}),
     ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
     precision: opts.precision,
+    calibrate: opts.calibration,
     maxBatch: 64,
   });
   let probs: Float32Array;

@@ -10,6 +10,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { ModelMetrics } from '../eval/report-types.ts';
+import { applyCalibration, readCalibration } from './calibration.ts';
 import {
   architectureOf,
   checkModelFolder,
@@ -36,6 +37,8 @@ export interface CreateEmotionEngineOptions {
   tta?: boolean;
   /** ONNX weights: 'auto' (default) serves model.int8.onnx when present and fresh, else model.onnx. */
   precision?: OnnxPrecision | 'auto';
+  /** Apply the folder's calibration.json to every prediction (default true; false = the network's raw output). */
+  calibrate?: boolean;
 }
 
 export interface ModelInfo {
@@ -93,6 +96,7 @@ export async function createEmotionEngine(options: {
   log?: { info(o: object | string, msg?: string): void; warn(o: object | string, msg?: string): void };
   tta?: boolean;
   precision?: OnnxPrecision | 'auto';
+  calibrate?: boolean;
 }): Promise<ServedEngine> {
   const opts: CreateEmotionEngineOptions = options;
   const dir = resolve(opts.modelDir);
@@ -103,6 +107,7 @@ export async function createEmotionEngine(options: {
   const workers = Math.max(1, Math.floor(opts.workers ?? availableParallelism()));
   const maxBatch = Math.max(1, Math.floor(opts.maxBatch ?? DEFAULT_MAX_BATCH));
   const choice = await chooseEngine(dir, opts.engine, opts.precision ?? 'auto');
+  const calibration = (opts.calibrate ?? true) ? readCalibration(dir) : null;
 
   const start = (engine: EngineKind) =>
     createWorkerPool({
@@ -128,12 +133,16 @@ export async function createEmotionEngine(options: {
     reason = `onnx failed: ${(err as Error).message}`;
     pool = await start('tfjs');
   }
-  const name = `${pool.engineName} (${workers} worker${workers === 1 ? '' : 's'}, batch ≤ ${maxBatch})`;
+  const name = `${pool.engineName}${calibration ? ', calibrated' : ''} (${workers} worker${workers === 1 ? '' : 's'}, batch ≤ ${maxBatch})`;
   opts.log?.info({ engine: name, reason, model: dir, architecture, tta }, 'emotion engine ready');
+  const served = pool;
   return {
     name,
     modelInfo: { dir, architecture, metrics },
-    predict: (frames) => pool.predict(frames),
+    // The meter calibration (calibration.ts) is applied where the probabilities leave the engine.
+    predict: calibration
+      ? async (frames) => (await served.predict(frames)).map((p) => applyCalibration(calibration, p))
+      : (frames) => served.predict(frames),
     pending: () => pool.pending(),
     stats: () => pool.stats(),
     dispose: () => pool.dispose(),

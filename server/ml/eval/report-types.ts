@@ -44,8 +44,19 @@ export interface ModelMetrics {
   [extra: string]: unknown;
 }
 
-/** Recall per emotion on PublicTest in the configuration the server uses. */
+/**
+ * Recall per emotion on PublicTest in the configuration the server uses: with a meter
+ * calibration (npm run calibrate), the calibrated FER+ majority-label recall it
+ * recorded; otherwise the original-label recall of the served configuration.
+ */
 export function servedPublicRecall(m: ModelMetrics): Partial<Record<Emotion, number>> {
+  const calibrated = (m.calibration as { ferplusPublicRecall?: Record<string, unknown> } | undefined)
+    ?.ferplusPublicRecall;
+  if (calibrated) {
+    const out: Partial<Record<Emotion, number>> = {};
+    for (const [k, v] of Object.entries(calibrated)) if (typeof v === 'number') out[k as Emotion] = v;
+    return out;
+  }
   const r = m.served.tta ? m.evaluation.PublicTest.flipTta : m.evaluation.PublicTest.plain;
   const out: Partial<Record<Emotion, number>> = {};
   for (const [k, v] of Object.entries(r.perClass)) if (v) out[k as Emotion] = v.recall;
