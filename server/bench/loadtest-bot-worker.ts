@@ -11,7 +11,8 @@ import type { Ack, JoinResult, Phase } from '../../shared/protocol.ts';
 import { type BotCounters, emptyCounters } from './loadtest-stats.ts';
 
 export interface BotWorkerInit {
-  url: string;
+  /** Servers to spread the bots over: one, or several cluster nodes. */
+  urls: string[];
   /** Players per room handled by this worker. */
   rooms: number[];
   fps: number;
@@ -43,9 +44,9 @@ function token(): string {
   return s;
 }
 
-function connect(): Promise<Client> {
+function connect(url: string): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const s: Client = io(init.url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 20_000 });
+    const s: Client = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 20_000 });
     s.once('connect', () => resolve(s));
     s.once('connect_error', (err) => {
       c.connectErrors++;
@@ -124,7 +125,10 @@ async function donate(s: Client, playerToken: string): Promise<void> {
 
 async function runRoom(players: number, roomIndex: number): Promise<Bot[]> {
   const bots: Bot[] = [];
-  const host = await connect();
+  // With several servers, a room's players are spread over them round-robin from its host's: most of
+  // them play in a room that runs on another node (their events are forwarded to it).
+  const at = (i: number) => init.urls[(init.workerIndex + roomIndex + i) % init.urls.length] as string;
+  const host = await connect(at(0));
   const nick = (i: number) => `bot${init.workerIndex}_${roomIndex}_${i}`.slice(0, 16);
   const hostToken = token();
   const created = await ackOf<JoinResult>(
@@ -140,7 +144,7 @@ async function runRoom(players: number, roomIndex: number): Promise<Bot[]> {
   const code = created.state.code;
   bots.push(new Bot(host, roomIndex * 16));
   for (let i = 1; i < players; i++) {
-    const s = await connect();
+    const s = await connect(at(i));
     const playerToken = token();
     await ackOf<JoinResult>((cb) => s.emit('room:join', { code, nickname: nick(i), playerToken }, cb), 'room:join');
     await donate(s, playerToken);

@@ -53,12 +53,21 @@ const url = (v: string): string => {
   }
 };
 
+const urlList = (v: string, previous: string[] = []): string[] => [
+  ...previous,
+  ...v
+    .split(',')
+    .filter((u) => u.trim() !== '')
+    .map((u) => url(u.trim())),
+];
+
 interface Options {
   players: number;
   rooms: number;
   fps: number;
   duration: number;
-  url?: string;
+  /** Servers already running: one, or the nodes of a cluster. */
+  url?: string[];
   model?: string;
   botWorkers: number;
   store: 'memory' | 'sqlite';
@@ -120,7 +129,11 @@ async function main(): Promise<void> {
     .requiredOption('--rooms <n>', 'rooms to spread them over', posInt)
     .option('--fps <f>', 'frames per second per player', posNum, 5)
     .option('--duration <s>', 'seconds of streaming', posNum, 30)
-    .option('--url <url>', 'an already running server (default: start one as a child process)', url)
+    .option(
+      '--url <url>',
+      'an already running server, or several (comma-separated or repeated: cluster nodes; the bots spread over them); default: start one as a child process',
+      urlList,
+    )
     .option(
       '--model <dir>',
       'model folder for the child server (default: $MODEL_DIR, else models/emotion, else a random vgg16)',
@@ -156,7 +169,7 @@ async function main(): Promise<void> {
   const { faces, source } = await loadFaces();
   log(`faces    ${source}`);
 
-  let base = opts.url ?? '';
+  let base = opts.url?.[0] ?? '';
   let child: ChildProcess | null = null;
   let tempRoot: string | null = null;
   const samples: ServerSample[] = [];
@@ -196,8 +209,10 @@ async function main(): Promise<void> {
       });
     }
     const health = await waitHealthy(base, child, 90_000);
+    for (const other of opts.url?.slice(1) ?? []) await waitHealthy(other, null, 90_000);
+    const urls = opts.url ?? [base];
     log(
-      `server   ${base} ${child ? `(child pid ${child.pid})` : '(external)'} engine: ${String(health.engine ?? '?')}`,
+      `server   ${urls.join(', ')} ${child ? `(child pid ${child.pid})` : '(external)'} engine: ${String(health.engine ?? '?')}`,
     );
 
     const pid = child?.pid;
@@ -237,7 +252,7 @@ async function main(): Promise<void> {
         (mine, w) =>
           new Promise<BotCounters>((resolveW, rejectW) => {
             const init: BotWorkerInit = {
-              url: base,
+              urls,
               rooms: mine,
               fps: opts.fps,
               durationMs: opts.duration * 1000,
@@ -268,7 +283,7 @@ async function main(): Promise<void> {
     );
     log('');
     log(formatSummary(summary));
-    if (opts.json) console.log(JSON.stringify({ ...summary, engine: health.engine ?? null, url: base }));
+    if (opts.json) console.log(JSON.stringify({ ...summary, engine: health.engine ?? null, url: base, urls }));
   } finally {
     if (sampler) clearInterval(sampler);
     if (child && child.exitCode === null) {

@@ -2,7 +2,6 @@
 import type { ServerConfig } from '../config.ts';
 import type { Logger } from '../logging.ts';
 import type { ServerMetrics } from '../metrics.ts';
-import { PgLeaderboardStore } from '../store/pg-store.ts';
 import type { LeaderboardStore } from '../store/types.ts';
 import { ClusterNode } from './cluster-node.ts';
 
@@ -21,7 +20,14 @@ export async function startClusterMode(
     roomCap: config.maxRooms,
     maxConnectionsPerIp: config.maxConnectionsPerIp,
     roomsPerIpPerMinute: config.roomsPerIpPerMinute,
-    ...(store instanceof PgLeaderboardStore ? { pingDatabase: () => store.ping() } : {}),
+    ...(store.check ? { pingDatabase: () => timed(() => store.check?.()) } : {}),
     registry: metrics.registry,
   });
+}
+
+/** How long `probe` takes, in ms (the store's health check doubles as the database ping). */
+async function timed(probe: () => Promise<void> | undefined): Promise<number> {
+  const t0 = performance.now();
+  await probe();
+  return performance.now() - t0;
 }

@@ -42,6 +42,7 @@ for i = 2, #KEYS do
   if v == ARGV[1] or not v then redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2]) end
 end
 for i = 1, tonumber(ARGV[3]) do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3 + i]) end
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return now`;
 
 /** KEYS: room zset, room key; ARGV: code, node → deletes the code if this node still owns it. */
@@ -98,6 +99,8 @@ export class RedisPresence {
     const p = this.redis.pipeline();
     p.set(this.nodeKey(this.nodeId), JSON.stringify(info), 'PX', this.ttlMs);
     p.zadd(this.nodeSet, Date.now() + this.ttlMs, this.nodeId);
+    // The shared sets go too once no node renews them (their members expire one by one before).
+    p.pexpire(this.nodeSet, this.ttlMs);
     p.eval(
       REFRESH_ROOMS,
       1 + codes.length,
