@@ -1,7 +1,9 @@
 /**
  * Measures how well the liveness features separate live cameras from replays: for every
- * recorded or generated sequence, the distance of each frame's layout to the nearest of the
- * frames before it in the look-back window, and the share of frames a threshold flags.
+ * recorded or generated sequence, the distance of each frame to the nearest of the frames
+ * before it in the look-back window (15 frames = 3 s at 5 frames/s), and the share of frames
+ * a threshold flags. --metric motion (the default, what the server uses: motionDistance) or
+ * layout (plain layout distance, for comparison).
  *
  *   node --import tsx scripts/liveness/measure.ts [--recordings DIR] [--faces DIR] [--grid 12]
  *
@@ -14,6 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import { frameLayout, layoutDistance, motionDistance } from '../../server/game/liveness-features.ts';
 import { FRAME_BYTES } from '../../shared/frame.ts';
 import { CameraLikeStream, gaussian, seededRandom } from '../../test/helpers/camera-like.ts';
@@ -24,8 +27,8 @@ const { values } = parseArgs({
     faces: { type: 'string', default: '../shared/data/faces' },
     grid: { type: 'string', default: '12' },
     window: { type: 'string', default: '15' },
-    metric: { type: 'string', default: 'layout' },
-    thresholds: { type: 'string', default: '0.02,0.03,0.04,0.05,0.06,0.08' },
+    metric: { type: 'string', default: 'motion' },
+    thresholds: { type: 'string', default: '0.005,0.01,0.015,0.02,0.03' },
   },
 });
 const grid = Number(values.grid);
@@ -34,7 +37,8 @@ const distance = values.metric === 'motion' ? motionDistance : layoutDistance;
 const thresholds = (values.thresholds as string).split(',').map(Number);
 
 function readFrames(file: string): Uint8Array[] {
-  const bytes = readFileSync(file);
+  const raw = readFileSync(file);
+  const bytes = file.endsWith('.gz') ? gunzipSync(raw) : raw;
   const frames: Uint8Array[] = [];
   for (let i = 0; i + FRAME_BYTES <= bytes.length; i += FRAME_BYTES)
     frames.push(new Uint8Array(bytes.subarray(i, i + FRAME_BYTES)));
@@ -69,10 +73,15 @@ const clamp = (v: number) => Math.max(0, Math.min(255, Math.round(v)));
 const rand = seededRandom(7);
 
 // ── sequences ─────────────────────────────────────────────────────────────────
-const live: Record<string, Uint8Array[][]> = { browser: [], 'camera-like photos': [] };
+const live: Record<string, Uint8Array[][]> = { 'browser, moving fake camera': [], 'camera-like photos': [] };
+const browserLive = live['browser, moving fake camera']!;
+const stillPhotoCamera: Uint8Array[][] = [];
 const recDir = values.recordings as string;
-const recordings = existsSync(recDir) ? readdirSync(recDir).filter((f) => f.endsWith('.gray')) : [];
-for (const f of recordings) live.browser!.push(readFrames(path.join(recDir, f)));
+const recordings = existsSync(recDir) ? readdirSync(recDir).filter((f) => /\.gray(\.gz)?$/.test(f)) : [];
+for (const f of recordings) {
+  // browser-stillphoto-*: the fake camera without drift, i.e. a still photo in front of a camera.
+  (f.includes('stillphoto') ? stillPhotoCamera : browserLive).push(readFrames(path.join(recDir, f)));
+}
 const facesDir = values.faces as string;
 const photos: string[] = [];
 if (existsSync(facesDir)) {
@@ -87,7 +96,7 @@ photos.forEach((p, k) => {
 });
 
 const bases: Uint8Array[] = [
-  ...live.browser!.map((s) => s[0]!),
+  ...browserLive.map((s) => s[0]!),
   ...live['camera-like photos']!.slice(0, 6).map((s) => s[0]!),
 ];
 const replay: Record<string, Uint8Array[][]> = {};
@@ -109,7 +118,7 @@ for (const [bi, base] of bases.entries()) {
       return f;
     }),
   );
-  for (const sigma of [2, 4, 8]) {
+  for (const sigma of [2, 4, 8, 16]) {
     add(
       `still + noise σ=${sigma}`,
       Array.from({ length: N }, () => base.map((v) => clamp(v + sigma * gaussian(rand)))),
@@ -130,7 +139,7 @@ for (const [bi, base] of bases.entries()) {
     Array.from({ length: N }, (_, i) => [base, other, third][i % 3]!),
   );
 }
-for (const seq of [...live.browser!, ...live['camera-like photos']!.slice(0, 6)]) {
+for (const seq of [...browserLive, ...live['camera-like photos']!.slice(0, 6)]) {
   const clip = seq.slice(0, 8);
   add(
     'clip of 8 frames looped',
@@ -169,4 +178,5 @@ const row = (name: string, seqs: Uint8Array[][], skipNovel: boolean) => {
   );
 };
 for (const [name, seqs] of Object.entries(live)) if (seqs.length) row(`LIVE ${name}`, seqs, false);
+if (stillPhotoCamera.length) row('replay: browser, still photo in front of camera', stillPhotoCamera, false);
 for (const [name, seqs] of Object.entries(replay)) row(`replay: ${name}`, seqs, true);

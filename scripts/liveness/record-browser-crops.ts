@@ -13,7 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { EmotionEngine } from '../../server/ml/engine/types.ts';
 import { FRAME_BYTES } from '../../shared/frame.ts';
-import { configureGame, createRoom, openHome, waitForFace } from '../../test/e2e/flows.ts';
+import { configureGame, createRoom, waitForFace } from '../../test/e2e/flows.ts';
 import { ensureClientBuild, ensureTools, launchPlayer, ROOT, waitForScene } from '../../test/e2e/support.ts';
 import type { DemoFace } from '../../test/helpers/y4m.ts';
 import { markerEngine, SHORT_TIMINGS, startTestServer } from '../../test/integration/server/harness.ts';
@@ -50,7 +50,9 @@ for (const face of (values.faces as string).split(',') as DemoFace[]) {
   const player = await launchPlayer({ face, name: `rec-${face}`, workDir: outDir });
   try {
     const { page } = player;
-    await openHome(page, server.url);
+    // A busy machine can take longer than the default 30 s to load the page.
+    await page.goto(server.url, { timeout: 180_000 });
+    await waitForScene(page, 'Home', 180_000);
     await createRoom(page, 'Recorder');
     await waitForFace(page);
     await configureGame(page, { rounds: 1, roundSeconds: seconds });
