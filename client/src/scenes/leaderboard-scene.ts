@@ -96,7 +96,8 @@ export class LeaderboardScene extends BaseScene {
           'tr',
           { class: r.playerId === me ? 'me' : undefined, 'data-player-id': r.playerId },
           h('td', {}, String(r.rank)),
-          h('td', { class: 'nick' }, r.nickname),
+          // Names that look alike on this page get the public id's first characters (docs/scoring.md).
+          h('td', { class: 'nick' }, r.lookalike ? `${r.nickname} #${r.tag}` : r.nickname),
           h('td', { class: 'points' }, String(r.totalPoints)),
           h('td', {}, String(r.gamesPlayed)),
           h('td', {}, r.bestAveragePerRound.toFixed(1)),
