@@ -17,6 +17,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
+import { ReplayDetector } from '../../server/game/liveness.ts';
 import { frameLayout, layoutDistance, motionDistance } from '../../server/game/liveness-features.ts';
 import { FRAME_BYTES } from '../../shared/frame.ts';
 import { CameraLikeStream, gaussian, seededRandom } from '../../test/helpers/camera-like.ts';
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     grid: { type: 'string', default: '12' },
     window: { type: 'string', default: '15' },
     metric: { type: 'string', default: 'motion' },
+    bench: { type: 'boolean', default: false },
     thresholds: { type: 'string', default: '0.005,0.01,0.015,0.02,0.03' },
   },
 });
@@ -180,3 +182,19 @@ const row = (name: string, seqs: Uint8Array[][], skipNovel: boolean) => {
 for (const [name, seqs] of Object.entries(live)) if (seqs.length) row(`LIVE ${name}`, seqs, false);
 if (stillPhotoCamera.length) row('replay: browser, still photo in front of camera', stillPhotoCamera, false);
 for (const [name, seqs] of Object.entries(replay)) row(`replay: ${name}`, seqs, true);
+
+if (values.bench) {
+  // The server runs ReplayDetector.check once per received frame, on the event loop.
+  const frames = [...browserLive.flat(), ...live['camera-like photos']!.flat()];
+  for (const fps of [5, 10]) {
+    const detector = new ReplayDetector();
+    const n = 20_000;
+    for (let i = 0; i < 2000; i++) detector.check(frames[i % frames.length]!, i * (1000 / fps)); // warm-up
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) detector.check(frames[i % frames.length]!, (2000 + i) * (1000 / fps));
+    const us = ((performance.now() - t0) / n) * 1000;
+    console.log(
+      `ReplayDetector.check at ${fps} frames/s (3 s window = ${3 * fps} frames): ${us.toFixed(1)} µs per frame`,
+    );
+  }
+}

@@ -27,28 +27,28 @@ export interface FrameLayout {
 }
 
 export function frameLayout(frame: Uint8Array, grid = LAYOUT_GRID): FrameLayout {
-  const n = FRAME_WIDTH * FRAME_HEIGHT;
+  const cells = new Float32Array(grid * grid);
+  // Cell of every column and row, computed once per call instead of per pixel.
+  const colCell = new Int32Array(FRAME_WIDTH);
+  for (let x = 0; x < FRAME_WIDTH; x++) colCell[x] = Math.min(grid - 1, Math.floor((x * grid) / FRAME_WIDTH));
   let sum = 0;
   let sumSq = 0;
-  for (let i = 0; i < n; i++) {
-    const v = frame[i] as number;
-    sum += v;
-    sumSq += v * v;
-  }
-  const mean = sum / n;
-  const spread = Math.sqrt(Math.max(0, sumSq / n - mean * mean));
-  const cells = new Float32Array(grid * grid);
-  if (spread < MIN_SPREAD) return { cells, textured: false, ...motionModel(cells, grid) };
-  const bw = FRAME_WIDTH / grid;
-  const bh = FRAME_HEIGHT / grid;
   for (let y = 0; y < FRAME_HEIGHT; y++) {
-    const cy = Math.min(grid - 1, Math.floor(y / bh));
+    const rowBase = Math.min(grid - 1, Math.floor((y * grid) / FRAME_HEIGHT)) * grid;
+    const offset = y * FRAME_WIDTH;
     for (let x = 0; x < FRAME_WIDTH; x++) {
-      const cx = Math.min(grid - 1, Math.floor(x / bw));
-      cells[cy * grid + cx] = (cells[cy * grid + cx] as number) + (frame[y * FRAME_WIDTH + x] as number);
+      const v = frame[offset + x] as number;
+      sum += v;
+      sumSq += v * v;
+      const c = rowBase + (colCell[x] as number);
+      cells[c] = (cells[c] as number) + v;
     }
   }
-  const perCell = bw * bh;
+  const n = FRAME_WIDTH * FRAME_HEIGHT;
+  const mean = sum / n;
+  const spread = Math.sqrt(Math.max(0, sumSq / n - mean * mean));
+  if (spread < MIN_SPREAD) return { cells: cells.fill(0), textured: false, ...motionModel(cells, grid) };
+  const perCell = n / (grid * grid);
   for (let i = 0; i < cells.length; i++) cells[i] = ((cells[i] as number) / perCell - mean) / spread;
   return { cells, textured: true, ...motionModel(cells, grid) };
 }
@@ -84,23 +84,31 @@ function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 function invert3(m: Float64Array): Float64Array {
-  const [a, b, c, d, e, f, g, h, i] = m as unknown as number[];
-  const A = e! * i! - f! * h!;
-  const B = -(d! * i! - f! * g!);
-  const C = d! * h! - e! * g!;
-  const det = a! * A + b! * B + c! * C;
+  const a = m[0] as number;
+  const b = m[1] as number;
+  const c = m[2] as number;
+  const d = m[3] as number;
+  const e = m[4] as number;
+  const f = m[5] as number;
+  const g = m[6] as number;
+  const h = m[7] as number;
+  const i = m[8] as number;
+  const A = e * i - f * h;
+  const B = -(d * i - f * g);
+  const C = d * h - e * g;
+  const det = a * A + b * B + c * C;
   const out = new Float64Array(9);
   if (Math.abs(det) < 1e-9) return out;
   const inv = [
     A,
-    -(b! * i! - c! * h!),
-    b! * f! - c! * e!,
+    -(b * i - c * h),
+    b * f - c * e,
     B,
-    a! * i! - c! * g!,
-    -(a! * f! - c! * d!),
+    a * i - c * g,
+    -(a * f - c * d),
     C,
-    -(a! * h! - b! * g!),
-    a! * e! - b! * d!,
+    -(a * h - b * g),
+    a * e - b * d,
   ];
   for (let k = 0; k < 9; k++) out[k] = (inv[k] as number) / det;
   return out;
@@ -108,7 +116,8 @@ function invert3(m: Float64Array): Float64Array {
 
 /**
  * How far apart two layouts are: mean absolute difference of the cells, in standard
- * deviations of the frame. 0 for the same picture; see docs/scoring.md for measured values.
+ * deviations of the frame. Kept for comparison (scripts/liveness/measure.ts --metric layout):
+ * it cannot tell strong noise from motion, which motionDistance can.
  */
 export function layoutDistance(a: FrameLayout, b: FrameLayout): number {
   if (!a.textured || !b.textured) return a.textured === b.textured ? 0 : Number.POSITIVE_INFINITY;
@@ -127,17 +136,23 @@ export function layoutDistance(a: FrameLayout, b: FrameLayout): number {
  */
 export function motionDistance(frame: FrameLayout, earlier: FrameLayout): number {
   if (!frame.textured || !earlier.textured) return frame.textured === earlier.textured ? 0 : Number.POSITIVE_INFINITY;
-  const n = frame.cells.length;
-  const v = [0, 0, 0];
+  const cells = frame.cells;
+  const before = earlier.cells;
+  const [bx, by, br] = frame.motionBasis;
+  const n = cells.length;
+  let v0 = 0;
+  let v1 = 0;
+  let v2 = 0;
   for (let i = 0; i < n; i++) {
-    const d = (frame.cells[i] as number) - (earlier.cells[i] as number);
-    v[0] = (v[0] as number) + (frame.motionBasis[0][i] as number) * d;
-    v[1] = (v[1] as number) + (frame.motionBasis[1][i] as number) * d;
-    v[2] = (v[2] as number) + (frame.motionBasis[2][i] as number) * d;
+    const d = (cells[i] as number) - (before[i] as number);
+    v0 += (bx[i] as number) * d;
+    v1 += (by[i] as number) * d;
+    v2 += (br[i] as number) * d;
   }
   const m = frame.gramInverse;
-  let energy = 0;
-  for (let p = 0; p < 3; p++)
-    for (let q = 0; q < 3; q++) energy += (v[p] as number) * (m[p * 3 + q] as number) * (v[q] as number);
+  const energy =
+    v0 * ((m[0] as number) * v0 + (m[1] as number) * v1 + (m[2] as number) * v2) +
+    v1 * ((m[3] as number) * v0 + (m[4] as number) * v1 + (m[5] as number) * v2) +
+    v2 * ((m[6] as number) * v0 + (m[7] as number) * v1 + (m[8] as number) * v2);
   return Math.sqrt(Math.max(0, energy) / n);
 }
