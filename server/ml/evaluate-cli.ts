@@ -10,7 +10,7 @@
  * game server uses (createEmotionEngine: worker pool, shared preprocessing, the
  * folder's served TTA setting unless --tta/--no-tta says otherwise).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -135,6 +135,34 @@ interface Options {
   calibration: boolean;
   workers?: number;
   json?: boolean;
+  record?: boolean;
+}
+
+/**
+ * Records a result in the model's metrics.json under asServed.<labels>.<usage>, so the
+ * card can show figures measured through the served engine (with the command that
+ * produced them) next to the training-time ones.
+ */
+export function recordAsServed(metricsFile: string, j: EvaluateJson, command: string): void {
+  const m = JSON.parse(readFileSync(metricsFile, 'utf8')) as Record<string, unknown>;
+  const asServed = (m.asServed ?? {}) as Record<string, Record<string, unknown>>;
+  asServed[j.labels] = {
+    ...(asServed[j.labels] ?? {}),
+    [j.usage]: {
+      accuracy: j.accuracy,
+      macroF1: j.macroF1,
+      n: j.n,
+      excluded: j.excluded,
+      perClassRecall: j.perClassRecall,
+      engine: j.engine,
+      tta: j.tta,
+      data: j.data.split('/').pop(),
+      command,
+      measuredAt: new Date().toISOString(),
+    },
+  };
+  m.asServed = asServed;
+  writeFileSync(metricsFile, `${JSON.stringify(m, null, 2)}\n`);
 }
 
 export async function main(argv = process.argv): Promise<void> {
@@ -169,6 +197,7 @@ export async function main(argv = process.argv): Promise<void> {
     .option('--no-tta', 'no test-time augmentation')
     .option('--workers <n>', 'inference worker threads (default: one per core)', positiveInt)
     .option('--json', 'print one JSON object instead of the table')
+    .option('--record', "record the result in the model's metrics.json (asServed.<labels>.<usage>) for its card")
     .showHelpAfterError();
   program.parse(argv);
   const opts = program.opts<Options>();
@@ -242,6 +271,12 @@ export async function main(argv = process.argv): Promise<void> {
     tta,
     seconds: (performance.now() - t0) / 1000,
   });
+  if (opts.record) {
+    const metricsFile = resolve(modelDir, 'metrics.json');
+    if (!existsSync(metricsFile)) throw new Error(`--record: ${metricsFile} does not exist`);
+    const shown = argv.slice(2).filter((a) => a !== '--json');
+    recordAsServed(metricsFile, result, `npm run evaluate -- ${shown.join(' ')}`);
+  }
   if (opts.json) console.log(JSON.stringify(result));
   else console.log(formatEvaluation(result));
 }

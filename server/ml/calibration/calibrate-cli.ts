@@ -151,7 +151,14 @@ export async function main(argv = process.argv): Promise<void> {
   const metricsFile = join(dir, 'metrics.json');
   if (existsSync(metricsFile)) {
     const m = JSON.parse(readFileSync(metricsFile, 'utf8')) as Record<string, unknown>;
-    m.calibration = { file: CALIBRATION_FILE, ferplusPublicRecall: ferplusRecall, promptSet };
+    m.calibration = {
+      file: CALIBRATION_FILE,
+      temperature: calibration.temperature,
+      medianMeter: calibration.medianMeter,
+      ferplusPublicRecallRaw: rawRecall,
+      ferplusPublicRecall: ferplusRecall,
+      promptSet,
+    };
     writeFileSync(metricsFile, `${JSON.stringify(m, null, 2)}\n`);
   }
   const pct = (v: number | null) => (v === null ? '   –  ' : `${(100 * v).toFixed(1).padStart(5)}%`);

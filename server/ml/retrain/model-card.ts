@@ -65,7 +65,8 @@ uses the probability of the prompted emotion as the player's match.
 - Served configuration: ${m.served.tta ? 'average of the frame and its mirror (flip TTA)' : 'single forward pass (no TTA)'}, ${(((m.servedFlopsPerFrame as number | undefined) ?? m.flopsPerImage) / 1e6).toFixed(0)} MFLOP per frame.${servedWeights(int8)}
 - Training: ${m.epochs} epochs (best: ${m.bestEpoch}), backend \`${m.backend}\`, ${(m.wallTimeS / 60).toFixed(0)} min wall time, ${m.trainImgPerSec} train img/s on 2 CPU cores.${startingPoint(m)}
 
-## Results (accuracy)
+${asServedSection(m)}${calibrationSection(m)}
+## Results (accuracy, at training time)
 | model | params | MFLOP/image | PublicTest | PrivateTest | PrivateTest, flip TTA | PrivateTest macro-F1 |
 |---|---|---|---|---|---|---|
 ${rows.join('\n')}
@@ -88,7 +89,8 @@ ${perClass.join('\n')}
 Most frequent confusions (PrivateTest): ${weak.join('; ') || '–'}.
 FER2013 labels are noisy (human agreement is about 65%), disgust has few examples (1.5% of the data), and
 fear/sad/angry are often confused with each other and with neutral. The game leaves emotions whose PublicTest recall
-is below 50% out of the default prompt set, so players are not asked for expressions the model rarely recognises.
+(calibrated FER+ recall when the folder is calibrated) is below 50% out of the default prompt set, so players are not
+asked for expressions the model rarely recognises.
 
 ## Intended use
 Scoring expressions in a party game, on face crops framed like FER2013. Not for identifying people, judging
@@ -120,10 +122,109 @@ function startingPoint(m: ModelMetrics): string {
       `- Warm restart: started from the weights of \`${t.initFrom}\` (with a fresh optimizer and learning-rate cycle), so its epochs come on top of that model's.`,
     );
   }
-  if (typeof t?.teacher === 'string') {
+  const mix = t as { labelWeight?: unknown; ferplusWeight?: unknown; faceapiWeight?: unknown } | undefined;
+  if (typeof mix?.labelWeight === 'number') {
+    const parts = [`the original label (weight ${mix.labelWeight})`];
+    if (typeof mix.ferplusWeight === 'number' && mix.ferplusWeight > 0)
+      parts.push(
+        `the FER+ vote distribution over the 7 emotions (weight ${mix.ferplusWeight}; not-a-face rows dropped)`,
+      );
+    if (typeof t?.teacher === 'string')
+      parts.push(`the flip-averaged prediction of \`${t.teacher}\` (weight ${Number(t.distillWeight)})`);
+    if (typeof mix.faceapiWeight === 'number' && mix.faceapiWeight > 0)
+      parts.push(`face-api's FaceExpressionNet prediction (weight ${mix.faceapiWeight})`);
+    lines.push(`- Training targets: ${parts.join(', ')}.`);
+  } else if (typeof t?.teacher === 'string') {
     lines.push(
       `- Distillation: each training target mixes the label (weight ${Number((1 - Number(t.distillWeight)).toFixed(3))}) with the flip-averaged prediction of \`${t.teacher}\` on that image (weight ${Number(t.distillWeight)}).`,
     );
   }
+  if (typeof (t as { selection?: unknown } | undefined)?.selection === 'string') {
+    const sel = (t as { selection: string }).selection;
+    lines.push(
+      `- Epoch selection (declared before training): ${sel === 'fer+ferplus' ? 'mean of FER2013 and FER+ majority-label PublicTest accuracy' : 'PublicTest accuracy'}.`,
+    );
+  }
   return lines.map((l) => `\n${l}`).join('');
+}
+
+interface AsServedEntry {
+  accuracy: number;
+  macroF1: number;
+  n: number;
+  excluded?: number;
+  perClassRecall: Partial<Record<string, number>>;
+  engine: string;
+  data?: string;
+  command: string;
+  measuredAt: string;
+}
+
+/**
+ * Figures measured through the served engine (npm run evaluate -- --record): both label
+ * sets, with the commands. FER+ labels: the unique top column of the 10 votes when it is
+ * one of the 7 game emotions (ties, not-a-face, unknown and contempt majorities left out).
+ */
+function asServedSection(m: ModelMetrics): string {
+  const a = m.asServed as Partial<Record<'fer' | 'ferplus', Partial<Record<string, AsServedEntry>>>> | undefined;
+  if (!a) return '';
+  const cell = (e: AsServedEntry | undefined) =>
+    e ? `${pct(e.accuracy)} (macro-F1 ${pct(e.macroF1)}, ${e.n} images)` : '–';
+  const lines = [
+    '## As served (re-measured on the canonical FER2013 file)',
+    '| labels | PublicTest | PrivateTest |',
+    '|---|---|---|',
+    `| FER2013 original | ${cell(a.fer?.PublicTest)} | ${cell(a.fer?.PrivateTest)} |`,
+    `| FER+ 7-emotion majority | ${cell(a.ferplus?.PublicTest)} | ${cell(a.ferplus?.PrivateTest)} |`,
+    '',
+    "FER+ majority label: the column with the most of the 10 annotators' votes, kept only when it is unique and is one",
+    'of the 7 game emotions; rows whose top column is tied, not-a-face, unknown or contempt are left out.',
+  ];
+  const plusPriv = a.ferplus?.PrivateTest;
+  if (plusPriv) {
+    lines.push('', '| emotion | FER+ PrivateTest recall | FER2013 PrivateTest recall |', '|---|---|---|');
+    for (const e of EMOTIONS)
+      lines.push(
+        `| ${EMOTION_INFO[e].emoji} ${e} | ${pct(plusPriv.perClassRecall[e])} | ${pct(a.fer?.PrivateTest?.perClassRecall[e])} |`,
+      );
+  }
+  const entries = [a.fer?.PublicTest, a.fer?.PrivateTest, a.ferplus?.PublicTest, a.ferplus?.PrivateTest].filter(
+    (e): e is AsServedEntry => e !== undefined,
+  );
+  lines.push('', `Engine: ${entries[0]?.engine ?? '–'}; data ${entries[0]?.data ?? '–'}. Commands:`, '');
+  for (const e of entries) lines.push(`- \`${e.command}\` (${e.measuredAt.slice(0, 10)})`);
+  return `${lines.join('\n')}\n\n`;
+}
+
+/** The meter calibration's per-emotion median before/after (from npm run calibrate). */
+function calibrationSection(m: ModelMetrics): string {
+  const c = m.calibration as
+    | {
+        file?: string;
+        temperature?: number;
+        medianMeter?: { before: Record<string, number | null>; after: Record<string, number | null> };
+        ferplusPublicRecall?: Record<string, number | null>;
+        ferplusPublicRecallRaw?: Record<string, number | null>;
+        promptSet?: string[];
+      }
+    | undefined;
+  if (!c?.medianMeter) return '';
+  const lines = [
+    '## Meter calibration',
+    `\`${c.file ?? 'calibration.json'}\` (temperature ${c.temperature ?? '–'} and one bias per emotion, fitted on PublicTest; see docs/scoring.md).`,
+    'Median meter on the PublicTest faces whose FER+ majority is that emotion, and FER+ PublicTest recall:',
+    '',
+    '| emotion | median meter before | after | FER+ recall before | after |',
+    '|---|---|---|---|---|',
+  ];
+  const p = (v: number | null | undefined) => (v === null || v === undefined ? '–' : v.toFixed(2));
+  for (const e of EMOTIONS)
+    lines.push(
+      `| ${EMOTION_INFO[e].emoji} ${e} | ${p(c.medianMeter.before[e])} | ${p(c.medianMeter.after[e])} | ${pct(c.ferplusPublicRecallRaw?.[e] ?? undefined)} | ${pct(c.ferplusPublicRecall?.[e] ?? undefined)} |`,
+    );
+  lines.push(
+    '',
+    `Default prompt set (calibrated FER+ PublicTest recall ≥ 50%): ${(c.promptSet ?? []).join(', ') || '–'}.`,
+  );
+  return `${lines.join('\n')}\n\n`;
 }
