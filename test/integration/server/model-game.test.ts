@@ -9,6 +9,7 @@ import { createEmotionEngine, type ServedEngine } from '../../../server/ml/engin
 import { servedPublicRecall } from '../../../server/ml/eval/report-types.ts';
 import { EMOTIONS, type Emotion } from '../../../shared/emotions.ts';
 import type { FinalStandings, JoinResult } from '../../../shared/protocol.ts';
+import { CameraLikeStream } from '../../helpers/camera-like.ts';
 import {
   ask,
   type Bot,
@@ -53,14 +54,23 @@ describe.skipIf(!modelDir)('a game scored by the shipped model', () => {
     const emotions = defaultPromptSet(metrics ? servedPublicRecall(metrics) : null);
     // Without metrics every emotion may be prompted; keep the test to the ones FER2013 models learn well.
     const prompts = metrics ? emotions : (['happy', 'surprise', 'neutral', 'sad'] as Emotion[]);
+    // Every face is filmed, not replayed: frames of one face at a time (2 s = 10 frames each),
+    // each with camera-like drift, noise and light (the server refuses repeated pictures).
+    const cameras = new Map<Uint8Array, CameraLikeStream>();
     const facesOf = (e: Emotion, n: number) => {
       const list = faces.get(e) as Uint8Array[];
-      return list[n % list.length] as Uint8Array;
+      const face = list[Math.floor(n / 10) % list.length] as Uint8Array;
+      let camera = cameras.get(face);
+      if (!camera) {
+        camera = new CameraLikeStream({ pixels: face, width: 48, height: 48 }, { seed: cameras.size + 1 });
+        cameras.set(face, camera);
+      }
+      return camera.next();
     };
     const matching = (prompt: Emotion, n: number) => facesOf(prompt, n);
     const others = (prompt: Emotion, n: number) => {
       const pool = EMOTIONS.filter((e) => e !== prompt);
-      return facesOf(pool[n % pool.length] as Emotion, Math.floor(n / pool.length));
+      return facesOf(pool[Math.floor(n / 10) % pool.length] as Emotion, n);
     };
 
     const host = await connectBot(server.url);
