@@ -27,6 +27,7 @@ import { initBackend } from '../runtime/backend.ts';
 import { faceApiProbsCached } from '../teachers/faceapi-cache.ts';
 import { KERNEL_INITS, type KernelInit } from './init-weights.ts';
 import { publishModel } from './publish.ts';
+import { PublishRefused } from './publish-guard.ts';
 import type { SoftSource } from './soft-targets.ts';
 import {
   DEFAULT_DISTILL_WEIGHT,
@@ -35,6 +36,7 @@ import {
   type Selection,
   type TrainConfig,
   type TrainData,
+  TrainingDiverged,
   TrainingInterrupted,
   train,
 } from './trainer.ts';
@@ -156,6 +158,11 @@ export function buildProgram(): Command {
     .addOption(new Option('--backend <name>', 'force a tfjs backend').choices(['node', 'wasm', 'cpu']))
     .option('--tta', 'have the server average each frame with its mirror (doubles the cost per frame)', false)
     .option('--skip-bad-rows', 'skip malformed CSV rows (reported) instead of failing', false)
+    .option(
+      '--force',
+      'publish even when the model already in --out serves a higher PublicTest accuracy (otherwise refused, saying both)',
+      false,
+    )
     .option('--no-progress', 'no progress bar')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -191,6 +198,7 @@ interface Parsed {
   tta: boolean;
   skipBadRows: boolean;
   progress: boolean;
+  force: boolean;
 }
 
 function checkWritable(out: string): void {
@@ -405,12 +413,17 @@ export async function main(argv: string[]): Promise<number> {
       dataFiles: files,
       fer,
       log: (line) => console.log(line),
+      force: o.force,
     });
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`retrain: ${err.message}`);
       return 2;
+    }
+    if (err instanceof TrainingDiverged || err instanceof PublishRefused) {
+      console.error(`retrain: ${err.message}`);
+      return err instanceof PublishRefused ? 3 : 1;
     }
     if (err instanceof TrainingInterrupted) {
       console.error(`retrain: ${err.message}`);

@@ -17,6 +17,7 @@ import { exportOnnx } from '../onnx/export.ts';
 import { exportInt8WithGate, type Int8GateResult } from '../onnx/int8.ts';
 import { renderModelCard } from './model-card.ts';
 import { confusionMatrixSvg, trainingCurveSvg } from './plots.ts';
+import { PublishRefused, publishVerdict, servedPublicAccuracy } from './publish-guard.ts';
 import type { TrainResult } from './trainer.ts';
 
 export interface PublishInput {
@@ -30,6 +31,8 @@ export interface PublishInput {
   /** The FER2013 file's rows, for int8 calibration (Training) and its accuracy gate (PublicTest). */
   fer?: Fer2013Data;
   log: (line: string) => void;
+  /** Publish even when the folder's current model serves a higher PublicTest accuracy (publish-guard.ts). */
+  force?: boolean;
 }
 
 export function buildModelWithWeights(arch: Architecture, weights: Float32Array[]): tf.LayersModel {
@@ -77,6 +80,18 @@ export async function publishModel(input: PublishInput): Promise<ModelMetrics> {
   await writeFile(join(tmp, 'MODEL_CARD.md'), renderModelCard(metrics, await comparisons(out), await int8Report(tmp)));
   // Last: the server refuses a folder whose files do not match this list (model-hashes.ts).
   await writeModelHashes(tmp);
+  if (existsSync(out)) {
+    const refusal = publishVerdict(await servedPublicAccuracy(out), await servedPublicAccuracy(tmp));
+    if (refusal && !input.force) {
+      // Keep the trained model: hours of training should not vanish because it lost the comparison.
+      const kept = join(dirname(out), `refused-${basename(out)}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+      await rename(tmp, kept);
+      throw new PublishRefused(
+        `not published into ${out}: ${refusal}. The new model is kept in ${kept}; rerun with --force to publish such a model.`,
+      );
+    }
+    if (refusal) input.log(`--force: publishing although ${refusal}`);
+  }
   const old = join(dirname(out), `.${basename(out)}.old-${process.pid}`);
   if (existsSync(out)) await rename(out, old);
   await rename(tmp, out);

@@ -106,6 +106,14 @@ export interface TrainEvaluation {
 
 export class TrainingInterrupted extends Error {}
 
+/** The loss or the weights went NaN or infinite: the weights are garbage from here on, so the run stops. */
+export class TrainingDiverged extends Error {}
+
+function allFinite(a: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i] as number)) return false;
+  return true;
+}
+
 /** Weight of the teacher in each target when distilling, unless --distill-weight says otherwise. */
 export const DEFAULT_DISTILL_WEIGHT = 0.5;
 
@@ -241,7 +249,13 @@ async function runLoop(
   const trainableIdx = specs.flatMap((s, i) => (s.trainable ? [i] : []));
   const nonTrainableIdx = specs.flatMap((s, i) => (s.trainable ? [] : [i]));
   const decay = trainableIdx.map((i) => (specs[i] as WeightSpec).name.endsWith('kernel'));
-  const stepsPerEpoch = Math.floor(data.train.count / config.batch) || 1;
+  if (data.train.count === 0) throw new Error('no Training rows: nothing to train on');
+  // Fewer rows than a batch: one smaller batch per epoch (full batches only would train zero steps).
+  const batch = Math.min(config.batch, data.train.count);
+  if (batch < config.batch) {
+    say(`only ${data.train.count} training images, fewer than --batch ${config.batch}: using batches of ${batch}`);
+  }
+  const stepsPerEpoch = Math.floor(data.train.count / batch);
   const totalSteps = stepsPerEpoch * config.epochs;
   const cw = classWeights(data.train.labels, data.train.count, config.classWeightPower);
   say(
@@ -350,7 +364,7 @@ async function runLoop(
         acc: '-',
       });
       let step = 0;
-      for (const indices of batchIndices(data.train.count, config.batch, config.seed, epoch, true)) {
+      for (const indices of batchIndices(data.train.count, batch, config.seed, epoch, true)) {
         if (step++ < meta.step) continue; // resume inside an epoch on the same batches
         lr =
           config.schedule === 'onecycle'
@@ -374,9 +388,22 @@ async function runLoop(
         });
         const params = trainableIdx.map((i) => weights[i] as Float32Array);
         adamWStep(params, res.grads, adam, lr, decay, { ...DEFAULT_ADAMW, weightDecay: config.weightDecay });
+        // NaN weights can still give a finite loss (the loss clamps probabilities), so check them too.
+        if (!params.every(allFinite)) {
+          throw new TrainingDiverged(
+            `training stopped: the weights became NaN or infinite at epoch ${epoch + 1}, step ${step}; nothing was published ` +
+              '(check --init-from / --teacher models; a lower --lr usually helps)',
+          );
+        }
         nonTrainableIdx.forEach((i, k) => {
           weights[i] = res.nonTrainable[k] as Float32Array;
         });
+        if (!Number.isFinite(res.lossSum)) {
+          throw new TrainingDiverged(
+            `training stopped: the loss is ${res.lossSum} at epoch ${epoch + 1}, step ${step}; nothing was published ` +
+              '(a lower --lr usually helps)',
+          );
+        }
         lossSum += res.lossSum;
         correct += res.correct;
         seen += res.count;
