@@ -20,7 +20,8 @@ import { createMetrics } from './metrics.ts';
 import { createEmotionEngine } from './ml/engine/create-engine.ts';
 import { type LoadedEngine, ModelHost, verifyingLoader } from './model-host.ts';
 import { openLeaderboardStore } from './store/create-store.ts';
-import { createDonationStore } from './store/donation-create-store.ts';
+import { openDonationStore } from './store/donation-create-store.ts';
+import type { DonationStore } from './store/donation-types.ts';
 import { type SpooledStore, withSpool } from './store/spooled-store.ts';
 
 function createHttp(config: ServerConfig, log: Logger): HttpServer {
@@ -109,10 +110,17 @@ async function main(): Promise<void> {
   // REDIS_URL: one node of a cluster (docs/deployment.md); otherwise nothing of this runs.
   const cluster = await startClusterMode(config, store, log, metrics);
   // Donated crops live in the leaderboard's store (own table); see docs/privacy.md.
-  const donationStore = createDonationStore({
-    kind: config.leaderboardStore === 'memory' ? 'memory' : 'sqlite',
-    dataDir: config.dataDir,
-  });
+  let donationStore: DonationStore;
+  try {
+    donationStore = await openDonationStore({
+      kind: config.leaderboardStore === 'memory' ? 'memory' : 'sqlite',
+      dataDir: config.dataDir,
+      databaseUrl: config.databaseUrl,
+    });
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'cannot open the donation store');
+    process.exit(1);
+  }
   const donations = new Donations({
     store: donationStore,
     clock: createSystemClock(),

@@ -13,7 +13,9 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { LEADERBOARD_DB_FILE } from '../store/create-store.ts';
+import { openPgDonationStore } from '../store/donation-pg-store.ts';
 import { DonationTableMissingError, SqliteDonationStore } from '../store/donation-sqlite-store.ts';
+import type { DonationStore } from '../store/donation-types.ts';
 import { DONOR_ID_PATTERN } from './donor-id.ts';
 import { exportDonations } from './export.ts';
 import { DEFAULT_VALIDATION_FRACTION } from './split.ts';
@@ -49,7 +51,22 @@ function defaultDb(env: NodeJS.ProcessEnv): string {
   return resolve(env.DATA_DIR || 'data', LEADERBOARD_DB_FILE);
 }
 
-function openStore(file: string, readonly: boolean): SqliteDonationStore {
+/** The cluster's PostgreSQL database when a URL is given, else the SQLite file. */
+async function openStore(
+  where: { file: string; databaseUrl: string | null },
+  readonly: boolean,
+): Promise<DonationStore> {
+  if (where.databaseUrl) {
+    try {
+      return await openPgDonationStore({ connectionString: where.databaseUrl });
+    } catch (err) {
+      throw new UsageError(`cannot open the donations in PostgreSQL (--database-url): ${(err as Error).message}`);
+    }
+  }
+  return openSqlite(where.file, readonly);
+}
+
+function openSqlite(file: string, readonly: boolean): SqliteDonationStore {
   if (!existsSync(file)) {
     throw new UsageError(
       `no database at ${file}: pass --db <leaderboard.sqlite> or set DATA_DIR (the server creates it)`,
@@ -68,11 +85,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const program = new Command('donations')
     .description('export, count or delete donated face crops (docs/privacy.md)')
     .option('--db <file>', `the leaderboard SQLite file (default $DATA_DIR/${LEADERBOARD_DB_FILE}, DATA_DIR=data)`)
+    .option('--database-url <url>', 'the cluster PostgreSQL database instead (default $DATABASE_URL when set)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  const dbFile = (): string => {
-    const o = program.opts<{ db?: string }>();
-    return o.db ? resolve(o.db) : defaultDb(env);
+  const where = (): { file: string; databaseUrl: string | null } => {
+    const o = program.opts<{ db?: string; databaseUrl?: string }>();
+    // An explicit --db means SQLite even when DATABASE_URL is set in the environment.
+    const databaseUrl = o.databaseUrl ?? (o.db ? null : env.DATABASE_URL || null);
+    return { file: o.db ? resolve(o.db) : defaultDb(env), databaseUrl };
   };
   program
     .command('export')
@@ -95,7 +115,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       action = async () => {
         const out = resolve(o.out);
         if (!existsSync(dirname(out))) throw new UsageError(`--out: folder ${dirname(out)} does not exist`);
-        const store = openStore(dbFile(), true);
+        const store = await openStore(where(), true);
         try {
           const s = await exportDonations(store, {
             out,
@@ -125,7 +145,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     .exitOverride()
     .action((o: { validationFraction: number }) => {
       action = async () => {
-        const store = openStore(dbFile(), true);
+        const store = await openStore(where(), true);
         try {
           const tally = new StatsTally(o.validationFraction);
           for await (const c of store.crops()) tally.add(c);
@@ -142,7 +162,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     .exitOverride()
     .action((o: { donor: string }) => {
       action = async () => {
-        const store = openStore(dbFile(), false);
+        const store = await openStore(where(), false);
         try {
           const n = await store.deleteDonor(o.donor);
           console.log(`deleted ${n} crop${n === 1 ? '' : 's'} of donor ${o.donor}`);
