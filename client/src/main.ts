@@ -1,31 +1,22 @@
 /**
- * Entry point: wires the event bus, the network client, the capture pipeline and the Phaser
- * scenes, and exposes window.__arena for tests and diagnosis.
+ * Entry point: wires the event bus, the network client, the capture pipeline and the test
+ * hook, rejoins a remembered seat, then loads the Phaser scenes (game.ts, a separate chunk).
+ * Everything here is small on purpose: a reload mid-round sends its rejoin before the browser
+ * has even parsed Phaser, and face-api/tfjs load later still (capture-controller.ts).
  */
-import Phaser from 'phaser';
-import { isHardwareAccelerated } from './capture/backend-choice.ts';
 import { CaptureController } from './capture/capture-controller.ts';
-import { probeGpu } from './capture/gpu-probe.ts';
 import { readClientConfig } from './config.ts';
 import type { AppContext } from './core/context.ts';
-import { setContext } from './core/context.ts';
-import { startDirector } from './core/director.ts';
+import { keepCameraForPlayers } from './core/director.ts';
 import { EventBus } from './core/event-bus.ts';
+import { startFrameFeedback } from './core/frame-feedback-loop.ts';
+import { rejoinOnLoad, startSeatKeeper } from './core/seat-keeper.ts';
 import { ArenaStore } from './core/store.ts';
 import { ArenaClient } from './net/arena-client.ts';
 import { loadOrCreateToken, NICKNAME_STORAGE_KEY, safeGet, safeSet } from './net/player-token.ts';
 import { roomCodeFromSearch } from './net/validation.ts';
-import { BootScene } from './scenes/boot-scene.ts';
-import { FinalScene } from './scenes/final-scene.ts';
-import { HomeScene } from './scenes/home-scene.ts';
-import { LeaderboardScene } from './scenes/leaderboard-scene.ts';
-import { LobbyScene } from './scenes/lobby-scene.ts';
-import { PreloaderScene } from './scenes/preloader-scene.ts';
-import { RoundResultsScene } from './scenes/round-results-scene.ts';
-import { RoundScene } from './scenes/round-scene.ts';
-import './ui/hooks.ts';
 import { mountConnectionBanner, mountDebugOverlay } from './ui/status-overlays.ts';
-import { THEME } from './ui/theme.ts';
+import { mountTestHook } from './ui/test-hook.ts';
 
 function storage(): Storage | null {
   try {
@@ -45,7 +36,6 @@ const capture = new CaptureController(bus, {
   detectorInputSize: config.detectorInputSize,
   forcedBackend: config.forcedBackend,
 });
-capture.onFrame = (seq, data) => net.sendFrame(seq, data);
 
 const ctx: AppContext = {
   bus,
@@ -58,73 +48,20 @@ const ctx: AppContext = {
   wantedRole: 'player',
   notice: null,
   linkRoomCode: roomCodeFromSearch(location.search),
+  rejoining: null,
 };
 
-let frameResults = 0;
-window.__arena = {
-  scene: '',
-  capture: null,
-  detector: null,
-  room: null,
-  self: null,
-  lastFrameResult: null,
-  frameResults: 0,
-  connection: 'connecting',
-  leaderboard: null,
-  final: null,
-  lastFrameBase64: () => {
-    const f = capture.lastFrame;
-    if (!f) return null;
-    let s = '';
-    for (const b of f) s += String.fromCharCode(b);
-    return btoa(s);
-  },
-};
-const hook = window.__arena;
-bus.on('capture', (c) => {
-  hook.capture = c;
-  hook.detector = capture.detectorInfo;
+const hook = mountTestHook(ctx);
+hook.timings.scriptAtMs = Math.round(performance.now());
+startFrameFeedback(ctx);
+keepCameraForPlayers(ctx);
+startSeatKeeper(ctx, storage());
+// A reload in a room: back to the seat first (the socket queues the join until it connects).
+ctx.rejoining = rejoinOnLoad(ctx, storage());
+void ctx.rejoining?.then(() => {
+  hook.timings.rejoinedAtMs = Math.round(performance.now());
 });
-bus.on('room', (r) => {
-  hook.room = r;
-  hook.self = store.self;
-});
-bus.on('joined', (j) => {
-  hook.room = j.state;
-  hook.self = j.self;
-});
-bus.on('frameResult', (r) => {
-  hook.lastFrameResult = r;
-  hook.frameResults = ++frameResults;
-});
-bus.on('connection', (s) => {
-  hook.connection = s;
-});
-bus.on('final', (f) => {
-  hook.final = f;
-});
-
-// On a software GL renderer (no GPU) Phaser's WebGL path costs more CPU than its Canvas path,
-// and that CPU is what face detection needs; 30 fps is plenty for bars and text.
-const gpu = probeGpu();
-const game = new Phaser.Game({
-  type: isHardwareAccelerated(gpu) ? Phaser.AUTO : Phaser.CANVAS,
-  fps: { target: 30, limit: 30 },
-  parent: 'game',
-  backgroundColor: THEME.bg,
-  scale: { mode: Phaser.Scale.RESIZE, width: window.innerWidth, height: window.innerHeight },
-  scene: [
-    BootScene,
-    PreloaderScene,
-    HomeScene,
-    LobbyScene,
-    RoundScene,
-    RoundResultsScene,
-    FinalScene,
-    LeaderboardScene,
-  ],
-});
-setContext(game, ctx);
-startDirector(game, ctx);
 mountConnectionBanner(ctx);
 mountDebugOverlay(ctx);
+
+void import('./game.ts').then(({ startGame }) => startGame(ctx));

@@ -32,7 +32,20 @@ export const DEMO_FACES = {
 /** A corner of sample1.jpg with wall and no person: a camera pointed away from the player. */
 export const NO_FACE_SCENE = { image: 'sample1.jpg', window: { x: 0, y: 0, width: 360, height: 270 } } as const;
 
-export type DemoFace = keyof typeof DEMO_FACES | 'noFace';
+/** Face photos in test/fixtures/faces/ (see its README for how the model scores each). */
+export const PHOTO_FACES = {
+  happyPhoto: 'happy.jpg',
+  surprisePhoto: 'surprise.jpg',
+  angryPhoto: 'angry.jpg',
+} as const;
+export const PHOTO_FACES_DIR = path.resolve(import.meta.dirname, '..', 'fixtures', 'faces');
+
+export type PhotoFace = keyof typeof PHOTO_FACES;
+export type DemoFace = keyof typeof DEMO_FACES | PhotoFace | 'noFace';
+
+function isPhotoFace(face: DemoFace): face is PhotoFace {
+  return face in PHOTO_FACES;
+}
 
 export interface FakeVideoOptions {
   face: DemoFace;
@@ -83,6 +96,7 @@ export function ffmpegAvailable(): boolean {
 
 /** Writes the .y4m and returns its path. */
 export function makeFakeCameraVideo(opts: FakeVideoOptions): string {
+  if (isPhotoFace(opts.face)) return makePhotoCameraVideo({ ...opts, face: opts.face });
   const fps = opts.fps ?? 10;
   const seconds = opts.seconds ?? 4;
   const width = opts.width ?? 640;
@@ -120,6 +134,55 @@ export function makeFakeCameraVideo(opts: FakeVideoOptions): string {
       path.join(FACE_API_DEMO_DIR, image),
       '-vf',
       filters,
+      '-t',
+      String(seconds),
+      '-r',
+      String(fps),
+      '-f',
+      'yuv4mpegpipe',
+      opts.out,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  return opts.out;
+}
+
+/**
+ * A tightly cropped face photo (FER framing) padded onto a grey 4:3 frame, as a face in front
+ * of a plain wall: it sways a few pixels on a slow circle, tilts a little, and every frame gets
+ * fresh noise, so no two crops within the 4 s loop are alike. The padding gives the face detector the context it expects.
+ */
+export function makePhotoCameraVideo(opts: FakeVideoOptions & { face: PhotoFace }): string {
+  const fps = opts.fps ?? 10;
+  const seconds = opts.seconds ?? 4;
+  const width = opts.width ?? 640;
+  const height = opts.height ?? 480;
+  const side = Math.round(height * (opts.faceFraction ?? 0.5));
+  const x0 = Math.round((width - side) / 2);
+  const y0 = Math.round((height - side) / 2);
+  // Far enough per frame that the face also moves inside the crop between detections.
+  const d = Math.round(height * 0.06);
+  const graph =
+    `color=c=0x606060:s=${width}x${height}:r=${fps}:d=${seconds}[bg];` +
+    // A slight tilt to and fro (±3°, a quarter period out of step with the sway) changes the
+    // picture in a way no shift or zoom explains, as a live head does.
+    `[0:v]scale=${side}:${side},format=yuv420p,rotate='0.05*cos(2*PI*t/${seconds})':c=0x606060[face];` +
+    `[bg][face]overlay=x='${x0}+${d}*sin(2*PI*t/${seconds})':y='${y0}+${d}*cos(2*PI*t/${seconds})':shortest=1,` +
+    `noise=alls=${opts.noise ?? 10}:allf=t,format=yuv420p`;
+  execFileSync(
+    'ffmpeg',
+    [
+      '-v',
+      'error',
+      '-y',
+      '-loop',
+      '1',
+      '-framerate',
+      String(fps),
+      '-i',
+      path.join(PHOTO_FACES_DIR, PHOTO_FACES[opts.face]),
+      '-filter_complex',
+      graph,
       '-t',
       String(seconds),
       '-r',

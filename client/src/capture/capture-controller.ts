@@ -3,16 +3,23 @@
  * FER-framed crop → BT.601 grey 48×48 → onFrame. Sends only while `sending` is set (a round
  * is running and we are a player) and the tab is visible, at `sendFps`; between rounds it
  * keeps detecting slowly so the camera preview can show the face box.
+ *
+ * It owns the camera for as long as the page lives: the stream, the one <video> (scenes borrow
+ * it, see camera-video.ts) and a watchdog that resumes a paused picture, reopens an ended or
+ * frozen camera, and stops frames while the picture is not live.
+ * face-api and tfjs are loaded on first use (a separate chunk), so the menus do not wait for them.
  */
 import type { EventBus } from '../core/event-bus.ts';
 import type { DetectorBackend } from './backend-choice.ts';
 import { type CameraResult, openCamera, stopStream, videoReady } from './camera.ts';
+import { CameraVideo, type MountLike } from './camera-video.ts';
 import { type CaptureStatus, emptyCaptureStatus } from './capture-status.ts';
 import { type Box, cropRectForBox, largestBox, scaleBox } from './crop-geometry.ts';
-import { type DetectorInfo, FaceDetector } from './face-detector.ts';
+import type { DetectorInfo, FaceDetector } from './face-detector.ts';
 import { FrameGrabber } from './frame-grabber.ts';
 import { hasImageContent } from './grayscale.ts';
 import { detectionIntervalMs, FramePacer, RateMeter } from './rate.ts';
+import { VideoWatchdog } from './video-watchdog.ts';
 
 /** Detections per second between rounds: enough for a live face box, light on the CPU. */
 const PREVIEW_FPS = 4;
@@ -32,7 +39,14 @@ export class CaptureController {
   onFrame: (seq: number, data: Uint8Array) => void = () => {};
   lastFrame: Uint8Array | null = null;
   detectorInfo: DetectorInfo | null = null;
-  private readonly detector: FaceDetector;
+  private detector: FaceDetector | null = null;
+  private readonly cameraVideo: CameraVideo;
+  private readonly watchdog: VideoWatchdog;
+  private deviceId: string | null = null;
+  private restarting = false;
+  /** Number of the latest presented video frame, and of the one the last sent crop came from. */
+  private videoFrame = 0;
+  private sentVideoFrame = -1;
   private readonly grabber = new FrameGrabber();
   private readonly pacer: FramePacer;
   private readonly detectMeter = new RateMeter();
@@ -53,13 +67,27 @@ export class CaptureController {
     private readonly bus: EventBus,
     private readonly options: CaptureOptions,
   ) {
-    this.detector = new FaceDetector(options.detectorInputSize);
     this.pacer = new FramePacer(PREVIEW_FPS);
     this.video = document.createElement('video');
     this.video.muted = true;
     this.video.playsInline = true;
     this.video.autoplay = true;
     this.video.setAttribute('aria-label', 'Your camera preview');
+    // Where the video waits between scenes: in the page and rendered (1 px, invisible), so it
+    // keeps playing and presenting frames.
+    const dock = document.createElement('div');
+    dock.id = 'camera-dock';
+    dock.setAttribute('aria-hidden', 'true');
+    document.body.append(dock);
+    this.cameraVideo = new CameraVideo<HTMLVideoElement>(this.video, dock);
+    this.watchdog = new VideoWatchdog({
+      video: this.video,
+      track: () => this.stream?.getVideoTracks()[0] ?? null,
+      now: () => performance.now(),
+      redock: () => this.cameraVideo.redock(),
+      resume: () => this.cameraVideo.resume(),
+      restart: () => void this.restartCamera(),
+    });
     document.addEventListener('visibilitychange', () => {
       this.refreshPaused();
       this.emit(true);
@@ -68,7 +96,10 @@ export class CaptureController {
 
   /** Loads face-api and measures the backends once; safe to call repeatedly. */
   initDetector(): Promise<DetectorInfo> {
-    this.detectorReady ??= this.detector.init(this.options.forcedBackend).then((info) => {
+    this.detectorReady ??= import('./face-detector.ts').then(async ({ FaceDetector }) => {
+      const detector = new FaceDetector(this.options.detectorInputSize);
+      const info = await detector.init(this.options.forcedBackend);
+      this.detector = detector;
       this.detectorInfo = info;
       this.status.backend = info.backend;
       this.emit(true);
@@ -79,6 +110,16 @@ export class CaptureController {
 
   get hasCamera(): boolean {
     return this.stream !== null;
+  }
+
+  /** The camera in use (device id), null when none is open. */
+  get currentDeviceId(): string | null {
+    return this.stream ? this.deviceId : null;
+  }
+
+  /** Lends the camera picture to a scene; call the returned function when the scene ends. */
+  borrowVideo(into: MountLike<HTMLVideoElement>): () => void {
+    return this.cameraVideo.borrow(into);
   }
 
   async startCamera(deviceId?: string | null): Promise<CameraResult> {
@@ -96,7 +137,9 @@ export class CaptureController {
       return res;
     }
     this.stream = res.stream;
-    this.video.srcObject = res.stream;
+    this.deviceId = res.deviceId || null;
+    this.cameraVideo.setStream(res.stream);
+    this.watchdog.reset();
     await this.video.play().catch(() => {});
     await videoReady(this.video);
     this.status.camera = 'on';
@@ -111,8 +154,9 @@ export class CaptureController {
   stopCamera(): void {
     stopStream(this.stream);
     this.stream = null;
-    this.video.srcObject = null;
+    this.cameraVideo.setStream(null);
     this.status.camera = 'off';
+    this.status.videoProblem = null;
     this.status.faceBox = null;
     this.refreshPaused();
     this.emit(true);
@@ -133,6 +177,7 @@ export class CaptureController {
     if (!this.stream) reason = 'no-camera';
     else if (!this.wantSend) reason = 'no-round';
     else if (document.hidden) reason = 'hidden';
+    else if (this.status.videoProblem) reason = 'frozen';
     else if (!this.status.faceBox) reason = 'no-face';
     this.status.pausedReason = reason;
     this.status.sending = reason === null;
@@ -151,9 +196,14 @@ export class CaptureController {
           await sleep(document.hidden ? 250 : wait);
           continue;
         }
+        if (!this.checkVideo()) {
+          await sleep(200);
+          continue;
+        }
         this.pacer.take(now);
         await this.nextVideoFrame();
         if (!this.stream) break;
+        if (!this.checkVideo()) continue;
         await this.step();
       }
     } catch (err) {
@@ -166,21 +216,69 @@ export class CaptureController {
     }
   }
 
-  /** Waits for a newly decoded frame when the browser can tell us (requestVideoFrameCallback). */
+  /**
+   * Waits for a newly presented video frame when the browser can tell us
+   * (requestVideoFrameCallback) and notes its number: a camera frame is cropped and sent at
+   * most once, because two crops of one camera frame are the same picture, which the server
+   * rightly refuses as a replay.
+   */
   private nextVideoFrame(): Promise<void> {
-    const v = this.video as HTMLVideoElement & { requestVideoFrameCallback?: (cb: () => void) => number };
-    if (typeof v.requestVideoFrameCallback !== 'function') return Promise.resolve();
+    const v = this.video as HTMLVideoElement & {
+      requestVideoFrameCallback?: (cb: (now: number, meta: { presentedFrames: number }) => void) => number;
+    };
+    if (typeof v.requestVideoFrameCallback !== 'function') {
+      this.videoFrame++;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, 250);
-      v.requestVideoFrameCallback!(() => {
+      v.requestVideoFrameCallback!((_now, meta) => {
         clearTimeout(timer);
+        this.watchdog.framePresented();
+        this.videoFrame = meta.presentedFrames;
         resolve();
       });
     });
   }
 
+  /**
+   * Asks the watchdog whether the picture is live (it repairs what it can); frames are read
+   * only from a live picture. Returns false while it is not.
+   */
+  private checkVideo(): boolean {
+    const health = this.watchdog.check(this.wantSend);
+    const problem = health.problem;
+    const changed = problem !== this.status.videoProblem || health.restarts !== this.status.cameraRestarts;
+    this.status.videoProblem = problem;
+    this.status.cameraRestarts = health.restarts;
+    if (problem) {
+      // A frozen picture shows no face we could trust.
+      this.status.faceBox = null;
+      this.lastBoxes = [];
+    }
+    if (changed) {
+      if (problem) console.warn(`[arena] camera picture ${problem} for ${Math.round(health.stalledMs)} ms`);
+      this.refreshPaused();
+      this.emit(true);
+    }
+    return health.live;
+  }
+
+  /** Reopens the same camera (an ended track, or a picture frozen for seconds). */
+  private async restartCamera(): Promise<void> {
+    if (this.restarting || !this.stream) return;
+    this.restarting = true;
+    try {
+      await this.startCamera(this.deviceId);
+    } finally {
+      this.restarting = false;
+    }
+  }
+
   private async step(): Promise<void> {
     const video = this.video;
+    const detector = this.detector;
+    if (!detector) return;
     if (video.readyState < HTMLMediaElement.HAVE_CURRENT_DATA || video.videoWidth === 0) return;
     let now = performance.now();
     if (now - this.lastDetectAt >= detectionIntervalMs(this.pacer.intervalMs, this.lastDetectMs)) {
@@ -190,7 +288,7 @@ export class CaptureController {
         return;
       }
       const t0 = performance.now();
-      const boxes = await this.detector.detectImageData(image);
+      const boxes = await detector.detectImageData(image);
       now = performance.now();
       this.lastDetectMs = now - t0;
       this.lastDetectAt = now;
@@ -205,7 +303,8 @@ export class CaptureController {
     this.status.videoWidth = video.videoWidth;
     this.status.videoHeight = video.videoHeight;
     this.refreshPaused();
-    if (this.status.sending && face) {
+    if (this.status.sending && face && this.videoFrame !== this.sentVideoFrame) {
+      this.sentVideoFrame = this.videoFrame;
       const crop = cropRectForBox(face.box, this.grabber.videoSize(video));
       const frame = this.grabber.grabFrame(video, crop);
       this.lastFrame = frame;

@@ -1,5 +1,6 @@
 import type { DetectorBackend } from './backend-choice.ts';
 import type { Box } from './crop-geometry.ts';
+import type { VideoProblem } from './video-watchdog.ts';
 
 export type CameraState = 'off' | 'starting' | 'on' | 'error';
 
@@ -21,7 +22,11 @@ export interface CaptureStatus {
   videoHeight: number;
   sending: boolean;
   /** Why frames are not sent right now (for the UI), null while sending. */
-  pausedReason: 'no-round' | 'hidden' | 'no-face' | 'spectator' | 'no-camera' | null;
+  pausedReason: 'no-round' | 'hidden' | 'no-face' | 'spectator' | 'no-camera' | 'frozen' | null;
+  /** What is wrong with the camera picture (paused, stalled clock, ended track), null when live. */
+  videoProblem: VideoProblem | null;
+  /** Times the capture controller reopened the camera by itself. */
+  cameraRestarts: number;
 }
 
 export function emptyCaptureStatus(): CaptureStatus {
@@ -38,5 +43,7 @@ export function emptyCaptureStatus(): CaptureStatus {
     videoHeight: 0,
     sending: false,
     pausedReason: 'no-camera',
+    videoProblem: null,
+    cameraRestarts: 0,
   };
 }

@@ -20,6 +20,8 @@ export interface AppContext {
   notice: string | null;
   /** Room code from a join link, consumed by the home scene. */
   linkRoomCode: string | null;
+  /** Set while the page rejoins its remembered seat on load; the preloader waits for it. */
+  rejoining: Promise<void> | null;
 }
 
 const KEY = 'arena-context';

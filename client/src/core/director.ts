@@ -43,9 +43,28 @@ export function startDirector(game: Phaser.Game, ctx: AppContext): void {
   ctx.bus.on('serverError', (e) => {
     if (e.code === 'ROOM_NOT_FOUND' && ctx.store.self) ctx.notice = e.message;
   });
-  ctx.bus.on('left', home);
+  ctx.bus.on('left', (why) => {
+    if (why) ctx.notice = why.reason;
+    home();
+  });
   ctx.bus.on('kicked', (reason) => {
     ctx.notice = `You were removed from the room: ${reason}`;
     home();
   });
+}
+
+/**
+ * A player needs the camera (and the face detector) whatever scene the room is in: a reload
+ * lands mid-round, before the scenes have even loaded. A camera the player turned off or that
+ * failed stays off until they retry in the lobby. Started before the Phaser chunk loads.
+ */
+export function keepCameraForPlayers(ctx: Pick<AppContext, 'bus' | 'store' | 'capture'>): void {
+  const ensure = () => {
+    const cap = ctx.capture;
+    if (ctx.store.self?.role !== 'player') return;
+    void cap.initDetector().catch(() => {});
+    if (!cap.hasCamera && cap.status.camera === 'off') void cap.startCamera();
+  };
+  ctx.bus.on('joined', ensure);
+  ctx.bus.on('room', ensure);
 }

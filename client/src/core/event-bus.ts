@@ -3,6 +3,7 @@
  * Typed so a scene cannot listen for an event name or payload that does not exist.
  */
 import type {
+  ErrorCode,
   FinalStandings,
   FrameResult,
   JoinResult,
@@ -11,6 +12,7 @@ import type {
   RoundResults,
 } from '../../../shared/protocol.ts';
 import type { CaptureStatus } from '../capture/capture-status.ts';
+import type { FrameFeedbackState } from '../capture/frame-feedback.ts';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting';
 
@@ -23,8 +25,13 @@ export interface BusEvents {
   frameResult: FrameResult;
   kicked: string;
   serverError: ProtocolError;
-  left: null;
+  /** We are out of the room: by choice (null), or with a reason to show on the home screen. */
+  left: { reason: string } | null;
   capture: CaptureStatus;
+  /** Whether our frames count, and the hint to show when not (changes only). */
+  frameFeedback: FrameFeedbackState;
+  /** The server refused one of our frames (the frame:send ack's error code). */
+  frameRefused: ErrorCode;
 }
 
 type Listener<T> = (payload: T) => void;

@@ -6,6 +6,8 @@ import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../../shared/events.ts';
 import type {
   Ack,
+  ErrorCode,
+  FramePayload,
   GameSettings,
   JoinResult,
   LeaderboardEntry,
@@ -18,6 +20,12 @@ import type { EventBus } from '../core/event-bus.ts';
 import { rejoinFailure } from './room-gone.ts';
 
 const ACK_TIMEOUT_MS = 8000;
+/** A frame's ack later than this no longer matters (the round view has moved on). */
+const FRAME_ACK_TIMEOUT_MS = 3000;
+
+interface TimedFrameEmitter {
+  emit(event: 'frame:send', frame: FramePayload, ack: (timedOut: Error | null, res?: Ack<null>) => void): void;
+}
 
 export class ProtocolFailure extends Error {
   constructor(readonly error: ProtocolError) {
@@ -126,10 +134,19 @@ export class ArenaClient {
     return this.call<LeaderboardEntry[]>((ack) => this.socket.emit('leaderboard:get', { period, limit }, ack));
   }
 
-  /** Fire-and-forget: results come back as frame:result; volatile so a blip drops stale frames. */
-  sendFrame(seq: number, data: Uint8Array): void {
+  /**
+   * Results come back as frame:result; volatile so a blip drops stale frames. The ack tells us
+   * when the server refused the frame (WRONG_PHASE, NOT_A_PLAYER, RATE_LIMITED…), so the player
+   * can be told why nothing counts; it times out quietly when the frame was dropped on the way.
+   */
+  sendFrame(seq: number, data: Uint8Array, onRefused: (code: ErrorCode) => void = () => {}): void {
     if (!this.socket.connected) return;
-    this.socket.volatile.emit('frame:send', { seq, data });
+    // Socket.IO's typings do not carry an optional ack through timeout(); this is its documented
+    // shape: the callback gets a timeout error, or null and the server's answer.
+    const emitter = this.socket.volatile.timeout(FRAME_ACK_TIMEOUT_MS) as unknown as TimedFrameEmitter;
+    emitter.emit('frame:send', { seq, data }, (timedOut, res) => {
+      if (!timedOut && res && !res.ok) onRefused(res.error.code);
+    });
   }
 
   private async rejoin(m: Membership): Promise<void> {
@@ -147,7 +164,8 @@ export class ArenaClient {
       });
       this.restartAnnounced = false;
       this.bus.emit('serverError', error);
-      this.bus.emit('left', null);
+      // With the reason: the home screen is built after this and shows it there.
+      this.bus.emit('left', { reason: error.message });
     }
   }
 

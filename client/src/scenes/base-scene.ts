@@ -7,6 +7,7 @@ import { type AppContext, ctxOf } from '../core/context.ts';
 import type { BusEvents } from '../core/event-bus.ts';
 import { SceneDom } from '../ui/dom.ts';
 import { THEME } from '../ui/theme.ts';
+import { SCENES } from './keys.ts';
 
 export abstract class BaseScene extends Phaser.Scene {
   protected ctx!: AppContext;
@@ -28,7 +29,11 @@ export abstract class BaseScene extends Phaser.Scene {
       this.teardown();
     });
     onResize();
-    if (window.__arena) window.__arena.scene = this.scene.key;
+    if (window.__arena) {
+      window.__arena.scene = this.scene.key;
+      // Time-to-interactive: the first time the home screen's controls are in the page.
+      if (this.scene.key === SCENES.home) window.__arena.timings.interactiveAtMs ??= Math.round(performance.now());
+    }
     // Focus the first control so keyboard players can start typing or press Enter.
     this.dom.root.querySelector<HTMLElement>('[data-autofocus]')?.focus();
   }

@@ -4,6 +4,7 @@ import { NICKNAME_MAX_LENGTH, ROOM_CODE_LENGTH } from '../../../shared/protocol.
 import { pageContext } from '../capture/camera.ts';
 import { cameraProblemMessage, insecureLanOrigin } from '../capture/camera-errors.ts';
 import { ProtocolFailure } from '../net/arena-client.ts';
+import { joinFailureMessage } from '../net/seat-memory.ts';
 import { isRoomCode, nicknameProblem, normaliseRoomCode } from '../net/validation.ts';
 import { h, say, setBusy } from '../ui/dom.ts';
 import { donationPanelFor } from '../ui/donation-consent.ts';
@@ -67,6 +68,8 @@ export class HomeScene extends BaseScene {
       'Create room',
     );
     const joinBtn = h('button', { id: 'join-room', type: 'submit', class: linkCode ? 'primary' : 'secondary' }, 'Join');
+    // Watching is a choice, not only the way out of a camera problem: no camera is asked for.
+    const watchBtn = h('button', { id: 'watch-room', type: 'button', class: 'secondary' }, 'Watch');
     const boardBtn = h('button', { id: 'open-leaderboard', type: 'button', class: 'link' }, 'Leaderboard');
 
     const checkNick = (): string | null => {
@@ -80,7 +83,7 @@ export class HomeScene extends BaseScene {
       this.ctx.setNickname(name);
       return name;
     };
-    const run = async (btn: HTMLButtonElement, action: (name: string) => Promise<unknown>) => {
+    const run = async (btn: HTMLButtonElement, action: (name: string) => Promise<unknown>, room?: string) => {
       const name = checkNick();
       if (!name) return;
       setBusy(btn, true);
@@ -90,35 +93,39 @@ export class HomeScene extends BaseScene {
         this.ctx.linkRoomCode = null;
         // The director switches to the lobby on the room state.
       } catch (err) {
-        say(
-          msg,
-          err instanceof ProtocolFailure ? err.message : `Could not reach the server (${String(err)}).`,
-          'error',
-        );
+        const text =
+          err instanceof ProtocolFailure
+            ? room
+              ? joinFailureMessage(err.error.code, err.message, room, 'join')
+              : err.message
+            : `Could not reach the server (${String(err)}).`;
+        say(msg, text, 'error');
       } finally {
         setBusy(btn, false);
       }
     };
-    createBtn.addEventListener(
-      'click',
-      () => void run(createBtn, (name) => this.ctx.net.createRoom(name, this.ctx.wantedRole)),
-    );
+    createBtn.addEventListener('click', () => void run(createBtn, (name) => this.ctx.net.createRoom(name, 'player')));
     const form = h(
       'form',
       { class: 'join-form', 'aria-label': 'Join a room by code' },
       h('label', { for: 'room-code' }, linkCode ? `Join room ${linkCode}` : 'Have a code?'),
-      h('div', { class: 'row' }, code, joinBtn),
+      h('div', { class: 'row' }, code, joinBtn, watchBtn),
     );
-    form.addEventListener('submit', (ev) => {
-      ev.preventDefault();
+    const joinAs = (btn: HTMLButtonElement, role: 'player' | 'spectator') => {
       const c = normaliseRoomCode(code.value);
       if (!isRoomCode(c)) {
         say(msg, `A room code has ${ROOM_CODE_LENGTH} letters or digits.`, 'error');
         code.focus();
         return;
       }
-      void run(joinBtn, (name) => this.ctx.net.joinRoom(c, name, this.ctx.wantedRole));
+      this.ctx.wantedRole = role;
+      void run(btn, (name) => this.ctx.net.joinRoom(c, name, role), c);
+    };
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      joinAs(joinBtn, 'player');
     });
+    watchBtn.addEventListener('click', () => joinAs(watchBtn, 'spectator'));
     nick.addEventListener('keydown', (ev) => {
       if (ev.key !== 'Enter') return;
       ev.preventDefault();

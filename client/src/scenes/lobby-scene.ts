@@ -104,10 +104,7 @@ export class LobbyScene extends BaseScene {
 
   private async fillDevices(): Promise<void> {
     const cams = await listCameras();
-    const current =
-      this.ctx.capture.video.srcObject instanceof MediaStream
-        ? this.ctx.capture.video.srcObject.getVideoTracks()[0]?.getSettings().deviceId
-        : undefined;
+    const current = this.ctx.capture.currentDeviceId;
     this.deviceSelect.replaceChildren(
       ...cams.map((c, i) =>
         h('option', { value: c.deviceId, selected: c.deviceId === current }, c.label || `Camera ${i + 1}`),

@@ -1,14 +1,13 @@
 import Phaser from 'phaser';
 import { ctxOf } from '../core/context.ts';
+import { sceneForPhase } from '../core/scene-for-phase.ts';
 import { THEME } from '../ui/theme.ts';
 import { SCENES } from './keys.ts';
 
-/** Longest we hold the player on the loading bar; detection keeps loading in the background. */
-const MAX_WAIT_MS = 8000;
-
 /**
- * Loads the face detector and measures the tfjs backends before the menu, so the measurement
- * does not compete with the game for the CPU later. Spectators do not need it, but it is short.
+ * Starts loading the face detector (face-api and tfjs are a separate chunk, loaded and measured
+ * in the background) and moves on at once: the menus never wait for it. A page reloaded inside a
+ * room waits here for its rejoin, then goes straight to the room's scene.
  */
 export class PreloaderScene extends Phaser.Scene {
   constructor() {
@@ -19,43 +18,25 @@ export class PreloaderScene extends Phaser.Scene {
     const ctx = ctxOf(this);
     const { width, height } = this.scale;
     this.cameras.main.setBackgroundColor(THEME.bg);
-    const label = this.add
-      .text(width / 2, height / 2 - 40, 'Loading face detector…', {
+    this.add
+      .text(width / 2, height / 2, ctx.rejoining ? 'Rejoining your room…' : 'Loading…', {
         fontFamily: THEME.font,
         fontSize: '20px',
         color: THEME.text,
+        resolution: window.devicePixelRatio || 1,
       })
       .setOrigin(0.5);
-    const track = this.add.rectangle(width / 2, height / 2, Math.min(320, width - 40), 12, THEME.track);
-    const bar = this.add.rectangle(track.x - track.width / 2, height / 2, 0, 12, THEME.accentNum).setOrigin(0, 0.5);
-    const started = performance.now();
-    const tick = this.time.addEvent({
-      delay: 50,
-      loop: true,
-      callback: () => {
-        // Time-based: tfjs gives no progress events for the wasm compile and measurement.
-        const f = Math.min(0.95, (performance.now() - started) / 4000);
-        bar.width = track.width * f;
-      },
+    ctx.capture.initDetector().catch((err: unknown) => {
+      console.error('[arena] face detector failed to load', err);
     });
     const go = () => {
-      tick.remove();
-      this.scene.start(SCENES.home);
+      const room = ctx.store.room;
+      this.scene.start(ctx.store.self && room ? sceneForPhase(room.phase) : SCENES.home);
     };
-    const timeout = this.time.delayedCall(MAX_WAIT_MS, go);
-    ctx.capture
-      .initDetector()
-      .then((info) => {
-        label.setText(`Face detector ready (${info.backend})`);
-        bar.width = track.width;
-      })
-      .catch((err: unknown) => {
-        console.error('[arena] face detector failed to load', err);
-        label.setText('Face detector failed to load: you can still watch as a spectator');
-      })
-      .finally(() => {
-        timeout.remove();
-        this.time.delayedCall(200, go);
-      });
+    // Through the scene clock: it only ticks while this scene runs, so if the director has
+    // already shown the room's scene (the rejoin's state arrived first) nothing happens.
+    const later = () => this.time.delayedCall(0, go);
+    if (ctx.rejoining) void ctx.rejoining.finally(later);
+    else later();
   }
 }

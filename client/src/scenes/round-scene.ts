@@ -1,6 +1,7 @@
 import type Phaser from 'phaser';
 import { EMOTION_INFO, EMOTIONS } from '../../../shared/emotions.ts';
-import { CameraPreview } from '../ui/camera-preview.ts';
+import type { RoomState } from '../../../shared/protocol.ts';
+import { CameraPreview, frozenLine } from '../ui/camera-preview.ts';
 import { h } from '../ui/dom.ts';
 import { fontPx, THEME } from '../ui/theme.ts';
 import { BaseScene } from './base-scene.ts';
@@ -39,6 +40,8 @@ export class RoundScene extends BaseScene {
   /** Displayed values ease toward the latest ones so bars do not jump at 5 updates/s. */
   private shownProbs = new Array<number>(EMOTIONS.length).fill(0);
   private shownMeters = new Map<string, number>();
+  /** Why our frames do not count right now (frameFeedback), null while they do. */
+  private feedback: string | null = null;
 
   constructor() {
     super(SCENES.round);
@@ -60,8 +63,13 @@ export class RoundScene extends BaseScene {
       this.preview.el.classList.add('in-round');
       this.dom.root.append(this.preview.el);
     } else {
-      this.notice.textContent = 'Spectating';
+      // Top-right, under the timer: over the meters it would cover the first player's name.
+      this.dom.root.append(h('p', { class: 'spectating-badge', id: 'spectating-badge' }, 'Spectating'));
     }
+    this.listen('frameFeedback', (f) => {
+      this.feedback = f.message;
+      this.updateNotice();
+    });
     this.chartLabels = EMOTIONS.map((e) => this.text(0, 0, `${EMOTION_INFO[e].emoji}`, 14).setOrigin(1, 0.5));
     this.listen('room', () => this.refreshTexts());
     this.refreshTexts();
@@ -102,16 +110,23 @@ export class RoundScene extends BaseScene {
     this.draw(left, r.settings.roundSeconds * 1000, countdown);
   }
 
-  /** One line over the camera preview; written only when it changes (it is a live region). */
+  /**
+   * One line over the camera preview saying why this player is not scoring, most useful first;
+   * written only when it changes (it is a live region).
+   */
   private updateNotice(): void {
     if (!this.preview) return;
     const r = this.ctx.store.room;
     const s = this.ctx.capture.status;
     let msg = '';
-    if (r?.phase === 'countdown') msg = 'Get your face in the box…';
+    if (this.ctx.store.me?.waiting) msg = 'You joined mid-game: you play from the next game.';
+    else if (r?.phase === 'countdown') msg = 'Get your face in the box…';
+    else if (s.videoProblem) msg = frozenLine(s);
     else if (s.camera !== 'on') msg = 'No camera: you cannot score this round.';
     else if (s.facesInView === 0) msg = 'No face in view!';
+    else if (this.feedback) msg = this.feedback;
     if (this.notice.textContent !== msg) this.notice.textContent = msg;
+    this.notice.dataset.kind = msg && r?.phase === 'round' ? 'problem' : 'info';
   }
 
   private draw(leftMs: number, totalMs: number, countdown: boolean): void {
@@ -131,7 +146,12 @@ export class RoundScene extends BaseScene {
         tb.h / 2,
       );
     }
-    // Live meters.
+    // Live meters (not during the countdown: the big number stands where they are, and they are all 0).
+    for (const t of this.meterLabels) t.setAlpha(countdown ? 0 : 1);
+    if (countdown) {
+      this.drawChart(r);
+      return;
+    }
     const players = r.players.filter((p) => p.role === 'player');
     const ma = this.meterArea;
     const rowH = Math.min(this.fs * 2.6, ma.h / Math.max(1, players.length));
@@ -150,7 +170,12 @@ export class RoundScene extends BaseScene {
         rowH * 0.5,
       );
     });
-    // Own emotion chart.
+    this.drawChart(r);
+  }
+
+  /** This player's 7-emotion chart from the latest frame:result. */
+  private drawChart(r: RoomState): void {
+    const g = this.gfx;
     const probs = this.ctx.store.frameResult?.probabilities;
     const ca = this.chartArea;
     if (ca.w <= 0 || !this.preview) return;

@@ -52,3 +52,18 @@ export function mountDebugOverlay(ctx: AppContext): void {
   };
   setInterval(render, 250);
 }
+
+/** A short message at the top of the page (e.g. "Welcome back"), gone after `ms`. */
+export function flashBanner(id: string, text: string, ms: number): void {
+  let el = document.getElementById(id);
+  if (!el) {
+    el = h('div', { id, class: 'flash-banner', role: 'status', 'aria-live': 'polite' });
+    document.body.append(el);
+  }
+  el.textContent = text;
+  el.hidden = false;
+  const shown = el;
+  setTimeout(() => {
+    if (shown.textContent === text) shown.hidden = true;
+  }, ms);
+}
