@@ -65,20 +65,32 @@ export class ClusterNode implements ClusterPlug {
   private closed = false;
   private forwardedOut = 0;
   private forwardedIn = 0;
+  private beating = false;
+  private lastBeatAt = 0;
+  /** Until then, nodes missing from Redis are not taken for dead (Redis just came back, maybe empty). */
+  private trustPresenceAfter = 0;
 
   private constructor(private readonly options: ClusterOptions) {
     this.nodeId = options.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
     this.prefix = options.prefix ?? 'arena:';
     const redisOptions = { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: true };
     this.redis = new Redis(options.redisUrl, redisOptions);
-    this.subscriber = new Redis(options.redisUrl, redisOptions);
     this.adapterPub = new Redis(options.redisUrl, redisOptions);
-    this.adapterSub = new Redis(options.redisUrl, redisOptions);
+    // Subscriber connections only (re)subscribe: those commands wait for Redis to return rather than
+    // fail after two retries (a failed re-subscribe is a rejection nobody could handle).
+    const subscriberOptions = { ...redisOptions, maxRetriesPerRequest: null };
+    this.subscriber = new Redis(options.redisUrl, subscriberOptions);
+    this.adapterSub = new Redis(options.redisUrl, subscriberOptions);
     for (const r of [this.redis, this.subscriber, this.adapterPub, this.adapterSub]) {
       // ioredis reconnects by itself; an unhandled 'error' event would crash the process instead.
       r.on('error', (e: Error) => options.log.warn({ err: e.message }, 'redis connection error'));
     }
     this.presence = new RedisPresence(this.redis, this.prefix, this.nodeId, options.entryTtlMs ?? 4000);
+    // A restarted Redis knows no node until each has beaten again: wait one entry lifetime before
+    // reading absence as death, or every room would look orphaned the moment Redis returns.
+    this.redis.on('ready', () => {
+      this.trustPresenceAfter = Date.now() + this.presence.ttlMs;
+    });
     this.codes = new RoomCodePool(this.presence);
     this.lastView = {
       nodeId: this.nodeId,
@@ -120,6 +132,15 @@ export class ClusterNode implements ClusterPlug {
   };
 
   adoptServer(io: ArenaServer): void {
+    // The adapter publishes without awaiting; while Redis is down each publish would reject unhandled,
+    // which ends a Node process. Lost broadcasts are harmless (the next room:state is a full snapshot).
+    const publish = this.adapterPub.publish.bind(this.adapterPub) as (...args: unknown[]) => Promise<number>;
+    const quiet = (...args: unknown[]): Promise<number> => {
+      const sent = publish(...args);
+      sent.catch(() => {});
+      return sent;
+    };
+    (this.adapterPub as unknown as { publish: typeof quiet }).publish = quiet;
     io.adapter(createAdapter(this.adapterPub, this.adapterSub, { key: `${this.prefix}sio` }));
     io.use((socket, next) => {
       const key = this.host?.clientKey(socket) ?? socket.handshake.address;
@@ -174,7 +195,14 @@ export class ClusterNode implements ClusterPlug {
     });
     this.registerMetrics();
     const beat = () => {
-      this.heartbeat().catch((e: Error) => this.options.log.warn({ err: e.message }, 'cluster heartbeat failed'));
+      // One beat at a time: while Redis is away a beat waits for the client's retries.
+      if (this.beating) return;
+      this.beating = true;
+      this.heartbeat()
+        .catch((e: Error) => this.options.log.warn({ err: e.message }, 'cluster heartbeat failed'))
+        .finally(() => {
+          this.beating = false;
+        });
     };
     beat();
     this.heartbeatTimer = setInterval(beat, this.options.heartbeatMs ?? 1000);
@@ -203,8 +231,11 @@ export class ClusterNode implements ClusterPlug {
   }
 
   view(): ClusterView {
+    // Redis counts as reachable while heartbeats land: a beat that hangs is an outage too.
+    const beatsLanding = Date.now() - this.lastBeatAt < 2.5 * (this.options.heartbeatMs ?? 1000);
     return {
       ...this.lastView,
+      redis: beatsLanding ? this.lastView.redis : { reachable: false, latencyMs: null },
       draining: this.drainingFlag,
       roomsOwned: this.host?.rooms.size ?? 0,
     };
@@ -242,6 +273,7 @@ export class ClusterNode implements ClusterPlug {
     try {
       const ms = await this.presence.heartbeat(this.info(), rooms, spares);
       this.lastView.redis = { reachable: true, latencyMs: round(ms) };
+      this.lastBeatAt = Date.now();
     } catch (e) {
       this.lastView.redis = { reachable: false, latencyMs: null };
       throw e;
@@ -252,6 +284,7 @@ export class ClusterNode implements ClusterPlug {
     this.heldCodes = now;
     await this.presence.refreshLeases('conn', [...this.leases.values()]);
     this.lastView.nodesAlive = (await this.presence.nodes()).length;
+    if (Date.now() < this.trustPresenceAfter) return;
     await this.gateway?.checkOwners();
     await this.owner?.checkGateways();
   }

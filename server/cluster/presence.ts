@@ -32,18 +32,32 @@ redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
 return 1`;
 
 /**
- * KEYS: room zset, then the keys of this node's codes; ARGV: node, ttl, n, then the codes.
- * Renews every code this node holds (re-claiming one that lapsed and nobody took); the first
- * n are open rooms and are counted under the cap, the rest are spare codes for rooms to come.
+ * The heartbeat, one script (ioredis pipelines wait forever while Redis is away; a script call
+ * fails after the client's retries, so a beat either lands or reports the outage).
+ * KEYS: node key, node zset, room zset, then the keys of this node's codes;
+ * ARGV: node, ttl, node info, n, then the codes. Publishes the node's info, renews every code
+ * it holds (re-claiming one that lapsed and nobody took); the first n are open rooms, counted
+ * under the cap, the rest spare codes for rooms to come.
  */
-const REFRESH_ROOMS = `${NOW}
-for i = 2, #KEYS do
+const HEARTBEAT = `${NOW}
+local ttl = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], ARGV[3], 'PX', ttl)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+redis.call('ZADD', KEYS[2], now + ttl, ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ttl)
+for i = 4, #KEYS do
   local v = redis.call('GET', KEYS[i])
-  if v == ARGV[1] or not v then redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2]) end
+  if v == ARGV[1] or not v then redis.call('SET', KEYS[i], ARGV[1], 'PX', ttl) end
 end
-for i = 1, tonumber(ARGV[3]) do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3 + i]) end
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+for i = 1, tonumber(ARGV[4]) do redis.call('ZADD', KEYS[3], now + ttl, ARGV[4 + i]) end
+if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('PEXPIRE', KEYS[3], ttl) end
 return now`;
+
+/** KEYS: window counter; ARGV: limit → 1 while within the limit this window. */
+const TAKE_FROM_WINDOW = `local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], 61000) end
+if n <= tonumber(ARGV[1]) then return 1 end
+return 0`;
 
 /** KEYS: room zset, room key; ARGV: code, node → deletes the code if this node still owns it. */
 const RELEASE_CODE = `redis.call('ZREM', KEYS[1], ARGV[1])
@@ -59,10 +73,10 @@ redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1`;
 
-/** KEYS: lease zsets; ARGV: ttl, then one member per key → renews leases this node holds. */
+/** KEYS: lease zsets; ARGV: ttl, then one member per key → renews (or, after a Redis restart, restores) leases this node holds. */
 const REFRESH_LEASES = `${NOW}
 for i = 1, #KEYS do
-  redis.call('ZADD', KEYS[i], 'XX', now + tonumber(ARGV[1]), ARGV[i + 1])
+  redis.call('ZADD', KEYS[i], now + tonumber(ARGV[1]), ARGV[i + 1])
   redis.call('PEXPIRE', KEYS[i], ARGV[1])
 end
 return #KEYS`;
@@ -96,29 +110,25 @@ export class RedisPresence {
   async heartbeat(info: NodeInfo, rooms: readonly string[], spares: readonly string[]): Promise<number> {
     const codes = [...rooms, ...spares];
     const t0 = performance.now();
-    const p = this.redis.pipeline();
-    p.set(this.nodeKey(this.nodeId), JSON.stringify(info), 'PX', this.ttlMs);
-    p.zadd(this.nodeSet, Date.now() + this.ttlMs, this.nodeId);
-    // The shared sets go too once no node renews them (their members expire one by one before).
-    p.pexpire(this.nodeSet, this.ttlMs);
-    p.eval(
-      REFRESH_ROOMS,
-      1 + codes.length,
+    await this.redis.eval(
+      HEARTBEAT,
+      3 + codes.length,
+      this.nodeKey(this.nodeId),
+      this.nodeSet,
       this.roomSet,
       ...codes.map((c) => this.roomKey(c)),
       this.nodeId,
       this.ttlMs,
+      JSON.stringify(info),
       rooms.length,
       ...codes,
     );
-    const results = await p.exec();
-    for (const [err] of results ?? []) if (err) throw err;
     return performance.now() - t0;
   }
 
   /** Live nodes (their info keys have not expired). */
   async nodes(): Promise<NodeInfo[]> {
-    const ids = await this.redis.zrangebyscore(this.nodeSet, Date.now() - this.ttlMs, '+inf');
+    const ids = await this.redis.zrange(this.nodeSet, '0', '-1');
     if (ids.length === 0) return [];
     const values = await this.redis.mget(...ids.map((id) => this.nodeKey(id)));
     return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as NodeInfo);
@@ -131,10 +141,8 @@ export class RedisPresence {
   /** Which of `nodeIds` are alive, in one round trip. */
   async aliveOf(nodeIds: readonly string[]): Promise<Set<string>> {
     if (nodeIds.length === 0) return new Set();
-    const p = this.redis.pipeline();
-    for (const id of nodeIds) p.exists(this.nodeKey(id));
-    const r = (await p.exec()) ?? [];
-    return new Set(nodeIds.filter((_, i) => r[i]?.[1] === 1));
+    const values = await this.redis.mget(...nodeIds.map((id) => this.nodeKey(id)));
+    return new Set(nodeIds.filter((_, i) => values[i] !== null));
   }
 
   async ownerOf(code: string): Promise<string | null> {
@@ -187,11 +195,7 @@ export class RedisPresence {
   /** Fixed one-minute window counter: true while `key` has taken at most `perMinute` this minute. */
   async takeFromWindow(kind: string, key: string, perMinute: number): Promise<boolean> {
     const k = `${this.prefix}window:${kind}:${key}:${Math.floor(Date.now() / 60_000)}`;
-    const p = this.redis.pipeline();
-    p.incr(k);
-    p.pexpire(k, 61_000);
-    const r = (await p.exec()) ?? [];
-    return Number(r[0]?.[1]) <= perMinute;
+    return (await this.redis.eval(TAKE_FROM_WINDOW, 1, k, perMinute)) === 1;
   }
 
   /** Removes this node's entries at once (a clean exit; a crash leaves them to expire). */

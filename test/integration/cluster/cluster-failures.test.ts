@@ -1,0 +1,145 @@
+/**
+ * Cluster mode when its services fail: what the operator is told when Redis or PostgreSQL does
+ * not answer at start, and what players and /healthz say while Redis is down and after it returns.
+ * The outage test runs its own redis-server on a free port, so it never touches the shared one.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ClusterNode } from '../../../server/cluster/cluster-node.ts';
+import { silentLogger } from '../../../server/logging.ts';
+import { openLeaderboardStore } from '../../../server/store/create-store.ts';
+import type { JoinResult } from '../../../shared/protocol.ts';
+import { dropTestSchema, newTestSchema } from '../../helpers/pg.ts';
+import { ask, type Bot, connectBot, newToken, sharedTestEngine } from '../server/harness.ts';
+import { createRoomOn, type InProcessNode, newTestPrefix, startInProcessNode } from './cluster-support.ts';
+
+const engine = sharedTestEngine('cluster-failures.test');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('services that do not answer at start', () => {
+  it('a node does not start without Redis, and says REDIS_URL is unreachable', async () => {
+    const port = await freePort();
+    await expect(
+      ClusterNode.start({
+        redisUrl: `redis://127.0.0.1:${port}`,
+        log: silentLogger(),
+        roomCap: 10,
+        maxConnectionsPerIp: 10,
+        roomsPerIpPerMinute: 10,
+      }),
+    ).rejects.toThrow(/cannot reach Redis at REDIS_URL/);
+  });
+
+  it('a node does not start without PostgreSQL, and says DATABASE_URL is unreachable', async () => {
+    const port = await freePort();
+    await expect(
+      openLeaderboardStore({
+        kind: 'sqlite',
+        dataDir: '/nonexistent',
+        databaseUrl: `postgres://postgres@127.0.0.1:${port}/test`,
+      }),
+    ).rejects.toThrow(/cannot open the PostgreSQL leaderboard at DATABASE_URL: .*ECONNREFUSED/);
+  });
+});
+
+describe('Redis goes down while two nodes run, then comes back', () => {
+  const schema = newTestSchema('outage');
+  const prefix = newTestPrefix('outage');
+  let redisProcess: ChildProcess | null = null;
+  const nodes: InProcessNode[] = [];
+  const bots: Bot[] = [];
+
+  const startRedis = async (port: number) => {
+    const child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    redisProcess = child;
+    // Ready when it accepts a connection.
+    for (let i = 0; i < 100; i++) {
+      const up = await new Promise<boolean>((r) => {
+        const s = createServer();
+        s.once('error', () => r(true)); // port taken: the server is listening
+        s.listen(port, '127.0.0.1', () => s.close(() => r(false)));
+      });
+      if (up) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('redis-server did not start');
+  };
+
+  afterAll(async () => {
+    for (const b of bots) b.disconnect();
+    for (const n of nodes) await n.close();
+    redisProcess?.kill('SIGKILL');
+    await dropTestSchema(schema);
+  });
+
+  it('players are told the servers cannot reach each other, /healthz says so, and all works again after', async () => {
+    const port = await freePort();
+    await startRedis(port);
+    const redisUrl = `redis://127.0.0.1:${port}`;
+    for (const id of ['node-a', 'node-b']) {
+      nodes.push(await startInProcessNode({ engine: engine(), prefix, schema, nodeId: id, cluster: { redisUrl } }));
+    }
+    const [a, b] = nodes as [InProcessNode, InProcessNode];
+    const host = await createRoomOn(a.url, 'Host');
+    bots.push(host.socket);
+    const hostTold: string[] = [];
+    host.socket.on('room:kicked', ({ reason }) => hostTold.push(reason));
+    const guest = await connectBot(b.url);
+    bots.push(guest);
+    const join = () =>
+      ask<JoinResult>(guest, 'room:join', {
+        code: host.join.state.code,
+        nickname: 'Guest',
+        playerToken: newToken('g'),
+      });
+
+    const stopped = new Promise((r) => redisProcess?.once('exit', r));
+    redisProcess?.kill('SIGKILL');
+    await stopped;
+    const during = await join();
+    expect(during.ok).toBe(false);
+    if (!during.ok) {
+      expect(during.error).toMatchObject({
+        code: 'UNAVAILABLE',
+        message: expect.stringMatching(/cannot reach each other/),
+      });
+    }
+    // Within a few heartbeats /healthz reports Redis unreachable.
+    const redisReachable = async () =>
+      ((await (await fetch(`${a.url}/healthz`)).json()) as { cluster: { redis: { reachable: boolean } } }).cluster.redis
+        .reachable;
+    const t0 = Date.now();
+    while ((await redisReachable()) && Date.now() - t0 < 6_000) await new Promise((r) => setTimeout(r, 200));
+    expect(await redisReachable()).toBe(false);
+    expect(await (await fetch(`${a.url}/metrics`)).text()).toMatch(/^emotion_arena_cluster_redis_up 0$/m);
+
+    // Redis returns empty: the nodes re-register their rooms, and the host's room is reachable again.
+    await startRedis(port);
+    let after: Awaited<ReturnType<typeof join>> | null = null;
+    for (let i = 0; i < 40 && !after?.ok; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      after = await join();
+    }
+    expect(after?.ok ? 'joined' : after?.error).toBe('joined');
+    if (after?.ok) expect(after.data.state.players.map((p) => p.nickname).sort()).toEqual(['Guest', 'Host']);
+    // The host was never told the room was gone: Redis coming back empty is not a node dying.
+    expect(hostTold).toEqual([]);
+  }, 90_000);
+});
