@@ -2,7 +2,8 @@
  * Measures how well the liveness features separate live cameras from replays: for every
  * recorded or generated sequence, the distance of each frame to the nearest of the frames
  * before it in the look-back window (15 frames = 3 s at 5 frames/s), and the share of frames
- * a threshold flags. --metric motion (the default, what the server uses: motionDistance) or
+ * a threshold flags; and the points of one 10 s round (every frame scored 0.9) through the
+ * server's check with threshold --tau (default: the server's) and the scorer. --metric motion (the default, what the server uses: motionDistance) or
  * layout (plain layout distance, for comparison).
  *
  *   node --import tsx scripts/liveness/measure.ts [--recordings DIR] [--faces DIR] [--grid 12]
@@ -17,8 +18,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { ReplayDetector } from '../../server/game/liveness.ts';
+import { DEFAULT_LIVENESS, ReplayDetector } from '../../server/game/liveness.ts';
 import { frameLayout, layoutDistance, motionDistance } from '../../server/game/liveness-features.ts';
+import { DEFAULT_SCORING, RoundScorer } from '../../server/game/scoring.ts';
 import { FRAME_BYTES } from '../../shared/frame.ts';
 import { CameraLikeStream, gaussian, seededRandom } from '../../test/helpers/camera-like.ts';
 
@@ -30,7 +32,8 @@ const { values } = parseArgs({
     window: { type: 'string', default: '15' },
     metric: { type: 'string', default: 'motion' },
     bench: { type: 'boolean', default: false },
-    thresholds: { type: 'string', default: '0.005,0.01,0.015,0.02,0.03' },
+    tau: { type: 'string', default: String(DEFAULT_LIVENESS.minMotion) },
+    thresholds: { type: 'string', default: '0.005,0.01,0.0125,0.015,0.02' },
   },
 });
 const grid = Number(values.grid);
@@ -75,7 +78,12 @@ const clamp = (v: number) => Math.max(0, Math.min(255, Math.round(v)));
 const rand = seededRandom(7);
 
 // ── sequences ─────────────────────────────────────────────────────────────────
-const live: Record<string, Uint8Array[][]> = { 'browser, moving fake camera': [], 'camera-like photos': [] };
+const live: Record<string, Uint8Array[][]> = {
+  'browser, moving fake camera': [],
+  'camera-like photos': [],
+  'camera-like, held still (motion 0.1)': [],
+  'camera-like, very still (motion 0.05)': [],
+};
 const browserLive = live['browser, moving fake camera']!;
 const stillPhotoCamera: Uint8Array[][] = [];
 const recDir = values.recordings as string;
@@ -93,8 +101,17 @@ if (existsSync(facesDir)) {
 }
 photos.forEach((p, k) => {
   const img = readPhoto(p);
-  const stream = new CameraLikeStream(img, { seed: 100 + k, window: { x: 50, y: 50, side: 150 } });
+  const window = { x: 50, y: 50, side: 150 };
+  const stream = new CameraLikeStream(img, { seed: 100 + k, window });
   live['camera-like photos']!.push(Array.from({ length: 50 }, () => stream.next()));
+  // A player holding still: the same drift model with a smaller push per frame (default 0.25).
+  for (const [name, motion] of [
+    ['camera-like, held still (motion 0.1)', 0.1],
+    ['camera-like, very still (motion 0.05)', 0.05],
+  ] as const) {
+    const held = new CameraLikeStream(img, { seed: 300 + k, window, motion });
+    live[name]!.push(Array.from({ length: 50 }, () => held.next()));
+  }
 });
 
 const bases: Uint8Array[] = [
@@ -120,7 +137,7 @@ for (const [bi, base] of bases.entries()) {
       return f;
     }),
   );
-  for (const sigma of [2, 4, 8, 16]) {
+  for (const sigma of [2, 4, 8, 16, 24]) {
     add(
       `still + noise σ=${sigma}`,
       Array.from({ length: N }, () => base.map((v) => clamp(v + sigma * gaussian(rand)))),
@@ -165,7 +182,21 @@ console.log(
 console.log(
   `${'sequence'.padEnd(38)} ${'n'.padStart(5)}  min     p1      p5      p50     p95     max   | flagged at τ = ${thresholds.join(' / ')}`,
 );
+/** Points of one 10 s round for these frames at 5 frames/s when the model says 0.9 for every one. */
+function points(frames: Uint8Array[], tau: number): number {
+  const detector = new ReplayDetector({ ...DEFAULT_LIVENESS, minMotion: tau });
+  const scorer = new RoundScorer(DEFAULT_SCORING, 0, 10_000);
+  frames.slice(0, 50).forEach((f, i) => {
+    const v = detector.check(f, i * 200);
+    scorer.revoke(v.copies, i * 200);
+    scorer.add(i * 200, 0.9, !v.replay, v.frameId);
+  });
+  return scorer.result().points;
+}
+const tau = Number(values.tau);
+
 const row = (name: string, seqs: Uint8Array[][], skipNovel: boolean) => {
+  const pts = seqs.map((s) => points(s, tau));
   const all: number[] = [];
   for (const s of seqs) {
     const d = nearestDistances(s);
@@ -176,7 +207,7 @@ const row = (name: string, seqs: Uint8Array[][], skipNovel: boolean) => {
     (t) => `${((100 * all.filter((x) => x < t).length) / Math.max(1, all.length)).toFixed(1)}%`,
   );
   console.log(
-    `${name.padEnd(38)} ${String(all.length).padStart(5)}  ${[0, 1, 5, 50, 95, 100].map((p) => fmt(pct(all, p)).padStart(6)).join('  ')} | ${flagged.join(' / ')}`,
+    `${name.padEnd(38)} ${String(all.length).padStart(5)}  ${[0, 1, 5, 50, 95, 100].map((p) => fmt(pct(all, p)).padStart(6)).join('  ')} | ${flagged.join(' / ')} | points at τ ${tau}: mean ${(pts.reduce((a, b) => a + b, 0) / pts.length).toFixed(0)}, min ${Math.min(...pts)}`,
   );
 };
 for (const [name, seqs] of Object.entries(live)) if (seqs.length) row(`LIVE ${name}`, seqs, false);
