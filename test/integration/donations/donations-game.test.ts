@@ -285,6 +285,25 @@ describe('a game with donating and non-donating players', () => {
     expect(notBool.ok ? null : notBool.error.message).toBe('consent must be true or false');
     const none = await ask(donor.socket, 'donation:delete', null);
     expect(none.ok ? null : none.error.code).toBe('INVALID_PAYLOAD');
+    // Whatever else arrives is refused the same way, and nothing is deleted or enabled by it.
+    const junk: unknown[][] = [
+      [],
+      [undefined],
+      [42],
+      ['x'.repeat(10_000)],
+      [[donor.token]],
+      [{ playerToken: donor.token.repeat(3), consent: true }],
+      [{ playerToken: 123, consent: true }],
+      [{ playerToken: `${donor.token.slice(0, 20)}\u0000`, consent: true }],
+      [Buffer.alloc(2304)],
+    ];
+    for (const args of junk) {
+      for (const event of ['donation:consent', 'donation:delete']) {
+        const r = await ask(second.socket, event, ...args);
+        expect(r.ok, `${event} ${JSON.stringify(args).slice(0, 60)}`).toBe(false);
+        expect(r.ok ? null : r.error.code).toBe('INVALID_PAYLOAD');
+      }
+    }
   });
 });
 
