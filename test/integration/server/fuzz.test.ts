@@ -81,7 +81,11 @@ const EVENTS_FOR_MEMBER = [
   'frame:send',
   'leaderboard:get',
 ];
-const EVENTS_FOR_OUTSIDER = [...EVENTS_FOR_MEMBER, 'room:leave'];
+// Names the protocol does not define get an answer too (INVALID_PAYLOAD), never silence.
+const UNKNOWN_EVENTS = ['foo:bar', 'room:destroy', 'admin:reload', '__proto__', 'constructor'];
+const EVENTS_FOR_OUTSIDER = [...EVENTS_FOR_MEMBER, 'room:leave', ...UNKNOWN_EVENTS];
+const BATCHES = 60;
+const EVENTS_PER_BATCH = 100;
 
 const engine = sharedTestEngine('fuzz.test');
 
@@ -120,18 +124,42 @@ describe('fuzzing the socket protocol', () => {
     expect((await ask(host, 'game:start')).ok).toBe(true);
 
     // A fuzzer inside the room (joined mid-game: it waits, so its frames are in the wrong state) and one outside.
-    const insider = await connectBot(server.url);
-    const outsider = await connectBot(server.url);
-    sockets.push(insider, outsider);
-    expect((await ask(insider, 'room:join', { code, nickname: 'Fuzzy', playerToken: newToken('f') })).ok).toBe(true);
+    // A message over 16 KB (two large garbage strings can make one) closes its socket by design; the
+    // fuzzer then reconnects (the insider to its own seat) and an ack lost with that socket is no failure.
+    const insiderToken = newToken('f');
+    const fuzzers: Record<'insider' | 'outsider', Bot | null> = { insider: null, outsider: null };
+    const closeReasons: string[] = [];
+    const fuzzer = async (which: 'insider' | 'outsider'): Promise<Bot> => {
+      const current = fuzzers[which];
+      if (current?.connected) return current;
+      const s = await connectBot(server.url);
+      sockets.push(s);
+      s.on('disconnect', (reason) => closeReasons.push(reason));
+      if (which === 'insider') {
+        expect((await ask(s, 'room:join', { code, nickname: 'Fuzzy', playerToken: insiderToken })).ok).toBe(true);
+      }
+      fuzzers[which] = s;
+      return s;
+    };
+    await fuzzer('insider');
+    await fuzzer('outsider');
 
     const r = rng(20261127);
+    const fuzzStart = performance.now();
+    // RSS growth is measured after a warm-up batch (first-use allocations are not growth).
+    let rssBefore = 0;
     let sent = 0;
     let acked = 0;
     const wrongAcks: string[] = [];
-    for (let batch = 0; batch < 30; batch++) {
+    for (let batch = 0; batch < BATCHES; batch++) {
+      if (batch === 1) {
+        (globalThis as { gc?: () => void }).gc?.();
+        rssBefore = process.memoryUsage().rss;
+      }
       const pending: Promise<void>[] = [];
-      for (let i = 0; i < 100; i++) {
+      const insider = await fuzzer('insider');
+      const outsider = await fuzzer('outsider');
+      for (let i = 0; i < EVENTS_PER_BATCH; i++) {
         const fromInsider = r() < 0.5;
         const socket = fromInsider ? insider : outsider;
         const events = fromInsider ? EVENTS_FOR_MEMBER : EVENTS_FOR_OUTSIDER;
@@ -151,6 +179,8 @@ describe('fuzzing the socket protocol', () => {
               else if (typeof ack.error?.code !== 'string') wrongAcks.push(`malformed ack for ${event}`);
             },
             (e: Error) => {
+              // Lost with a socket the server closed for an oversized message: not a missing answer.
+              if (/disconnected/.test(e.message) && !socket.connected) return;
               wrongAcks.push(`${event}: no ack (${e.message})`);
             },
           ),
@@ -158,10 +188,21 @@ describe('fuzzing the socket protocol', () => {
       }
       await Promise.all(pending);
     }
-    expect(sent).toBe(3000);
-    expect(acked).toBeGreaterThan(2000);
+    expect(sent).toBe(BATCHES * EVENTS_PER_BATCH);
+    expect(sent).toBeGreaterThanOrEqual(5000);
+    expect(acked).toBeGreaterThan(sent * 0.7);
     expect(wrongAcks).toEqual([]);
-    expect(insider.connected && outsider.connected).toBe(true);
+    // The only sockets the server closed are ones that sent an oversized message (transport close).
+    expect(closeReasons.every((reason) => /transport (close|error)/.test(reason))).toBe(true);
+    const insider = await fuzzer('insider');
+    // Server and bots share this process: 6,000 events with payloads up to 12 KB must not leave it
+    // holding on to them (growth measured ~25 MB on the dev machine; a leak of every payload would be ~60 MB+).
+    const rssGrowthMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
+    console.info(
+      `fuzz: ${sent} events, ${acked} acknowledged in ${((performance.now() - fuzzStart) / 1000).toFixed(1)} s, ` +
+        `RSS growth ${rssGrowthMb.toFixed(1)} MB, ${closeReasons.length} fuzzer socket(s) closed for oversized messages`,
+    );
+    expect(rssGrowthMb).toBeLessThan(120);
 
     // An oversized message (> 16 KB) closes only its own socket.
     const big = await connectBot(server.url);
@@ -186,7 +227,7 @@ describe('fuzzing the socket protocol', () => {
     expect(health.status).toBe(200);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/emotion_arena_frames_dropped_total\{reason="invalid"\} [1-9]/);
-  });
+  }, 240_000); // room for a busy machine; it prints how long the fuzzing itself took
 });
 
 describe('control event flood', () => {
