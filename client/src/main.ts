@@ -15,7 +15,7 @@ import { ArenaStore } from './core/store.ts';
 import { ArenaClient } from './net/arena-client.ts';
 import { loadOrCreateToken, NICKNAME_STORAGE_KEY, safeGet, safeSet } from './net/player-token.ts';
 import { roomCodeFromSearch } from './net/validation.ts';
-import { mountConnectionBanner, mountDebugOverlay } from './ui/status-overlays.ts';
+import { flashBanner, mountConnectionBanner, mountDebugOverlay } from './ui/status-overlays.ts';
 import { mountTestHook } from './ui/test-hook.ts';
 
 function storage(): Storage | null {
@@ -64,4 +64,7 @@ void ctx.rejoining?.then(() => {
 mountConnectionBanner(ctx);
 mountDebugOverlay(ctx);
 
-void import('./game.ts').then(({ startGame }) => startGame(ctx));
+// The scenes (Phaser) load after a pending rejoin: parsing them would hold up the socket's
+// handshake on a busy machine, and the seat matters more than the first paint.
+if (ctx.rejoining) flashBanner('rejoin-banner', `Rejoining room ${ctx.linkRoomCode}…`, 10_000);
+void (ctx.rejoining ?? Promise.resolve()).finally(() => import('./game.ts').then(({ startGame }) => startGame(ctx)));

@@ -133,6 +133,9 @@ describe('camera and layout in headless Chromium', () => {
       await createRoom(page, 'Phone');
       await waitForFace(page);
       await expectFitsWidth(page, 375, ['#start-game', '.camera-preview', '#set-rounds']);
+      // The camera check is above the fold: a phone player sees it before scrolling to Start.
+      const cam = await page.locator('.camera-check .camera-preview').boundingBox();
+      expect(cam!.y + cam!.height).toBeLessThanOrEqual(740);
       await shot(page, dir, 'phone-lobby');
       await configureGame(page, { rounds: 1, roundSeconds: 5 });
       await page.click('#start-game');

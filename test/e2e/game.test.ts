@@ -92,6 +92,22 @@ describe.skipIf(!hasModel)('a whole session in real browsers with the shipped mo
     const failures = windows.flatMap((w) =>
       checkRound(w, cast, observer, (p) => !(re && p === cast[re.index] && w.index === re.round)),
     );
+    // Where frames went, for diagnosis when a round fails: each page's capture, the server's counters.
+    for (const [i, c] of cast.entries()) {
+      const cap = (await hook(page(i))).capture;
+      console.log(`${c.name}: sent ${cap?.framesSent}, detect ${cap?.detectFps}/s, send ${cap?.sendFps}/s`);
+    }
+    const metrics = await (await fetch(`${suite.srv.server.url}/metrics`)).text();
+    console.log(
+      metrics
+        .split('\n')
+        .filter((l) =>
+          /^emotion_arena_(frames_|frame_result_latency_seconds_(sum|count)|inference_latency_seconds_(sum|count))/.test(
+            l,
+          ),
+        )
+        .join('\n'),
+    );
     const rows = roundTable(label, windows, cast);
     table.push(...rows.slice(table.length ? 2 : 0));
     console.log(`game ${label}:\n${rows.join('\n')}`);

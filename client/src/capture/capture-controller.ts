@@ -23,8 +23,12 @@ import { VideoWatchdog } from './video-watchdog.ts';
 
 /** Detections per second between rounds: enough for a live face box, light on the CPU. */
 const PREVIEW_FPS = 4;
-/** A face box older than this is not used for cropping (the player may have moved away). */
-const MAX_BOX_AGE_MS = 600;
+/**
+ * A face box is used for cropping for at least MIN_BOX_AGE_MS and at most MAX_BOX_AGE_MS, and in
+ * between for as long as detections are apart (the player may have moved away meanwhile).
+ */
+const MIN_BOX_AGE_MS = 600;
+const MAX_BOX_AGE_MS = 1500;
 
 export interface CaptureOptions {
   sendFps: number;
@@ -44,9 +48,6 @@ export class CaptureController {
   private readonly watchdog: VideoWatchdog;
   private deviceId: string | null = null;
   private restarting = false;
-  /** Number of the latest presented video frame, and of the one the last sent crop came from. */
-  private videoFrame = 0;
-  private sentVideoFrame = -1;
   private readonly grabber = new FrameGrabber();
   private readonly pacer: FramePacer;
   private readonly detectMeter = new RateMeter();
@@ -216,26 +217,15 @@ export class CaptureController {
     }
   }
 
-  /**
-   * Waits for a newly presented video frame when the browser can tell us
-   * (requestVideoFrameCallback) and notes its number: a camera frame is cropped and sent at
-   * most once, because two crops of one camera frame are the same picture, which the server
-   * rightly refuses as a replay.
-   */
+  /** Waits for a newly decoded frame when the browser can tell us (requestVideoFrameCallback). */
   private nextVideoFrame(): Promise<void> {
-    const v = this.video as HTMLVideoElement & {
-      requestVideoFrameCallback?: (cb: (now: number, meta: { presentedFrames: number }) => void) => number;
-    };
-    if (typeof v.requestVideoFrameCallback !== 'function') {
-      this.videoFrame++;
-      return Promise.resolve();
-    }
+    const v = this.video as HTMLVideoElement & { requestVideoFrameCallback?: (cb: () => void) => number };
+    if (typeof v.requestVideoFrameCallback !== 'function') return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, 250);
-      v.requestVideoFrameCallback!((_now, meta) => {
+      v.requestVideoFrameCallback!(() => {
         clearTimeout(timer);
         this.watchdog.framePresented();
-        this.videoFrame = meta.presentedFrames;
         resolve();
       });
     });
@@ -281,7 +271,8 @@ export class CaptureController {
     if (!detector) return;
     if (video.readyState < HTMLMediaElement.HAVE_CURRENT_DATA || video.videoWidth === 0) return;
     let now = performance.now();
-    if (now - this.lastDetectAt >= detectionIntervalMs(this.pacer.intervalMs, this.lastDetectMs)) {
+    const detectEvery = detectionIntervalMs(this.pacer.intervalMs, this.lastDetectMs);
+    if (now - this.lastDetectAt >= detectEvery) {
       const image = this.grabber.grabDetectionImage(video);
       if (!hasImageContent(image.data)) {
         this.blankFrames++;
@@ -295,7 +286,9 @@ export class CaptureController {
       this.detectMeter.tick(now);
       this.lastBoxes = boxes.map((b) => ({ box: scaleBox(b, this.grabber.scale) }));
     }
-    const fresh = now - this.lastDetectAt <= MAX_BOX_AGE_MS;
+    // A box is fresh until the next detection is due (with slack): when detection is slow the
+    // frames in between are cropped from it, as detectionIntervalMs intends, instead of stopping.
+    const fresh = now - this.lastDetectAt <= Math.min(MAX_BOX_AGE_MS, Math.max(MIN_BOX_AGE_MS, detectEvery * 1.5));
     const faces = fresh ? this.lastBoxes : [];
     const face = largestBox(faces);
     this.status.facesInView = faces.length;
@@ -303,10 +296,15 @@ export class CaptureController {
     this.status.videoWidth = video.videoWidth;
     this.status.videoHeight = video.videoHeight;
     this.refreshPaused();
-    if (this.status.sending && face && this.videoFrame !== this.sentVideoFrame) {
-      this.sentVideoFrame = this.videoFrame;
+    if (this.status.sending && face) {
       const crop = cropRectForBox(face.box, this.grabber.videoSize(video));
       const frame = this.grabber.grabFrame(video, crop);
+      // The same camera frame cropped the same way again (no new frame arrived in time): two
+      // identical crops are a replay to the server, so it is not sent twice.
+      if (this.lastFrame && sameBytes(frame, this.lastFrame)) {
+        this.emit(false);
+        return;
+      }
       this.lastFrame = frame;
       this.onFrame(this.seq++, frame);
       this.status.framesSent++;
@@ -327,6 +325,12 @@ export class CaptureController {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function round1(x: number): number {

@@ -14,7 +14,7 @@ import {
   seatToRejoin,
   urlWithRoom,
 } from '../net/seat-memory.ts';
-import { flashBanner } from '../ui/status-overlays.ts';
+import { flashBanner, hideBanner } from '../ui/status-overlays.ts';
 import type { AppContext } from './context.ts';
 
 export function startSeatKeeper(ctx: AppContext, storage: KeyValueStore | null): void {
@@ -62,6 +62,7 @@ export function rejoinOnLoad(ctx: AppContext, storage: KeyValueStore | null): Pr
       );
     },
     (err: unknown) => {
+      hideBanner('rejoin-banner');
       forgetSeat(storage);
       const code = err instanceof ProtocolFailure ? err.error.code : 'UNAVAILABLE';
       const message = err instanceof ProtocolFailure ? err.message : String(err);

@@ -49,10 +49,15 @@ export abstract class BaseScene extends Phaser.Scene {
     size: number,
     color: string = THEME.text,
   ): Phaser.GameObjects.Text {
-    return this.add.text(x, y, content, { fontFamily: THEME.font, fontSize: `${size}px`, color });
+    return this.add.text(x, y, content, { fontFamily: THEME.font, fontSize: `${size}px`, color, resolution: dpr() });
   }
 
   protected abstract build(): void;
   protected abstract layout(width: number, height: number): void;
   protected teardown(): void {}
+}
+
+/** Canvas text is rasterised at the screen's pixel density, or it is blurry on 2× screens. */
+export function dpr(): number {
+  return Math.min(3, Math.max(1, window.devicePixelRatio || 1));
 }

@@ -1,6 +1,7 @@
-import { h } from '../ui/dom.ts';
+import { switchRole } from '../core/role-switch.ts';
+import { h, say, setBusy } from '../ui/dom.ts';
 import { fontPx, THEME } from '../ui/theme.ts';
-import { BaseScene } from './base-scene.ts';
+import { BaseScene, dpr } from './base-scene.ts';
 import { SCENES } from './keys.ts';
 
 const MEDALS = ['🥇', '🥈', '🥉'];
@@ -27,11 +28,23 @@ export class FinalScene extends BaseScene {
     board.addEventListener('click', () => this.scene.start(SCENES.leaderboard));
     const leave = h('button', { type: 'button', class: 'link', id: 'final-leave' }, 'Leave room');
     leave.addEventListener('click', () => void this.ctx.net.leave().catch(() => {}));
-    this.dom.root.append(h('div', { class: 'bottom-bar' }, again, board, leave));
-    this.listen('final', () => this.render());
-    this.listen('room', () => {
-      again.hidden = !this.ctx.store.isHost;
+    // Between games a spectator may take a seat (after a camera check: it must start).
+    const play = h('button', { type: 'button', class: 'secondary', id: 'play-next-game' }, 'Play next game');
+    const note = h('p', { class: 'msg', role: 'status', 'aria-live': 'polite' });
+    play.addEventListener('click', async () => {
+      setBusy(play, true);
+      const problem = await switchRole(this.ctx, 'player');
+      setBusy(play, false);
+      say(note, problem ?? 'You play in the next game.', problem ? 'error' : 'info');
     });
+    const roles = () => {
+      again.hidden = !this.ctx.store.isHost;
+      play.hidden = this.ctx.store.self?.role !== 'spectator';
+    };
+    roles();
+    this.dom.root.append(h('div', { class: 'bottom-bar' }, again, play, board, leave, note));
+    this.listen('final', () => this.render());
+    this.listen('room', roles);
     this.render();
   }
 
@@ -48,6 +61,7 @@ export class FinalScene extends BaseScene {
           {
             fontFamily: `${THEME.font}, ${THEME.emojiFont}`,
             fontSize: '18px',
+            resolution: dpr(),
             color: e.playerId === me ? THEME.accent : THEME.text,
           },
         )

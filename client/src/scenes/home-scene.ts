@@ -9,7 +9,7 @@ import { isRoomCode, nicknameProblem, normaliseRoomCode } from '../net/validatio
 import { h, say, setBusy } from '../ui/dom.ts';
 import { donationPanelFor } from '../ui/donation-consent.ts';
 import { fontPx, THEME } from '../ui/theme.ts';
-import { BaseScene } from './base-scene.ts';
+import { BaseScene, dpr } from './base-scene.ts';
 import { SCENES } from './keys.ts';
 
 export const PRIVACY_NOTICE =
@@ -32,6 +32,7 @@ export class HomeScene extends BaseScene {
       .text(0, 0, EMOTIONS.map((e) => EMOTION_INFO[e].emoji).join(' '), {
         fontFamily: THEME.emojiFont,
         fontSize: '28px',
+        resolution: dpr(),
       })
       .setOrigin(0.5);
     this.tweens.add({ targets: this.emojiRow, scale: 1.08, yoyo: true, repeat: -1, duration: 900, ease: 'Sine.InOut' });

@@ -1,6 +1,7 @@
 import { EMOTION_INFO, EMOTIONS, type Emotion } from '../../../shared/emotions.ts';
 import { GAME_LIMITS, type GameSettings, type PlayerView, type RoomState } from '../../../shared/protocol.ts';
 import { listCameras } from '../capture/camera.ts';
+import { switchRole } from '../core/role-switch.ts';
 import { ProtocolFailure } from '../net/arena-client.ts';
 import { joinLink } from '../net/validation.ts';
 import { CameraPreview } from '../ui/camera-preview.ts';
@@ -19,6 +20,7 @@ export class LobbyScene extends BaseScene {
   private msg!: HTMLParagraphElement;
   private cameraActions!: HTMLDivElement;
   private deviceSelect!: HTMLSelectElement;
+  private cameraPanel!: HTMLElement;
 
   constructor() {
     super(SCENES.lobby);
@@ -56,17 +58,10 @@ export class LobbyScene extends BaseScene {
     this.deviceSelect.addEventListener('change', () => void this.ctx.capture.startCamera(this.deviceSelect.value));
     this.cameraActions = h('div', { class: 'row camera-actions' });
 
-    const cameraPanel = h(
-      'section',
-      { class: 'panel camera-check', 'aria-label': 'Camera check' },
-      h('h2', {}, 'Camera check'),
-    );
-    if (this.ctx.store.self?.role !== 'spectator') {
-      this.preview = new CameraPreview(this.ctx.capture, this.ctx.bus);
-      cameraPanel.append(this.preview.el, this.preview.statusEl, this.deviceSelect, this.cameraActions);
-    } else {
-      cameraPanel.append(h('p', {}, 'You are watching as a spectator.'), this.cameraActions);
-    }
+    // First on a phone (see style.css): the camera check is what a player should see before Start.
+    this.cameraPanel = h('section', { class: 'panel camera-check', 'aria-label': 'Camera check' });
+    const cameraPanel = this.cameraPanel;
+    this.renderCameraPanel();
 
     this.dom.root.append(
       h(
@@ -87,12 +82,49 @@ export class LobbyScene extends BaseScene {
       ),
     );
 
-    this.listen('room', (r) => this.renderRoom(r));
-    this.listen('joined', (j) => this.renderRoom(j.state));
+    this.listen('room', (r) => {
+      this.renderRoom(r);
+      this.renderCameraPanel();
+    });
+    this.listen('joined', (j) => {
+      this.renderRoom(j.state);
+      this.renderCameraPanel();
+    });
     this.listen('capture', () => this.renderCameraActions());
     this.renderRoom(room);
     this.renderCameraActions();
     void this.ensureCamera();
+  }
+
+  /**
+   * A player gets the camera check (preview, status, camera picker); a spectator only a line
+   * saying they watch and a way to play: "Camera is off" is for someone who wants to play.
+   * Rebuilt when our role changes.
+   */
+  private renderCameraPanel(): void {
+    const role = this.ctx.store.self?.role ?? 'player';
+    if (this.cameraPanel.dataset.role === role) return;
+    this.cameraPanel.dataset.role = role;
+    this.preview?.destroy();
+    this.preview = null;
+    this.cameraActions.dataset.sig = '';
+    if (role === 'player') {
+      this.preview = new CameraPreview(this.ctx.capture, this.ctx.bus);
+      this.cameraPanel.replaceChildren(
+        h('h2', {}, 'Camera check'),
+        this.preview.el,
+        this.preview.statusEl,
+        this.deviceSelect,
+        this.cameraActions,
+      );
+    } else {
+      this.cameraPanel.replaceChildren(
+        h('h2', {}, 'Watching'),
+        h('p', { id: 'spectator-note' }, 'You are watching as a spectator: no camera needed.'),
+        this.cameraActions,
+      );
+    }
+    this.renderCameraActions();
   }
 
   private async ensureCamera(): Promise<void> {
@@ -118,7 +150,8 @@ export class LobbyScene extends BaseScene {
     const spectator = this.ctx.store.self?.role === 'spectator';
     const buttons: HTMLButtonElement[] = [];
     if (spectator) {
-      const play = h('button', { type: 'button', class: 'secondary', id: 'play-with-camera' }, 'Play with camera');
+      // Between games only: a spectator who asks to play mid-game waits for the next one anyway.
+      const play = h('button', { type: 'button', class: 'primary', id: 'play-with-camera' }, 'Play (camera check)');
       play.addEventListener('click', () => void this.switchRole('player'));
       buttons.push(play);
     } else if (s.camera === 'error' || s.camera === 'off') {
@@ -137,26 +170,8 @@ export class LobbyScene extends BaseScene {
 
   /** Re-joins the same room in the other role (the server keys us by token). */
   private async switchRole(role: 'player' | 'spectator'): Promise<void> {
-    const code = this.ctx.store.room?.code;
-    if (!code) return;
-    if (role === 'player') {
-      const res = await this.ctx.capture.startCamera();
-      if (!res.ok) {
-        say(this.msg, res.message, 'error');
-        return;
-      }
-    } else {
-      this.ctx.capture.stopCamera();
-    }
-    this.ctx.wantedRole = role;
-    try {
-      // A re-join with the same token keeps our seat (score, host) and switches its role in place.
-      const res = await this.ctx.net.joinRoom(code, this.ctx.nickname(), role);
-      // Only asking to play can come back unchanged: every player seat is taken.
-      if (res.self.role !== role) say(this.msg, 'All player seats are taken: you will play when one frees up.');
-    } catch (err) {
-      say(this.msg, err instanceof ProtocolFailure ? err.message : String(err), 'error');
-    }
+    const problem = await switchRole(this.ctx, role);
+    if (problem) say(this.msg, problem, 'error');
   }
 
   private renderRoom(r: RoomState): void {

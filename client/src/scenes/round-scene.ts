@@ -4,7 +4,7 @@ import type { RoomState } from '../../../shared/protocol.ts';
 import { CameraPreview, frozenLine } from '../ui/camera-preview.ts';
 import { h } from '../ui/dom.ts';
 import { fontPx, THEME } from '../ui/theme.ts';
-import { BaseScene } from './base-scene.ts';
+import { BaseScene, dpr } from './base-scene.ts';
 import { SCENES } from './keys.ts';
 
 interface Rect {
@@ -49,7 +49,9 @@ export class RoundScene extends BaseScene {
 
   protected build(): void {
     this.header = this.text(0, 0, '', 18, THEME.muted).setOrigin(0.5, 0);
-    this.emoji = this.add.text(0, 0, '', { fontFamily: THEME.emojiFont, fontSize: '64px' }).setOrigin(0.5);
+    this.emoji = this.add
+      .text(0, 0, '', { fontFamily: THEME.emojiFont, fontSize: '64px', resolution: dpr() })
+      .setOrigin(0.5);
     this.prompt = this.text(0, 0, '', 36, THEME.accent).setOrigin(0.5).setFontStyle('bold');
     this.timer = this.text(0, 0, '', 20).setOrigin(1, 0.5);
     this.big = this.text(0, 0, '', 96, THEME.accent).setOrigin(0.5).setFontStyle('bold');

@@ -67,3 +67,8 @@ export function flashBanner(id: string, text: string, ms: number): void {
     if (shown.textContent === text) shown.hidden = true;
   }, ms);
 }
+
+export function hideBanner(id: string): void {
+  const el = document.getElementById(id);
+  if (el) el.hidden = true;
+}
