@@ -32,7 +32,14 @@ export interface ArenaHook {
   /** The hint the round view shows about our frames (null when they count). */
   frameHint: string | null;
   /** Page milestones, ms since navigation (performance.now()). */
-  timings: { scriptAtMs: number | null; rejoinedAtMs: number | null; interactiveAtMs: number | null };
+  timings: {
+    scriptAtMs: number | null;
+    rejoinedAtMs: number | null;
+    /** The home screen's controls were in the page. */
+    interactiveAtMs: number | null;
+    /** face-api and tfjs had loaded and picked a backend. */
+    detectorReadyAtMs: number | null;
+  };
 }
 
 /** Times are this page's Date.now(); round is the 0-based round index the room was in. */

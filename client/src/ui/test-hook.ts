@@ -28,13 +28,14 @@ export function mountTestHook(ctx: AppContext): ArenaHook {
     },
     history: { frames: [], refused: [], states: [], roundResults: [] },
     frameHint: null,
-    timings: { scriptAtMs: null, rejoinedAtMs: null, interactiveAtMs: null },
+    timings: { scriptAtMs: null, rejoinedAtMs: null, interactiveAtMs: null, detectorReadyAtMs: null },
   };
   window.__arena = hook;
   const roundIndex = () => store.room?.round?.index ?? null;
   bus.on('capture', (c) => {
     hook.capture = c;
     hook.detector = capture.detectorInfo;
+    if (c.backend !== null) hook.timings.detectorReadyAtMs ??= Math.round(performance.now());
   });
   bus.on('room', (r) => {
     hook.room = r;
