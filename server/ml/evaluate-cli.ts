@@ -21,6 +21,7 @@ import { readFer2013, USAGES, type Usage } from './data/fer2013-reader.ts';
 import { ferPlusMajorities } from './data/ferplus-labels.ts';
 import { alignFerPlus, readFerPlus } from './data/ferplus-reader.ts';
 import { createEmotionEngine } from './engine/create-engine.ts';
+import { HASHES_FILE, writeModelHashes } from './engine/model-hashes.ts';
 import { evaluateClassification } from './eval/classification-metrics.ts';
 import { selectMajorityRows } from './eval/ferplus-eval.ts';
 import type { EvalReport } from './eval/report-types.ts';
@@ -143,11 +144,13 @@ interface Options {
  * card can show figures measured through the served engine (with the command that
  * produced them) next to the training-time ones.
  */
-export function recordAsServed(metricsFile: string, j: EvaluateJson, command: string): void {
+export function recordAsServed(metricsFile: string, j: EvaluateJson, command: string, calibrated = true): void {
   const m = JSON.parse(readFileSync(metricsFile, 'utf8')) as Record<string, unknown>;
   const asServed = (m.asServed ?? {}) as Record<string, Record<string, unknown>>;
-  asServed[j.labels] = {
-    ...(asServed[j.labels] ?? {}),
+  // --no-calibration results are kept apart: they measure the network, not what the server serves.
+  const key = calibrated ? j.labels : `${j.labels}Network`;
+  asServed[key] = {
+    ...(asServed[key] ?? {}),
     [j.usage]: {
       accuracy: j.accuracy,
       macroF1: j.macroF1,
@@ -275,7 +278,9 @@ export async function main(argv = process.argv): Promise<void> {
     const metricsFile = resolve(modelDir, 'metrics.json');
     if (!existsSync(metricsFile)) throw new Error(`--record: ${metricsFile} does not exist`);
     const shown = argv.slice(2).filter((a) => a !== '--json');
-    recordAsServed(metricsFile, result, `npm run evaluate -- ${shown.join(' ')}`);
+    recordAsServed(metricsFile, result, `npm run evaluate -- ${shown.join(' ')}`, opts.calibration);
+    // The server refuses a folder whose files do not match its SHA256SUMS: keep it current.
+    if (existsSync(resolve(modelDir, HASHES_FILE))) await writeModelHashes(modelDir);
   }
   if (opts.json) console.log(JSON.stringify(result));
   else console.log(formatEvaluation(result));

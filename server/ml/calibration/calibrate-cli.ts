@@ -21,6 +21,7 @@ import { FERPLUS_VOTE_COLUMNS, ferPlusMajority, writeFerPlusDistribution } from 
 import { alignFerPlus, readFerPlus } from '../data/ferplus-reader.ts';
 import { CALIBRATION_FILE, type Calibration } from '../engine/calibration.ts';
 import { createEmotionEngine } from '../engine/create-engine.ts';
+import { HASHES_FILE, writeModelHashes } from '../engine/model-hashes.ts';
 import { evaluateClassification } from '../eval/classification-metrics.ts';
 import type { EvalReport } from '../eval/report-types.ts';
 import { calibrateAll, classMedians, fitBiases, fitTemperature } from './fit-calibration.ts';
@@ -161,6 +162,8 @@ export async function main(argv = process.argv): Promise<void> {
     };
     writeFileSync(metricsFile, `${JSON.stringify(m, null, 2)}\n`);
   }
+  // The server refuses a folder whose files do not match its SHA256SUMS: list the new calibration.json.
+  if (existsSync(join(dir, HASHES_FILE))) await writeModelHashes(dir);
   const pct = (v: number | null) => (v === null ? '   –  ' : `${(100 * v).toFixed(1).padStart(5)}%`);
   console.log(
     `temperature ${temperature.toFixed(3)}; biases ${fit.bias.map((b) => b.toFixed(3)).join(' ')} (${fit.rounds} rounds)`,

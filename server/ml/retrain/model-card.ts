@@ -166,7 +166,9 @@ interface AsServedEntry {
  * one of the 7 game emotions (ties, not-a-face, unknown and contempt majorities left out).
  */
 function asServedSection(m: ModelMetrics): string {
-  const a = m.asServed as Partial<Record<'fer' | 'ferplus', Partial<Record<string, AsServedEntry>>>> | undefined;
+  const a = m.asServed as
+    | Partial<Record<'fer' | 'ferplus' | 'ferNetwork' | 'ferplusNetwork', Partial<Record<string, AsServedEntry>>>>
+    | undefined;
   if (!a) return '';
   const cell = (e: AsServedEntry | undefined) =>
     e ? `${pct(e.accuracy)} (macro-F1 ${pct(e.macroF1)}, ${e.n} images)` : '–';
@@ -176,6 +178,16 @@ function asServedSection(m: ModelMetrics): string {
     '|---|---|---|',
     `| FER2013 original | ${cell(a.fer?.PublicTest)} | ${cell(a.fer?.PrivateTest)} |`,
     `| FER+ 7-emotion majority | ${cell(a.ferplus?.PublicTest)} | ${cell(a.ferplus?.PrivateTest)} |`,
+    ...(a.ferNetwork
+      ? [
+          `| FER2013 original, network without calibration | ${cell(a.ferNetwork.PublicTest)} | ${cell(a.ferNetwork.PrivateTest)} |`,
+        ]
+      : []),
+    ...(a.ferplusNetwork
+      ? [
+          `| FER+ majority, network without calibration | ${cell(a.ferplusNetwork.PublicTest)} | ${cell(a.ferplusNetwork.PrivateTest)} |`,
+        ]
+      : []),
     '',
     "FER+ majority label: the column with the most of the 10 annotators' votes, kept only when it is unique and is one",
     'of the 7 game emotions; rows whose top column is tied, not-a-face, unknown or contempt are left out.',
@@ -188,9 +200,16 @@ function asServedSection(m: ModelMetrics): string {
         `| ${EMOTION_INFO[e].emoji} ${e} | ${pct(plusPriv.perClassRecall[e])} | ${pct(a.fer?.PrivateTest?.perClassRecall[e])} |`,
       );
   }
-  const entries = [a.fer?.PublicTest, a.fer?.PrivateTest, a.ferplus?.PublicTest, a.ferplus?.PrivateTest].filter(
-    (e): e is AsServedEntry => e !== undefined,
-  );
+  const entries = [
+    a.fer?.PublicTest,
+    a.fer?.PrivateTest,
+    a.ferplus?.PublicTest,
+    a.ferplus?.PrivateTest,
+    a.ferNetwork?.PublicTest,
+    a.ferNetwork?.PrivateTest,
+    a.ferplusNetwork?.PublicTest,
+    a.ferplusNetwork?.PrivateTest,
+  ].filter((e): e is AsServedEntry => e !== undefined);
   lines.push('', `Engine: ${entries[0]?.engine ?? '–'}; data ${entries[0]?.data ?? '–'}. Commands:`, '');
   for (const e of entries) lines.push(`- \`${e.command}\` (${e.measuredAt.slice(0, 10)})`);
   return `${lines.join('\n')}\n\n`;
