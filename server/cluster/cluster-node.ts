@@ -74,7 +74,11 @@ export class ClusterNode implements ClusterPlug {
     this.nodeId = options.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
     this.prefix = options.prefix ?? 'arena:';
     const redisOptions = { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: true };
-    this.redis = new Redis(options.redisUrl, redisOptions);
+    this.redis = new Redis(options.redisUrl, {
+      ...redisOptions,
+      // Named, so other nodes see in CLIENT LIST when this process's connection closes (presence.ts).
+      connectionName: RedisPresence.connectionName(this.prefix, this.nodeId),
+    });
     this.adapterPub = new Redis(options.redisUrl, redisOptions);
     // Subscriber connections only (re)subscribe: those commands wait for Redis to return rather than
     // fail after two retries (a failed re-subscribe is a rejection nobody could handle).

@@ -50,6 +50,8 @@ export class Gateway {
   private readonly acks = new Map<number, { ack: AckFn; timer: NodeJS.Timeout }>();
   private nextAck = 1;
   private admissions = 0;
+  /** Owners whose Redis connection was seen closed, since when. */
+  private readonly disconnectedSince = new Map<string, number>();
 
   constructor(private readonly deps: GatewayDeps) {}
 
@@ -119,7 +121,7 @@ export class Gateway {
       this.leaveRemote(socket);
       return next();
     }
-    if (!(await this.deps.presence.isAlive(owner))) {
+    if (!(await this.ownerAnswers(owner))) {
       return ack?.(
         err(ERROR_CODES.UNAVAILABLE, `the server running room ${code} stopped; create or join another room`),
       );
@@ -127,6 +129,13 @@ export class Gateway {
     if (bound && bound.owner !== owner) this.leaveRemote(socket);
     if (!bound) this.leaveLocal(socket);
     this.forward(socket, owner, 'room:join', args, ack);
+  }
+
+  /** The owner's entry is in Redis and its connection is open (a crashed node's closes at once). */
+  private async ownerAnswers(owner: string): Promise<boolean> {
+    if (!(await this.deps.presence.isAlive(owner))) return false;
+    const connected = await this.deps.presence.connectedNodes();
+    return connected === null || connected.has(owner);
   }
 
   private forward(socket: ArenaSocket, owner: string, ev: string, args: unknown[], ack: AckFn | null): void {
@@ -230,11 +239,25 @@ export class Gateway {
     this.deps.send(bound.owner, { t: 'gone', sid: socket.id });
   }
 
-  /** Finds owners whose Redis entry expired and tells their players here that the room is gone. */
-  async checkOwners(): Promise<void> {
+  /**
+   * Finds owners that died and tells their players here that the room is gone. An owner is dead
+   * when its Redis entry expired, or when its connection to Redis has been closed for
+   * `connectionGoneMs` (a crashed process's connection closes at once; the grace covers a reconnect).
+   */
+  async checkOwners(connectionGoneMs = 800): Promise<void> {
     const owners = [...new Set([...this.bindings.values()].map((b) => b.owner))];
     if (owners.length === 0) return;
     const alive = await this.deps.presence.aliveOf(owners);
+    const connected = await this.deps.presence.connectedNodes();
+    const now = Date.now();
+    for (const owner of this.disconnectedSince.keys())
+      if (!owners.includes(owner)) this.disconnectedSince.delete(owner);
+    for (const owner of owners) {
+      if (connected === null || connected.has(owner)) this.disconnectedSince.delete(owner);
+      else if (!this.disconnectedSince.has(owner)) this.disconnectedSince.set(owner, now);
+      const since = this.disconnectedSince.get(owner);
+      if (since !== undefined && now - since >= connectionGoneMs) alive.delete(owner);
+    }
     for (const [sid, b] of this.bindings) {
       if (alive.has(b.owner)) continue;
       this.bindings.delete(sid);

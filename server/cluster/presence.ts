@@ -145,6 +145,32 @@ export class RedisPresence {
     return new Set(nodeIds.filter((_, i) => values[i] !== null));
   }
 
+  /** The Redis connection name this node's command client uses (see connectedNodes). */
+  static connectionName(prefix: string, nodeId: string): string {
+    return `${prefix}node:${nodeId}`.replace(/[^\x21-\x7e]/g, '_');
+  }
+
+  /**
+   * Nodes whose command connection is open in Redis right now, or null when CLIENT LIST is not
+   * allowed (managed Redis often forbids it). A process that dies, even by SIGKILL, has its
+   * connection closed by its kernel at once, so this sees a crash long before the TTL does.
+   */
+  async connectedNodes(): Promise<Set<string> | null> {
+    let list: string;
+    try {
+      list = String(await this.redis.call('CLIENT', 'LIST', 'TYPE', 'normal'));
+    } catch {
+      return null;
+    }
+    const mark = RedisPresence.connectionName(this.prefix, '');
+    const ids = new Set<string>();
+    for (const m of list.matchAll(/(?:^| )name=(\S+)/gm)) {
+      const name = m[1] as string;
+      if (name.startsWith(mark)) ids.add(name.slice(mark.length));
+    }
+    return ids;
+  }
+
   async ownerOf(code: string): Promise<string | null> {
     return this.redis.get(this.roomKey(code));
   }
