@@ -110,8 +110,9 @@ export class PgLeaderboardStore implements LeaderboardStore {
         const players = [...game.players].sort((a, b) =>
           a.playerId < b.playerId ? -1 : a.playerId > b.playerId ? 1 : 0,
         );
+        const rankedPlayers = game.ranked ? await this.rankPlayers(client, game, players) : new Set<string>();
         for (const p of players) {
-          const ranked = await this.rankPlayer(client, game, p);
+          const ranked = rankedPlayers.has(p.playerId);
           await client.query(
             `INSERT INTO game_players (game_id, player_id, nickname, score, per_emotion_best_json, ranked, address_key)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
@@ -201,45 +202,58 @@ export class PgLeaderboardStore implements LeaderboardStore {
   }
 
   /**
-   * Whether this player's game ranks, registering the identity on its first ranked game
-   * (rankIdentity). The address's registrations are read under a transaction-scoped lock on
-   * the address, so two nodes saving games from one address at once cannot both take its
-   * last free registration.
+   * Which players' game ranks, registering identities on their first ranked game
+   * (rankIdentity). The game's addresses are locked first, all of them in one order, so two
+   * nodes saving games cannot both take an address's last free registration, nor deadlock on
+   * each other's addresses; identities and registrations are read in one query each to keep
+   * the transaction short.
    */
-  private async rankPlayer(client: pg.PoolClient, game: GameRecord, p: GamePlayerRecord): Promise<boolean> {
-    const known = await client.query<IdentityRow>(
-      'SELECT player_id, board_name, address_key, registered_at::float8 AS registered_at FROM ranked_identities WHERE player_id = $1',
-      [p.playerId],
+  private async rankPlayers(
+    client: pg.PoolClient,
+    game: GameRecord,
+    players: readonly GamePlayerRecord[],
+  ): Promise<Set<string>> {
+    const addresses = [...new Set(players.map((p) => p.addressKey ?? ''))].filter(Boolean).sort();
+    await client.query(
+      'SELECT pg_advisory_xact_lock(hashtext(a)) FROM unnest($1::text[]) AS a ORDER BY a COLLATE "C"',
+      [addresses.map((a) => `arena-address/${a}`)],
     );
-    const row = known.rows[0];
-    const identity = row
-      ? {
-          playerId: row.player_id,
-          boardName: row.board_name,
-          addressKey: row.address_key,
-          registeredAt: row.registered_at,
-        }
-      : null;
-    let fromAddress: number[] = [];
-    if (!identity && game.ranked && p.addressKey) {
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`arena-address/${p.addressKey}`]);
-      const regs = await client.query<{ registered_at: number }>(
-        'SELECT registered_at::float8 AS registered_at FROM ranked_identities WHERE address_key = $1',
-        [p.addressKey],
-      );
-      fromAddress = regs.rows.map((x) => x.registered_at);
+    const known = await client.query<IdentityRow>(
+      `SELECT player_id, board_name, address_key, registered_at::float8 AS registered_at
+       FROM ranked_identities WHERE player_id = ANY($1::text[])`,
+      [players.map((p) => p.playerId)],
+    );
+    const identities = new Map(
+      known.rows.map((r) => [
+        r.player_id,
+        { playerId: r.player_id, boardName: r.board_name, addressKey: r.address_key, registeredAt: r.registered_at },
+      ]),
+    );
+    const regs = await client.query<{ address_key: string; registered_at: number }>(
+      `SELECT address_key, registered_at::float8 AS registered_at FROM ranked_identities
+       WHERE address_key = ANY($1::text[])`,
+      [addresses],
+    );
+    const byAddress = new Map<string, number[]>();
+    for (const r of regs.rows) byAddress.set(r.address_key, [...(byAddress.get(r.address_key) ?? []), r.registered_at]);
+    const ranked = new Set<string>();
+    for (const p of players) {
+      const fromAddress = byAddress.get(p.addressKey ?? '') ?? [];
+      const verdict = rankIdentity(game, p, identities.get(p.playerId) ?? null, fromAddress);
+      const r = verdict.register;
+      if (r) {
+        await client.query(
+          `INSERT INTO ranked_identities (player_id, board_name, address_key, registered_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (player_id) DO UPDATE SET board_name = excluded.board_name, registered_at = excluded.registered_at
+           WHERE excluded.registered_at < ranked_identities.registered_at`,
+          [r.playerId, r.boardName, r.addressKey, r.registeredAt],
+        );
+        // A second new identity from the same address in this game counts this registration.
+        if (!identities.has(p.playerId)) byAddress.set(r.addressKey, [...fromAddress, r.registeredAt]);
+      }
+      if (verdict.ranked) ranked.add(p.playerId);
     }
-    const verdict = rankIdentity(game, p, identity, fromAddress);
-    const r = verdict.register;
-    if (r) {
-      await client.query(
-        `INSERT INTO ranked_identities (player_id, board_name, address_key, registered_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (player_id) DO UPDATE SET board_name = excluded.board_name, registered_at = excluded.registered_at
-         WHERE excluded.registered_at < ranked_identities.registered_at`,
-        [r.playerId, r.boardName, r.addressKey, r.registeredAt],
-      );
-    }
-    return verdict.ranked;
+    return ranked;
   }
 
   /** Health probe: throws when the database does not answer. */
