@@ -237,6 +237,9 @@ describe.skipIf(!modelDir)('replayed pictures against the shipped model', () => 
     const honestPoints = points('honest');
     for (const p of honestPoints) expect(p).toBeGreaterThan(300);
     for (const name of REPLAY_BOTS) {
+      // What the cheater is told: nearly every frame comes back counted: false, reason 'replay'.
+      const bot = bots.find((b) => b.name === name) as StrategyBot;
+      expect(bot.replayFlags.length, `${name}: frames answered 'replay'`).toBeGreaterThanOrEqual(0.7 * bot.sent);
       const replay = points(name);
       replay.forEach((p, round) => {
         expect(p, `${name}, round ${round + 1}`).toBeLessThan(honestPoints[round] as number);
