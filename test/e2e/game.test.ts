@@ -53,6 +53,7 @@ function merged(before: ArenaHistory | null, after: ArenaHistory): ArenaHistory 
   if (!before) return after;
   return {
     frames: [...before.frames, ...after.frames],
+    capture: [...before.capture, ...after.capture],
     refused: [...before.refused, ...after.refused],
     states: [...before.states, ...after.states],
     roundResults: [...before.roundResults, ...after.roundResults],

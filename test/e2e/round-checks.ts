@@ -104,8 +104,14 @@ export function checkRound(
     const frames = p.history.frames.filter((f) => f.at >= w.start && f.at <= w.end + 1000 && f.round === w.index);
     const counted = frames.filter((f) => f.counted).map((f) => f.at);
     const uncounted = frames.length - counted.length;
+    // Why this page was not sending, if it was not, during the round (for the failure message).
+    const during = p.history.capture
+      .filter((c) => c.at <= w.end && c.paused !== null && c.paused !== 'no-round')
+      .filter((c, i, all) => c.at >= w.start || all[i + 1] === undefined || all[i + 1]!.at > w.start)
+      .map((c) => `${Math.max(0, c.at - w.start)} ms ${c.paused}${c.problem ? `/${c.problem}` : ''}`);
+    const why = during.length ? ` [not sending: ${during.join(', ')}]` : '';
     if (counted.length === 0) {
-      fail(p.name, 'counted', `no counted frame (${frames.length} answered, ${uncounted} not counted)`);
+      fail(p.name, 'counted', `no counted frame (${frames.length} answered, ${uncounted} not counted)${why}`);
     } else {
       const first = counted[0]! - w.start;
       const tail = w.end - counted.at(-1)!;
@@ -115,9 +121,10 @@ export function checkRound(
         const g = counted[i]! - counted[i - 1]!;
         if (g > gap) [gap, gapAt] = [g, counted[i - 1]! - w.start];
       }
-      if (first > FIRST_COUNTED_WITHIN_MS) fail(p.name, 'counted', `first counted frame ${first} ms into the round`);
+      if (first > FIRST_COUNTED_WITHIN_MS)
+        fail(p.name, 'counted', `first counted frame ${first} ms into the round${why}`);
       if (tail > LAST_COUNTED_WITHIN_MS) fail(p.name, 'counted', `last counted frame ${tail} ms before the end`);
-      if (gap > MAX_COUNTED_GAP_MS) fail(p.name, 'counted', `${gap} ms without a counted frame from ${gapAt} ms`);
+      if (gap > MAX_COUNTED_GAP_MS) fail(p.name, 'counted', `${gap} ms without a counted frame from ${gapAt} ms${why}`);
       if (uncounted > frames.length * MAX_UNCOUNTED_SHARE)
         fail(p.name, 'counted', `${uncounted} of ${frames.length} frames not counted`);
     }

@@ -63,6 +63,8 @@ export interface ArenaHistory {
     connected: string[];
   }[];
   roundResults: RoundResults[];
+  /** Each change of why frames are (not) sent: the capture's paused reason and picture problem. */
+  capture: { at: number; paused: CaptureStatus['pausedReason']; problem: CaptureStatus['videoProblem'] }[];
 }
 
 /** Entries kept per log: a few minutes of a session at 10 room states per second. */

@@ -26,7 +26,7 @@ export function mountTestHook(ctx: AppContext): ArenaHook {
       for (const b of f) s += String.fromCharCode(b);
       return btoa(s);
     },
-    history: { frames: [], refused: [], states: [], roundResults: [] },
+    history: { frames: [], refused: [], states: [], roundResults: [], capture: [] },
     frameHint: null,
     timings: { scriptAtMs: null, rejoinedAtMs: null, interactiveAtMs: null, detectorReadyAtMs: null },
   };
@@ -36,6 +36,10 @@ export function mountTestHook(ctx: AppContext): ArenaHook {
     hook.capture = c;
     hook.detector = capture.detectorInfo;
     if (c.backend !== null) hook.timings.detectorReadyAtMs ??= Math.round(performance.now());
+    const last = hook.history.capture.at(-1);
+    if (!last || last.paused !== c.pausedReason || last.problem !== c.videoProblem) {
+      pushBounded(hook.history.capture, { at: Date.now(), paused: c.pausedReason, problem: c.videoProblem });
+    }
   });
   bus.on('room', (r) => {
     hook.room = r;
