@@ -55,7 +55,7 @@ function startNode(id: string): Promise<NodeProcess> {
     }),
   );
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`node ${id} did not start: ${stderr.join('')}`)), 170_000);
+    const timer = setTimeout(() => reject(new Error(`node ${id} did not start: ${stderr.join('')}`)), 300_000);
     child.on('message', (m: { type: string; port: number }) => {
       if (m.type !== 'ready') return;
       clearTimeout(timer);
@@ -85,7 +85,7 @@ beforeAll(async () => {
   redis = await redisClient();
   store = await openPgLeaderboardStore({ connectionString: TEST_DATABASE_URL, schema });
   await Promise.all(['node-a', 'node-b', 'node-c'].map(startNode));
-}, 240_000);
+}, 420_000);
 
 afterAll(async () => {
   for (const b of bots) b.disconnect();
