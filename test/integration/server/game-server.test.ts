@@ -217,7 +217,8 @@ describe('game server over Socket.IO', () => {
 describe('leaderboard persistence', () => {
   it('returns the finished game after a server restart (same SQLite file)', async () => {
     const first = await startTestServer({ engine: engine() });
-    const host = await createRoom(first, 'Lea', { rounds: 3, roundSeconds: 1, emotions: ['happy', 'sad'] });
+    // 2 s rounds: a player needs points to be listed (a 1 s round ends before a 1 s hold).
+    const host = await createRoom(first, 'Lea', { rounds: 3, roundSeconds: 2, emotions: ['happy', 'sad'] });
     const bot = new PlayerBot(host.socket, showPrompt);
     bot.start();
     const final = waitFor(host.socket, 'game:final');
@@ -230,7 +231,8 @@ describe('leaderboard persistence', () => {
 
     const second = await startTestServer({ engine: engine(), dbFile: first.dbFile });
     try {
-      const res = await fetch(`${second.url}/api/leaderboard?period=day&limit=5`);
+      // A solo game is practice: it is on the practice board, not the ranked one (docs/scoring.md).
+      const res = await fetch(`${second.url}/api/leaderboard?period=day&limit=5&board=practice`);
       expect(res.status).toBe(200);
       const body = (await res.json()) as { ok: boolean; data: { entries: LeaderboardEntry[] } };
       const me = body.data.entries.find((e) => e.playerId === host.join.self.playerId);
