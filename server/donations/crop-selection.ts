@@ -13,7 +13,8 @@
 export interface ScoredCrop {
   msIntoRound: number;
   pixels: Uint8Array;
-  probabilities: readonly number[];
+  /** The model's 7 probabilities (kept by reference; copied only for the crops selected). */
+  probabilities: ArrayLike<number>;
   /** The model's probability of the prompt for this crop. */
   match: number;
   /** The player's live meter after this crop (the scorer's smoothed match). */

@@ -105,7 +105,7 @@ export class DonationCollector {
     track.selector.add({
       msIntoRound: Math.max(0, frame.ticket.receivedAt - roundStartedAt),
       pixels: frame.crop,
-      probabilities: Array.from(probabilities, Number),
+      probabilities,
       match: score.match,
       meter: score.meter,
       counted: score.counted,
@@ -128,7 +128,7 @@ export class DonationCollector {
           donorId: t.donorId,
           prompt: t.prompt,
           pixels: c.pixels,
-          probabilities: [...c.probabilities],
+          probabilities: Array.from(c.probabilities, Number),
           modelVersion: t.modelVersion,
           msIntoRound: c.msIntoRound,
           donatedAt,

@@ -13,13 +13,21 @@ export interface WriterOptions {
   /** Beyond this many unwritten rows (a dead store), the oldest are dropped rather than growing memory. */
   maxBuffered: number;
   retentionEveryMs: number;
+  /**
+   * Rows per transaction. SQLite writes are synchronous: a round's batch for a full server is
+   * written in chunks with the event loop free in between, so no frame waits for the whole batch.
+   */
+  chunkRows: number;
 }
 
 export const DEFAULT_WRITER_OPTIONS: WriterOptions = {
   flushDelayMs: 200,
   maxBuffered: 10_000,
   retentionEveryMs: 60 * 60 * 1000,
+  chunkRows: 32,
 };
+
+const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 export class DonationWriter {
   private buffer: DonatedCrop[] = [];
@@ -83,13 +91,18 @@ export class DonationWriter {
     this.buffer = [];
     this.writing = this.writing.then(async () => {
       if (batch.length === 0) return;
-      try {
-        await this.store.addCrops(batch);
-        this.writtenValue += batch.length;
-      } catch (err) {
-        this.droppedValue += batch.length;
-        this.log.error({ err, crops: batch.length }, 'could not store donated crops; they are dropped');
-        return;
+      const chunk = Math.max(1, this.options.chunkRows);
+      for (let i = 0; i < batch.length; i += chunk) {
+        if (i > 0) await yieldToEventLoop();
+        const rows = batch.slice(i, i + chunk);
+        try {
+          await this.store.addCrops(rows);
+          this.writtenValue += rows.length;
+        } catch (err) {
+          this.droppedValue += batch.length - i;
+          this.log.error({ err, crops: batch.length - i }, 'could not store donated crops; they are dropped');
+          return;
+        }
       }
       await this.enforceRetention();
     });
