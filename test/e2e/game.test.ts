@@ -198,6 +198,8 @@ describe.skipIf(!hasModel)('a whole session in real browsers with the shipped mo
     expect(seatAfter.score).toBe(seen.score);
     expect(new URL(p.url()).searchParams.get('room')).toBe(after.room!.code);
     expect(backMs).toBeLessThan(5000);
+    // And by the page's own clock, from the start of the reload's navigation.
+    expect(after.timings.rejoinedAtMs!).toBeLessThan(5000);
     await p.waitForSelector('#rejoin-banner:not([hidden])', { timeout: 5000 });
     await shot(p, dir, '05-reload-hint');
     copyFileSync(path.join(dir, '05-reload-hint.png'), path.join(SHOTS, 'reload-hint.png'));

@@ -58,7 +58,8 @@ export function rejoinOnLoad(ctx: AppContext, storage: KeyValueStore | null): Pr
       flashBanner(
         'rejoin-banner',
         `Welcome back to room ${seat.code}: same seat${me ? `, ${me.score} points` : ''}.`,
-        5000,
+        // Long enough to be read while the scenes and the camera come back.
+        10_000,
       );
     },
     (err: unknown) => {
