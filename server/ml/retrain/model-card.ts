@@ -123,7 +123,11 @@ function startingPoint(m: ModelMetrics): string {
     );
   }
   const mix = t as { labelWeight?: unknown; ferplusWeight?: unknown; faceapiWeight?: unknown } | undefined;
-  if (typeof mix?.labelWeight === 'number') {
+  const extraSources =
+    (typeof mix?.ferplusWeight === 'number' && mix.ferplusWeight > 0) ||
+    (typeof mix?.faceapiWeight === 'number' && mix.faceapiWeight > 0);
+  // With FER+ or face-api in the mix, every part is named; a teacher alone keeps the distillation line.
+  if (typeof mix?.labelWeight === 'number' && extraSources) {
     const parts = [`the original label (weight ${mix.labelWeight})`];
     if (typeof mix.ferplusWeight === 'number' && mix.ferplusWeight > 0)
       parts.push(

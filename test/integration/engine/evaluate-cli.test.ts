@@ -54,7 +54,7 @@ describe('evaluate-cli', () => {
     // Diagonal / n is the accuracy.
     const diag = (j.confusion as number[][]).reduce((s, row, i) => s + (row[i] as number), 0);
     expect(j.accuracy).toBeCloseTo(diag / 140, 10);
-  });
+  }, 180_000); // CLI starts with worker pools: room for a busy machine
 
   it('gives the same numbers through tfjs and ONNX, and leaves out classes the file lacks', async () => {
     const csv = (await readFile(FIXTURE_CSV, 'utf8')).trim().split('\n');
@@ -71,7 +71,7 @@ describe('evaluate-cli', () => {
     expect(a.n).toBe(86);
     expect(b.confusion).toEqual(a.confusion);
     expect(b.accuracy).toBe(a.accuracy);
-  });
+  }, 180_000); // CLI starts with worker pools: room for a busy machine
 
   it('prints a table by default', async () => {
     const r = await evaluate(['--model', model.dir, '--usage', 'PrivateTest', '--workers', '1', '--tta']);
@@ -80,7 +80,7 @@ describe('evaluate-cli', () => {
     expect(r.stdout).toMatch(/flip TTA/);
     expect(r.stdout).toMatch(/^neutral\s/m);
     expect(r.stdout).toMatch(/confusion \(rows: true/);
-  });
+  }, 180_000); // CLI starts with worker pools: room for a busy machine
 
   it('rejects bad flags with a clear error and a non-zero exit', async () => {
     const bad = await evaluate(['--model', model.dir, '--usage', 'Validation']);
