@@ -49,8 +49,9 @@ describe('retrain guards', () => {
     expect(first.code).toBe(0);
     expect(first.out).toMatch(/only 105 training images, fewer than --batch 128: using batches of 105/);
     const m = metricsOf(small);
-    expect(m.history[0]?.trainLoss).toSatisfy(Number.isFinite);
-    expect(m.history[0]?.imgPerSec).toBeGreaterThan(0);
+    const history = m.history as { trainLoss: number; imgPerSec: number }[];
+    expect(history[0]?.trainLoss).toSatisfy(Number.isFinite);
+    expect(history[0]?.imgPerSec).toBeGreaterThan(0);
     expect(m.trainImgPerSec).toBeGreaterThan(0);
   });
 

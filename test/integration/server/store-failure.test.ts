@@ -111,12 +111,12 @@ describe('a damaged leaderboard file', () => {
   it('stops the server at start with a message naming the file', async () => {
     const file = await makeDamagedLeaderboard();
     const before = readFileSync(file);
-    const run = await startServerProcess({ DATA_DIR: join(file, '..'), INFERENCE_WORKERS: '1' }, 120_000);
+    const run = await startServerProcess({ DATA_DIR: join(file, '..'), INFERENCE_WORKERS: '1' }, 240_000);
     expect(run.code).toBe(1);
     expect(run.output).toContain(`the leaderboard database ${file} is damaged`);
     expect(run.output).not.toContain('emotion arena listening');
     expect(readFileSync(file).equals(before)).toBe(true); // nothing was changed
-  });
+  }, 300_000); // starts the real server, which loads the model first: minutes on a busy machine
 });
 
 describe('a store that fails while games are played', () => {
