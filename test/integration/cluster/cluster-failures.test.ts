@@ -103,11 +103,14 @@ describe('Redis goes down while two nodes run, then comes back', () => {
     host.socket.on('room:kicked', ({ reason }) => hostTold.push(reason));
     const guest = await connectBot(b.url);
     bots.push(guest);
+    // One token throughout: a join whose answer was lost (Redis returning mid-answer) leaves the seat taken
+    // by this same player, and the next try takes it back.
+    const guestToken = newToken('g');
     const join = () =>
       ask<JoinResult>(guest, 'room:join', {
         code: host.join.state.code,
         nickname: 'Guest',
-        playerToken: newToken('g'),
+        playerToken: guestToken,
       });
 
     const stopped = new Promise((r) => redisProcess?.once('exit', r));
