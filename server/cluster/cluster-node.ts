@@ -59,6 +59,7 @@ export class ClusterNode implements ClusterPlug {
   private drainingFlag = false;
   private heldCodes = new Set<string>();
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  private ownerCheckTimer: NodeJS.Timeout | null = null;
   private dbTimer: NodeJS.Timeout | null = null;
   private readonly leases = new Map<string, { key: string; member: string }>();
   private lastView: ClusterView;
@@ -211,6 +212,22 @@ export class ClusterNode implements ClusterPlug {
     beat();
     this.heartbeatTimer = setInterval(beat, this.options.heartbeatMs ?? 1000);
     this.heartbeatTimer.unref();
+    // Dead owners are looked for twice a beat: their players should hear of it within a couple of seconds.
+    let checking = false;
+    this.ownerCheckTimer = setInterval(
+      () => {
+        if (checking || this.closed || Date.now() < this.trustPresenceAfter) return;
+        checking = true;
+        this.gateway
+          ?.checkOwners()
+          .catch((e: Error) => this.options.log.warn({ err: e.message }, 'owner check failed'))
+          .finally(() => {
+            checking = false;
+          });
+      },
+      (this.options.heartbeatMs ?? 1000) / 2,
+    );
+    this.ownerCheckTimer.unref();
     if (this.options.pingDatabase) {
       const ping = this.options.pingDatabase;
       const check = () => {
@@ -288,9 +305,7 @@ export class ClusterNode implements ClusterPlug {
     this.heldCodes = now;
     await this.presence.refreshLeases('conn', [...this.leases.values()]);
     this.lastView.nodesAlive = (await this.presence.nodes()).length;
-    if (Date.now() < this.trustPresenceAfter) return;
-    await this.gateway?.checkOwners();
-    await this.owner?.checkGateways();
+    if (Date.now() >= this.trustPresenceAfter) await this.owner?.checkGateways();
   }
 
   private async pickCreateNode(): Promise<string | null> {
@@ -323,6 +338,7 @@ export class ClusterNode implements ClusterPlug {
     if (this.closed) return;
     this.closed = true;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.ownerCheckTimer) clearInterval(this.ownerCheckTimer);
     if (this.dbTimer) clearInterval(this.dbTimer);
     this.gateway?.close();
     try {
