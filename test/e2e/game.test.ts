@@ -33,7 +33,7 @@ import { hook, ROOT, setUpE2ESuite, shot, waitForScene } from './support.ts';
 const hasModel = shippedModelDir() !== null;
 if (!hasModel) console.warn('game.test: SKIPPED: no trained model in models/emotion or models/seed');
 
-const ROUND_SECONDS = 6;
+const ROUND_SECONDS = 5;
 const ROUNDS = 4;
 const EMOTIONS: Emotion[] = ['happy', 'surprise'];
 const CAST = [
@@ -68,7 +68,7 @@ describe.skipIf(!hasModel)('a whole session in real browsers with the shipped mo
   const suite = setUpE2ESuite('session', {
     allowMarker: false,
     // The host presses "Play again" on the final screen; it must stay up until then.
-    timings: { countdownMs: 2500, roundResultsMs: 2000, finalResultsMs: 60_000 },
+    timings: { countdownMs: 2000, roundResultsMs: 1500, finalResultsMs: 60_000 },
     players: CAST.map((c) => ({ face: c.face, name: c.name.toLowerCase() })),
   });
   const { dir, players } = suite;
@@ -176,7 +176,8 @@ describe.skipIf(!hasModel)('a whole session in real browsers with the shipped mo
     const before = await hook(p);
     const seatBefore = before.room!.players.find((x) => x.id === who.id)!;
     const t0 = Date.now();
-    await p.reload();
+    // Not waiting for the load event: the player is back when the page shows the seat.
+    await p.reload({ waitUntil: 'commit' });
     await p.waitForFunction(
       (id) => window.__arena?.self?.playerId === id && window.__arena.room?.players.some((x) => x.id === id),
       who.id,

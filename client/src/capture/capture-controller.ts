@@ -97,7 +97,8 @@ export class CaptureController {
 
   /** Loads face-api and measures the backends once; safe to call repeatedly. */
   initDetector(): Promise<DetectorInfo> {
-    this.detectorReady ??= import('./face-detector.ts').then(async ({ FaceDetector }) => {
+    if (this.detectorReady) return this.detectorReady;
+    this.detectorReady = import('./face-detector.ts').then(async ({ FaceDetector }) => {
       const detector = new FaceDetector(this.options.detectorInputSize);
       const info = await detector.init(this.options.forcedBackend);
       this.detector = detector;
@@ -105,6 +106,10 @@ export class CaptureController {
       this.status.backend = info.backend;
       this.emit(true);
       return info;
+    });
+    // A failed load (a network blip fetching the chunk) is tried again by the next caller.
+    this.detectorReady.catch(() => {
+      this.detectorReady = null;
     });
     return this.detectorReady;
   }
