@@ -28,7 +28,7 @@ describe('GET /privacy', () => {
     const html = await res.text();
     expect(html).toContain('Privacy and frame donation');
     expect(html).toContain('Delete my donated crops');
-    expect(html).not.toMatch(/<pre id="privacy"[^>]*>[^]*<script/);
+    expect(html).not.toMatch(/<pre id="privacy"[^>]*>[\s\S]*<script/);
     expect(PRIVACY_DOC.endsWith('docs/privacy.md')).toBe(true);
   });
 
