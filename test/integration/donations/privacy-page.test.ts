@@ -1,5 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PRIVACY_DOC, privacyRouter } from '../../../server/http/privacy-route.ts';
@@ -28,8 +31,15 @@ describe('GET /privacy', () => {
     const html = await res.text();
     expect(html).toContain('Privacy and frame donation');
     expect(html).toContain('Delete my donated crops');
-    expect(html).not.toMatch(/<pre id="privacy"[^>]*>[\s\S]*<script/);
     expect(PRIVACY_DOC.endsWith('docs/privacy.md')).toBe(true);
+  });
+
+  it('escapes the document, so markup in it is shown, not run', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'privacy-')), 'privacy.md');
+    writeFileSync(file, 'Policy <script>alert("x")</script> & more');
+    const html = await (await fetch(`${await serve(file)}/privacy`)).text();
+    expect(html).toContain('Policy &#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; more');
+    expect(html).not.toContain('<script>');
   });
 
   it('says the policy is unavailable when the file is missing', async () => {
