@@ -4,12 +4,20 @@
  * queries the API does not define are refused instead of silently answered.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSystemClock } from '../../../server/game/clock.ts';
 import { ask, connectBot, markerEngine, startTestServer, type TestServer } from './harness.ts';
 
 describe('protocol edges', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ engine: markerEngine(), controlEventsPerSecond: 5 });
+    // A frozen clock: the control budget (5/s, burst 10) does not refill while the test runs, however slow the machine.
+    const system = createSystemClock();
+    const frozenAt = Date.now();
+    server = await startTestServer({
+      engine: markerEngine(),
+      controlEventsPerSecond: 5,
+      clock: { ...system, now: () => frozenAt },
+    });
   });
   afterAll(async () => {
     await server.close();
