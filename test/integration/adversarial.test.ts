@@ -120,6 +120,8 @@ class StrategyBot {
   roundStartedAt = 0;
   n = 0;
   sent = 0;
+  /** Frames the server answered with a result (under load some are dropped as stale and never answered). */
+  answered = 0;
   counted = 0;
   readonly replayFlags: number[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -137,6 +139,7 @@ class StrategyBot {
       this.state = s;
     });
     socket.on('frame:result', (r: FrameResult) => {
+      this.answered++;
       if (r.counted) this.counted++;
       else if (r.reason === 'replay') this.replayFlags.push(r.seq);
     });
@@ -237,9 +240,11 @@ describe.skipIf(!modelDir)('replayed pictures against the shipped model', () => 
     const honestPoints = points('honest');
     for (const p of honestPoints) expect(p).toBeGreaterThan(300);
     for (const name of REPLAY_BOTS) {
-      // What the cheater is told: nearly every frame comes back counted: false, reason 'replay'.
+      // What the cheater is told: nearly every answered frame comes back counted: false, reason 'replay'.
+      // Measured against the frames answered, not sent: a busy server drops stale frames unanswered.
       const bot = bots.find((b) => b.name === name) as StrategyBot;
-      expect(bot.replayFlags.length, `${name}: frames answered 'replay'`).toBeGreaterThanOrEqual(0.7 * bot.sent);
+      expect(bot.answered, `${name}: frames answered`).toBeGreaterThan(0);
+      expect(bot.replayFlags.length, `${name}: frames answered 'replay'`).toBeGreaterThanOrEqual(0.7 * bot.answered);
       const replay = points(name);
       replay.forEach((p, round) => {
         expect(p, `${name}, round ${round + 1}`).toBeLessThan(honestPoints[round] as number);
