@@ -5,6 +5,7 @@ import type { Logger } from '../logging.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { ModelInfo, ReloadResult } from '../model-host.ts';
 import type { StoreHealth } from '../store/spooled-store.ts';
+import { publicPath } from './public-path.ts';
 
 export interface OpsDeps {
   metrics: ServerMetrics;
@@ -43,7 +44,7 @@ export function opsRouter(deps: OpsDeps): express.Router {
       engine: deps.engineName(),
       model: info
         ? {
-            dir: info.dir,
+            dir: publicPath(info.dir),
             architecture: info.architecture,
             hasMetrics: info.metrics !== null,
             filesVerified: info.filesVerified ?? null,
@@ -75,7 +76,10 @@ export function opsRouter(deps: OpsDeps): express.Router {
     const r = await deps.reloadModel();
     deps.metrics.modelReloads.inc({ result: r.ok ? 'ok' : 'refused' });
     if (r.ok) {
-      res.json({ ok: true, data: { dir: r.model.dir, architecture: r.model.architecture, engine: r.model.engine } });
+      res.json({
+        ok: true,
+        data: { dir: publicPath(r.model.dir), architecture: r.model.architecture, engine: r.model.engine },
+      });
     } else {
       res.status(422).json({ ok: false, error: { code: 'MODEL_REFUSED', message: r.error } });
     }
