@@ -4,16 +4,16 @@
  * an advisory lock of its own, so several nodes starting together create it once and the
  * leaderboard's migrations are left alone.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { type Emotion, isEmotion } from '../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../shared/frame.ts';
 import { DONATION_TABLE } from './donation-sqlite-store.ts';
 import type { CropFilter, DonatedCrop, DonationStore, StoredCrop } from './donation-types.ts';
+import { openPgPool } from './pg-pool.ts';
 
 /** Any fixed 64-bit key, distinct from the leaderboard migrations' lock. */
 const TABLE_LOCK_KEY = 0x646f6e617465; // "donate"
 const PAGE = 500;
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS ${DONATION_TABLE} (
@@ -48,34 +48,25 @@ export interface PgDonationStoreOptions {
 }
 
 export async function openPgDonationStore(options: PgDonationStoreOptions): Promise<PgDonationStore> {
-  const schema = options.schema;
-  if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error(`invalid PostgreSQL schema name "${schema}"`);
-  const pool = new pg.Pool({
-    connectionString: options.connectionString,
-    max: 4,
-    connectionTimeoutMillis: 5_000,
-    ...(schema ? { options: `-c search_path=${schema}` } : {}),
-  });
-  // An idle client whose connection drops emits 'error' on the pool; unhandled it would crash the process.
-  pool.on('error', () => {});
-  try {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [TABLE_LOCK_KEY]);
-      if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      await client.query(SCHEMA);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
-  } catch (err) {
-    await pool.end().catch(() => {});
-    throw err;
-  }
+  const { schema } = options;
+  const pool = await openPgPool(
+    { connectionString: options.connectionString, schema, maxConnections: 4 },
+    async (p) => {
+      const client = await p.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock($1)', [TABLE_LOCK_KEY]);
+        if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        await client.query(SCHEMA);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+  );
   return new PgDonationStore(pool);
 }
 

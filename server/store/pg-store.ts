@@ -3,10 +3,11 @@
  * several game nodes write finished games to one database. Same contract and the same
  * ranking query as the SQLite store; the schema comes from versioned migrations run at open.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type { Emotion } from '../../shared/emotions.ts';
 import type { GameSettings, LeaderboardEntry } from '../../shared/protocol.ts';
 import { migrate } from './pg-migrations.ts';
+import { openPgPool } from './pg-pool.ts';
 import {
   type GamePlayerRecord,
   type GameRecord,
@@ -57,28 +58,16 @@ interface BoardRow {
   best: number;
 }
 
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
 /** Opens a pool, creates the schema if asked, runs the migrations, and returns the store. */
 export async function openPgLeaderboardStore(options: PgStoreOptions): Promise<PgLeaderboardStore> {
-  const schema = options.schema;
-  if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error(`invalid PostgreSQL schema name "${schema}"`);
-  const pool = new pg.Pool({
-    connectionString: options.connectionString,
-    max: options.maxConnections ?? 10,
-    connectionTimeoutMillis: 5_000,
-    // Every connection of this pool works in the chosen schema.
-    ...(schema ? { options: `-c search_path=${schema}` } : {}),
-  });
-  // An idle client whose server connection drops emits 'error' on the pool; without a listener it would crash the process.
-  pool.on('error', () => {});
-  try {
-    if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await migrate(pool);
-  } catch (err) {
-    await pool.end().catch(() => {});
-    throw err;
-  }
+  const { schema } = options;
+  const pool = await openPgPool(
+    { connectionString: options.connectionString, schema, maxConnections: options.maxConnections ?? 10 },
+    async (p) => {
+      if (schema) await p.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await migrate(p);
+    },
+  );
   return new PgLeaderboardStore(pool);
 }
 
