@@ -1,6 +1,6 @@
 /**
  * npm run loadtest -- --players N --rooms R --fps F --duration S [--url URL] [--model DIR]
- *                     [--bot-workers W] [--store memory|sqlite] [--donate] [--json]
+ *                     [--bot-workers W] [--store memory|sqlite] [--donate] [--data-dir DIR] [--json]
  *
  * Starts the game server as a child process (unless --url), then bots in worker
  * threads join rooms, play real games and stream real FER2013 faces. Reports
@@ -72,6 +72,7 @@ interface Options {
   botWorkers: number;
   store: 'memory' | 'sqlite';
   donate?: boolean;
+  dataDir?: string;
   json?: boolean;
 }
 
@@ -149,6 +150,10 @@ async function main(): Promise<void> {
       'memory',
     )
     .option('--donate', 'every bot opts in to frame donation (measures donation writes on the frame path)')
+    .option(
+      '--data-dir <dir>',
+      "the started server's DATA_DIR, kept after the run (e.g. for `npm run donations -- stats --db <dir>/leaderboard.sqlite`); default: a temporary folder, removed",
+    )
     .option('--json', 'print one JSON object as the last line')
     .showHelpAfterError();
   program.parse();
@@ -198,7 +203,7 @@ async function main(): Promise<void> {
           HOST: '127.0.0.1',
           MODEL_DIR: modelDir,
           MODEL_WATCH: '0',
-          DATA_DIR: join(tempRoot, 'data'),
+          DATA_DIR: opts.dataDir ? resolve(opts.dataDir) : join(tempRoot, 'data'),
           LEADERBOARD_STORE: opts.store,
           LOG_LEVEL: 'warn',
           // All bots come from one address.
