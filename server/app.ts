@@ -369,6 +369,8 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
     serveRemoteSocket: (socket) => {
       remoteSockets.set(socket.id, socket);
       serveRoomEvents(socket);
+      // The gateway forwards a player's donation consent (and deletion) to the room's owner, which decides.
+      registerDonationHandlers(deps.donations ?? null, socket, log);
     },
     socketGone: (socket) => {
       memberSocketGone(socket);
