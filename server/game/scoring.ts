@@ -179,3 +179,34 @@ export class RoundScorer {
     this.currentMeter = n === 0 ? 0 : sum / n;
   }
 }
+
+/**
+ * A model's per-emotion meter map: the meter for emotion index `emotion` given the model's
+ * probability of it (server/ml/engine/calibration.ts fits and applies it; docs/scoring.md).
+ */
+export type MeterMap = (emotion: number, probability: number) => number;
+
+/**
+ * Model outputs that carry their model's meter map. Kept beside the output rather than in
+ * the room so that a frame is always mapped with the model that scored it, also across a
+ * hot reload; weak, so the entry goes with the output.
+ */
+const meterMaps = new WeakMap<object, MeterMap>();
+
+/** Marks a model output (7 probabilities) with the meter map of the model that produced it. */
+export function attachMeterMap<T extends ArrayLike<number> & object>(probabilities: T, map: MeterMap): T {
+  meterMaps.set(probabilities, map);
+  return probabilities;
+}
+
+/**
+ * A frame's match for the prompted emotion: its probability, through the producing
+ * model's meter map when the output carries one (applied here once, and only to the
+ * prompted emotion). A non-finite probability stays as it is (the scorer treats it as a
+ * break in play).
+ */
+export function frameMatch(probabilities: ArrayLike<number>, emotion: number): number {
+  const p = Number(probabilities[emotion] ?? 0);
+  const map = typeof probabilities === 'object' ? meterMaps.get(probabilities) : undefined;
+  return map && Number.isFinite(p) ? map(emotion, p) : p;
+}
