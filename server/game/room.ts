@@ -30,7 +30,7 @@ import { checkNickname, nicknamesCollide } from './nickname.ts';
 import { publicIdFromToken } from './player-id.ts';
 import { drawPrompt } from './prompts.ts';
 import { isRankedGame, UNKNOWN_ADDRESS } from './ranking.ts';
-import { RoundScorer, type ScoringRules } from './scoring.ts';
+import { frameMatch, RoundScorer, type ScoringRules } from './scoring.ts';
 import { applySettings } from './validators.ts';
 
 export interface GameTimings {
@@ -352,7 +352,7 @@ export class Room {
     if (!m?.scorer || this.phaseValue !== 'round' || ticket.roundKey !== this.roundKey() || !this.prompt) {
       return null;
     }
-    const match = Number(probabilities[emotionId(this.prompt)] ?? 0);
+    const match = frameMatch(probabilities, emotionId(this.prompt));
     const meter = m.scorer.add(ticket.receivedAt, match, ticket.counted, ticket.frameId);
     this.deps.listener.changed(this);
     return {
