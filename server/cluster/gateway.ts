@@ -8,13 +8,26 @@ import { ERROR_CODES } from '../../shared/protocol.ts';
 import { normalizeRoomCode } from '../game/room-code.ts';
 import type { Logger } from '../logging.ts';
 import { err } from '../net/ack.ts';
+import { parseConsent } from '../net/donation-handlers.ts';
 import type { ArenaSocket } from '../net/types.ts';
 import type { ClusterMessage, ForwardedHandshake } from './messages.ts';
 import type { RedisPresence } from './presence.ts';
 import type { ClusterHost } from './types.ts';
 
-/** Events that act on the socket's room, and so run where the room lives. */
-const ROOM_EVENTS = new Set(['room:leave', 'room:settings', 'room:kick', 'game:start', 'frame:send']);
+/**
+ * Events that act on the socket's room, and so run where the room lives. `donation:delete` is
+ * one: the owner holds the crops of the round in progress and the batch not yet written, and
+ * deletes from the shared store too. (Not in a room elsewhere, it runs here, on the same store.)
+ */
+const ROOM_EVENTS = new Set([
+  'room:leave',
+  'room:settings',
+  'room:kick',
+  'game:start',
+  'frame:send',
+  'donation:delete',
+]);
+const CONSENT_EVENT = 'donation:consent';
 
 export const OWNER_STOPPED_REASON =
   'the server running this room stopped; your finished games are saved. Create or join another room.';
@@ -47,6 +60,12 @@ export interface GatewayDeps {
 
 export class Gateway {
   private readonly bindings = new Map<string, RemoteBinding>();
+  /**
+   * Each socket's last valid donation consent, as it sent it. Consent belongs to the connection
+   * (docs/privacy.md), and the connection lives here: the owner of whatever room it joins learns it
+   * from this, never from anything in a join's payload.
+   */
+  private readonly consents = new Map<string, { playerToken: string; consent: boolean }>();
   private readonly acks = new Map<number, { ack: AckFn; timer: NodeJS.Timeout }>();
   private nextAck = 1;
   private admissions = 0;
@@ -79,6 +98,11 @@ export class Gateway {
         this.join(socket, args, ack, next).catch(fail);
         return;
       }
+      if (event === CONSENT_EVENT) {
+        this.consentChanged(socket, args[0]);
+        // Answered here as on a single node (this node's own rooms need it too).
+        return next();
+      }
       if (typeof event === 'string' && ROOM_EVENTS.has(event)) {
         const bound = this.bindings.get(socket.id);
         if (bound) return this.forward(socket, bound.owner, event, args, ack);
@@ -105,6 +129,7 @@ export class Gateway {
       if (!target) return ack?.(err(ERROR_CODES.UNAVAILABLE, NODE_DRAINING_MESSAGE));
       this.leaveRemote(socket);
       this.leaveLocal(socket);
+      this.forwardConsent(socket, target);
       return this.forward(socket, target, 'room:create', args, ack);
     }
     await this.deps.ensureRoomCode();
@@ -128,7 +153,28 @@ export class Gateway {
     }
     if (bound && bound.owner !== owner) this.leaveRemote(socket);
     if (!bound) this.leaveLocal(socket);
+    // Ahead of the join, on the same channel: the owner knows the consent before the first frame.
+    if (bound?.owner !== owner) this.forwardConsent(socket, owner);
     this.forward(socket, owner, 'room:join', args, ack);
+  }
+
+  /**
+   * A consent the socket sent: remembered when valid, and passed to the owner of its room at once
+   * (withdrawing mid-round stops collection there). The owner runs its own copy of the ordinary
+   * handler on it, keyed by this socket's id: no payload can speak for another connection.
+   */
+  private consentChanged(socket: ArenaSocket, payload: unknown): void {
+    const parsed = parseConsent(payload);
+    if (!parsed.ok) return;
+    this.consents.set(socket.id, parsed.value);
+    const bound = this.bindings.get(socket.id);
+    if (bound) this.forwardConsent(socket, bound.owner);
+  }
+
+  /** The socket's last consent, to the node about to run its room events (nothing when it never sent one). */
+  private forwardConsent(socket: ArenaSocket, owner: string): void {
+    const consent = this.consents.get(socket.id);
+    if (consent) this.forward(socket, owner, CONSENT_EVENT, [consent], null);
   }
 
   /** The owner's entry is in Redis and its connection is open (a crashed node's closes at once). */
@@ -233,6 +279,7 @@ export class Gateway {
 
   /** The socket disconnected: its room's owner treats the player as disconnected. */
   socketGone(socket: ArenaSocket): void {
+    this.consents.delete(socket.id);
     const bound = this.bindings.get(socket.id);
     if (!bound) return;
     this.bindings.delete(socket.id);

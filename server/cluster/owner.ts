@@ -59,6 +59,7 @@ export class Owner {
     if (!socket) return;
     this.standIns.delete(sid);
     this.deps.host.socketGone(asSocket(socket));
+    socket.close('transport close');
   }
 
   /** Stand-ins whose gateway node died: their sockets died with it. */

@@ -27,8 +27,10 @@ export class RemoteSocket {
     this.handshake = { ...handshake, time: new Date().toString(), issued: Date.now(), query: {} };
   }
 
+  private open = true;
+
   get connected(): boolean {
-    return true;
+    return this.open;
   }
 
   on(event: string, listener: Listener): this {
@@ -56,9 +58,20 @@ export class RemoteSocket {
     this.send(this.gateway, { t: 'leave', sid: this.id, ch: channel });
   }
 
+  /**
+   * The real socket disconnected (or moved to a room elsewhere): runs the handlers' own
+   * `disconnect` listeners, as Socket.IO would for a local socket (e.g. consent is forgotten).
+   */
+  close(reason: string): void {
+    if (!this.open) return;
+    this.open = false;
+    for (const l of this.listeners.get('disconnect') ?? []) l(reason);
+  }
+
   /** Runs the listeners of a forwarded event; false when the event has none (not a game event). */
   dispatch(event: string, args: unknown[], ack: ((response: unknown) => void) | null): boolean {
-    const list = this.listeners.get(event);
+    // Socket.IO reserves `disconnect`: a client cannot send it, so neither can a gateway on its behalf.
+    const list = event === 'disconnect' ? undefined : this.listeners.get(event);
     if (!list || list.length === 0) return false;
     for (const l of list) l(...args, ...(ack ? [ack] : []));
     return true;

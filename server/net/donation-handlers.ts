@@ -5,7 +5,7 @@ import type { Logger } from '../logging.ts';
 import { err, handle, ok } from './ack.ts';
 import type { ArenaSocket } from './types.ts';
 
-type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
+export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
 
 function checkToken(payload: unknown, event: string): Checked<Record<string, unknown> & { playerToken: string }> {
   if (typeof payload !== 'object' || payload === null) return { ok: false, message: `${event} expects an object` };
@@ -14,6 +14,17 @@ function checkToken(payload: unknown, event: string): Checked<Record<string, unk
     return { ok: false, message: 'playerToken must be 16–64 characters of A-Z a-z 0-9 _ -' };
   }
   return { ok: true, value: { ...(payload as Record<string, unknown>), playerToken } };
+}
+
+/**
+ * A valid `donation:consent` payload, reduced to its two fields (anything else a client adds is
+ * dropped). The cluster gateway uses it to decide which consent it carries to a room's owner.
+ */
+export function parseConsent(payload: unknown): Checked<{ playerToken: string; consent: boolean }> {
+  const req = checkToken(payload, 'donation:consent');
+  if (!req.ok) return req;
+  if (typeof req.value.consent !== 'boolean') return { ok: false, message: 'consent must be true or false' };
+  return { ok: true, value: { playerToken: req.value.playerToken, consent: req.value.consent } };
 }
 
 /** `donations` is null when the server was started without a donation store: both events answer UNAVAILABLE. */
@@ -27,11 +38,8 @@ export function registerDonationHandlers(donations: Donations | null, socket: Ar
     return;
   }
   handle(socket, 'donation:consent', log, (args, reply) => {
-    const req = checkToken(args[0], 'donation:consent');
+    const req = parseConsent(args[0]);
     if (!req.ok) return reply(err(ERROR_CODES.INVALID_PAYLOAD, req.message));
-    if (typeof req.value.consent !== 'boolean') {
-      return reply(err(ERROR_CODES.INVALID_PAYLOAD, 'consent must be true or false'));
-    }
     reply(ok(donations.consent(socket.id, req.value.playerToken, req.value.consent)));
   });
 

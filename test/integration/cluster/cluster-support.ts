@@ -2,9 +2,12 @@
 import { Redis } from 'ioredis';
 import type { AppDeps } from '../../../server/app.ts';
 import { ClusterNode, type ClusterOptions } from '../../../server/cluster/cluster-node.ts';
+import { Donations } from '../../../server/donations/donations.ts';
+import { createSystemClock } from '../../../server/game/clock.ts';
 import { silentLogger } from '../../../server/logging.ts';
 import { createMetrics } from '../../../server/metrics.ts';
 import type { EmotionEngine } from '../../../server/ml/engine/types.ts';
+import { openPgDonationStore, type PgDonationStore } from '../../../server/store/donation-pg-store.ts';
 import { openPgLeaderboardStore } from '../../../server/store/pg-store.ts';
 import type { JoinResult } from '../../../shared/protocol.ts';
 import { TEST_DATABASE_URL } from '../../helpers/pg.ts';
@@ -21,6 +24,8 @@ export interface InProcessNode {
   url: string;
   cluster: ClusterNode;
   server: TestServer;
+  /** With `donations`: the node's donation service, on the PostgreSQL table all nodes share (as main.ts wires it). */
+  donations: Donations | null;
   close(): Promise<void>;
 }
 
@@ -32,8 +37,22 @@ export async function startInProcessNode(options: {
   nodeId: string;
   cluster?: Partial<ClusterOptions>;
   app?: Partial<AppDeps>;
+  /** Collect donated crops into the schema's donated_crops table, recording this model version. */
+  donations?: { modelVersion: string };
 }): Promise<InProcessNode> {
   const store = await openPgLeaderboardStore({ connectionString: TEST_DATABASE_URL, schema: options.schema });
+  let donationStore: PgDonationStore | null = null;
+  let donations: Donations | null = null;
+  if (options.donations) {
+    const { modelVersion } = options.donations;
+    donationStore = await openPgDonationStore({ connectionString: TEST_DATABASE_URL, schema: options.schema });
+    donations = new Donations({
+      store: donationStore,
+      clock: createSystemClock(),
+      log: silentLogger(),
+      modelVersion: () => modelVersion,
+    });
+  }
   const metrics = createMetrics({ defaultMetrics: false });
   const cluster = await ClusterNode.start({
     redisUrl: TEST_REDIS_URL,
@@ -53,14 +72,18 @@ export async function startInProcessNode(options: {
     cluster,
     metrics,
     maxConnectionsPerIp: 1000,
+    ...(donations ? { donations } : {}),
     ...options.app,
   });
   return {
     url: server.url,
     cluster,
     server,
+    donations,
     async close() {
       await server.close();
+      await donations?.close();
+      await donationStore?.close();
       await cluster.close();
     },
   };
