@@ -1,21 +1,49 @@
 /**
- * Inference worker thread: owns one engine (ONNX session or tfjs model) and
- * answers predict messages one at a time. Started by pool.ts.
+ * Inference worker thread: owns one engine (ONNX session or tfjs model) and answers the
+ * batches the pool writes into its frame lane (frame-lane.ts), one at a time, in order.
+ * Started by pool.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { FrameLane } from './frame-lane.ts';
 import { createOnnxEngine } from './onnx-engine.ts';
-import type { FromWorker, ToWorker, WorkerInit } from './pool-protocol.ts';
+import type { FromWorker, ToWorker, WorkerData } from './pool-protocol.ts';
 import { createTfjsEngine } from './tfjs-engine.ts';
 
 const port = parentPort;
 if (!port) throw new Error('engine-worker.ts must run in a worker thread');
-const init = workerData as WorkerInit;
-const post = (m: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
+const { init, lane: laneInit } = workerData as WorkerData;
+const lane = new FrameLane(laneInit);
+const post = (m: FromWorker): void => port.postMessage(m);
 
 interface PackedEngine {
   name: string;
   predictPacked(p: Uint8Array): Promise<Float32Array>;
   dispose(): Promise<void>;
+}
+
+// Test hook: lets the pool tests kill a worker mid-batch without a real crash.
+const crashOnPoison = process.env.EMOTION_ENGINE_TEST_CRASH === '1';
+const isPoison = (p: Uint8Array): boolean => p.byteLength === 2304 && p[0] === 13 && p[1] === 37;
+
+let closing = false;
+
+/** Answers batch after batch; sleeps in Atomics.waitAsync (the event loop stays free for 'close'). */
+async function serve(engine: PackedEngine): Promise<void> {
+  let seq = lane.completed();
+  while (!closing) {
+    if (lane.submitted() === seq) {
+      await lane.untilSubmittedPast(seq);
+      continue;
+    }
+    const pixels = lane.batch(seq);
+    if (crashOnPoison && isPoison(pixels)) process.exit(3);
+    try {
+      lane.complete(seq, { probs: await engine.predictPacked(pixels) });
+    } catch (err) {
+      lane.complete(seq, { error: err instanceof Error ? err.message : String(err) });
+    }
+    seq++;
+  }
 }
 
 let engine: PackedEngine | null = null;
@@ -39,23 +67,19 @@ try {
   post({ type: 'init-error', message: err instanceof Error ? err.message : String(err) });
 }
 
-// Test hook: lets the pool tests kill a worker mid-request without a real crash.
-const crashOnEmptyBatch = process.env.EMOTION_ENGINE_TEST_CRASH === '1';
-
+// The port's listener also keeps this thread alive while serve() sleeps in waitAsync.
 port.on('message', async (msg: ToWorker) => {
-  if (!engine) return;
   if (msg.type === 'close') {
-    await engine.dispose();
+    closing = true;
+    await engine?.dispose();
     port.close();
-    return;
-  }
-  if (crashOnEmptyBatch && msg.pixels.byteLength === 2304 && msg.pixels[0] === 13 && msg.pixels[1] === 37) {
-    process.exit(3);
-  }
-  try {
-    const probs = await engine.predictPacked(msg.pixels);
-    post({ type: 'result', id: msg.id, probs }, [probs.buffer as ArrayBuffer]);
-  } catch (err) {
-    post({ type: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
   }
 });
+
+if (engine) {
+  serve(engine).catch((err: unknown) => {
+    // A bug in the loop itself: die loudly, the pool fails in-flight batches and respawns.
+    process.stderr.write(`inference worker loop failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(4);
+  });
+}

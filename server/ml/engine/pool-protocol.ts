@@ -1,4 +1,9 @@
-/** Messages between the inference pool (main thread) and its worker threads. */
+/**
+ * What passes between the inference pool (main thread) and its worker threads. Frames
+ * and results go through the worker's frame lane (frame-lane.ts, shared memory); the
+ * message port carries only start-up and shutdown.
+ */
+import type { LaneInit } from './frame-lane.ts';
 
 export type EngineKind = 'onnx' | 'tfjs';
 
@@ -13,17 +18,12 @@ export interface WorkerInit {
   onnxFile?: string;
 }
 
-export interface PredictRequest {
-  type: 'predict';
-  id: number;
-  /** n×2304 contiguous frames; its buffer is transferred, not copied. */
-  pixels: Uint8Array;
+/** A worker's workerData. */
+export interface WorkerData {
+  init: WorkerInit;
+  lane: LaneInit;
 }
 
-export type ToWorker = PredictRequest | { type: 'close' };
+export type ToWorker = { type: 'close' };
 
-export type FromWorker =
-  | { type: 'ready'; name: string }
-  | { type: 'init-error'; message: string }
-  | { type: 'result'; id: number; probs: Float32Array }
-  | { type: 'error'; id: number; message: string };
+export type FromWorker = { type: 'ready'; name: string } | { type: 'init-error'; message: string };

@@ -1,16 +1,28 @@
 /**
  * A worker-thread pool with micro-batching. predict() calls that arrive in the
  * same event-loop turn (many players' frames read from sockets together) are
- * queued and flushed on setImmediate as batches of ≤ maxBatch frames, each sent
- * as one contiguous buffer (transferred, not copied) to an idle worker. While all
- * workers are busy the queue grows, so batches grow with load (adaptive batching).
- * A worker that dies is replaced; only its in-flight requests are rejected.
+ * queued and flushed on setImmediate as batches of ≤ maxBatch frames. Each worker
+ * has a frame lane (frame-lane.ts): a SharedArrayBuffer ring of `depth` batch slots.
+ * A batch's frames are copied straight into a free slot and the worker is woken with
+ * Atomics.notify; its probabilities come back the same way. No message, no structured
+ * clone and no buffer allocation per batch: that was the main thread's second-largest
+ * cost per frame after socket writes (docs/capacity.md).
+ *
+ * Backpressure: a worker takes at most `depth` batches (one computing, the rest
+ * written and waiting, so it never idles on a round trip through a busy event loop).
+ * When every slot is taken, requests wait in the pool's queue, as before; the caller
+ * bounds that queue (the game's LatestFrameQueue keeps one frame per player and
+ * reports the replaced ones as stale).
+ *
+ * A worker that dies is replaced with a fresh lane; only its in-flight batches are
+ * rejected (WorkerDiedError), answers it had already written are delivered.
  */
 import type { Worker } from 'node:worker_threads';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
 import { startTsWorker } from '../../util/ts-worker.ts';
-import type { FromWorker, ToWorker, WorkerInit } from './pool-protocol.ts';
+import { FrameLane } from './frame-lane.ts';
+import type { FromWorker, WorkerData, WorkerInit } from './pool-protocol.ts';
 import { assertFrames } from './preprocess.ts';
 
 export interface PoolLog {
@@ -22,6 +34,8 @@ export interface PoolOptions {
   init: WorkerInit;
   workers: number;
   maxBatch: number;
+  /** Batch slots per worker (default 2: one computing, one ready). */
+  depth?: number;
   log?: PoolLog;
   /** Worker entry; tests may override. */
   workerUrl?: URL;
@@ -35,6 +49,8 @@ export interface WorkerPool {
   /** Frames waiting + in flight (for metrics / load shedding by the caller). */
   pending(): number;
   stats(): { batches: number; frames: number };
+  /** Shared-memory batch slots: all of them, and those holding a batch not yet answered. */
+  slots(): { total: number; busy: number };
   dispose(): Promise<void>;
 }
 
@@ -67,12 +83,23 @@ interface Segment {
   frameInBatch: number;
 }
 
+interface Batch {
+  /** The batch's number in its lane. */
+  seq: number;
+  segments: Segment[];
+  frames: number;
+}
+
 interface Slot {
   index: number;
   worker: Worker;
+  lane: FrameLane;
   ready: boolean;
-  /** The batch the worker is computing (one at a time). */
-  inFlight: { id: number; segments: Segment[]; frames: number } | null;
+  /** Batches written to the lane and not yet delivered, oldest first. */
+  inFlight: Batch[];
+  /** A collect() loop is waiting on this lane. */
+  collecting: boolean;
+  dead: boolean;
   exiting: boolean;
 }
 
@@ -83,10 +110,10 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
   const log = options.log ?? noopLog;
   const workerUrl = options.workerUrl ?? DEFAULT_WORKER_URL;
   const maxBatch = Math.max(1, Math.floor(options.maxBatch));
+  const depth = Math.max(1, Math.floor(options.depth ?? 2));
   const slots: Slot[] = [];
   const queue: Request[] = [];
   let queuedFrames = 0;
-  let nextId = 1;
   let flushScheduled = false;
   let disposing = false;
   let engineName = options.init.engine as string;
@@ -94,8 +121,19 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
   const counters = { batches: 0, frames: 0 };
 
   function startWorker(index: number): Promise<Slot> {
-    const worker = startTsWorker(workerUrl, { workerData: options.init });
-    const slot: Slot = { index, worker, ready: false, inFlight: null, exiting: false };
+    const lane = FrameLane.create(depth, maxBatch);
+    const data: WorkerData = { init: options.init, lane: lane.init };
+    const worker = startTsWorker(workerUrl, { workerData: data });
+    const slot: Slot = {
+      index,
+      worker,
+      lane,
+      ready: false,
+      inFlight: [],
+      collecting: false,
+      dead: false,
+      exiting: false,
+    };
     return new Promise<Slot>((resolve, reject) => {
       worker.on('message', (msg: FromWorker) => {
         if (msg.type === 'ready') {
@@ -107,8 +145,6 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
           slot.exiting = true;
           reject(new Error(msg.message));
           void worker.terminate();
-        } else {
-          onResult(slot, msg);
         }
       });
       worker.on('error', (err: unknown) => {
@@ -117,6 +153,8 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
         else log.warn({ worker: index, err: e.message }, 'inference worker error');
       });
       worker.on('exit', (code) => {
+        slot.dead = true;
+        slot.lane.wake();
         if (!slot.ready) {
           reject(new Error(`inference worker exited with code ${code} before it was ready`));
           return;
@@ -126,42 +164,73 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
     });
   }
 
-  function onResult(slot: Slot, msg: Extract<FromWorker, { type: 'result' | 'error' }>): void {
-    const batch = slot.inFlight;
-    if (!batch || batch.id !== msg.id) return;
-    slot.inFlight = null;
+  /** Hands a finished batch's answers to its requests. */
+  function deliver(batch: Batch, answer: ReturnType<FrameLane['answer']>): void {
     for (const seg of batch.segments) {
       const req = seg.req;
       if (req.failed) continue;
-      if (msg.type === 'error') {
+      if (!answer.ok) {
         req.failed = true;
-        req.reject(new Error(`inference failed: ${msg.message}`));
+        req.reject(new Error(`inference failed: ${answer.message}`));
         continue;
       }
       for (let i = 0; i < seg.count; i++) {
         const base = (seg.frameInBatch + i) * EMOTION_COUNT;
-        // Views into the transferred result buffer: no copy per frame.
-        req.results[seg.offset + i] = msg.probs.subarray(base, base + EMOTION_COUNT);
+        // Views into the batch's one copy out of shared memory: no allocation per frame.
+        req.results[seg.offset + i] = answer.probs.subarray(base, base + EMOTION_COUNT);
       }
       req.remaining -= seg.count;
       if (req.remaining === 0) req.resolve(req.results);
     }
-    dispatch();
+  }
+
+  /** Delivers the lane's answered batches, oldest first; true when any was. */
+  function deliverCompleted(slot: Slot): boolean {
+    const done = slot.lane.completed();
+    let any = false;
+    while (slot.inFlight.length > 0 && (slot.inFlight[0] as Batch).seq < done) {
+      const batch = slot.inFlight.shift() as Batch;
+      deliver(batch, slot.lane.answer(batch.seq));
+      any = true;
+    }
+    return any;
+  }
+
+  /** While the lane has batches in flight: sleep until the worker answers one, deliver, refill. */
+  async function collect(slot: Slot): Promise<void> {
+    if (slot.collecting) return;
+    slot.collecting = true;
+    try {
+      while (!slot.dead && slot.inFlight.length > 0) {
+        if (deliverCompleted(slot)) {
+          dispatch();
+          continue;
+        }
+        await slot.lane.untilCompletedPast((slot.inFlight[0] as Batch).seq);
+      }
+    } finally {
+      slot.collecting = false;
+    }
+    notifyIdle();
   }
 
   function onExit(slot: Slot, code: number): void {
-    const batch = slot.inFlight;
-    slot.inFlight = null;
     const pos = slots.indexOf(slot);
     if (pos >= 0) slots.splice(pos, 1);
-    if (batch) {
+    // Answers the worker wrote before it died still count; the rest fail.
+    deliverCompleted(slot);
+    const lost = slot.inFlight.splice(0);
+    const frames = lost.reduce((n, b) => n + b.frames, 0);
+    if (lost.length > 0) {
       const err = new WorkerDiedError(
-        `inference worker ${slot.index} died (exit code ${code}) while scoring ${batch.frames} frame(s); it is being replaced`,
+        `inference worker ${slot.index} died (exit code ${code}) while scoring ${frames} frame(s); it is being replaced`,
       );
-      for (const seg of batch.segments) {
-        if (seg.req.failed) continue;
-        seg.req.failed = true;
-        seg.req.reject(err);
+      for (const batch of lost) {
+        for (const seg of batch.segments) {
+          if (seg.req.failed) continue;
+          seg.req.failed = true;
+          seg.req.reject(err);
+        }
       }
     }
     if (disposing || slot.exiting) {
@@ -170,6 +239,8 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
     }
     log.warn({ worker: slot.index, code }, 'inference worker died; starting a replacement');
     respawn(slot.index, 0);
+    // The other workers take what is queued meanwhile.
+    dispatch();
   }
 
   function respawn(index: number, attempt: number): void {
@@ -212,11 +283,23 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
     });
   }
 
-  /** Sends batches to idle workers while there is work. */
+  /** The live lane with a free slot and the fewest batches in flight (idle workers first). */
+  function freeSlot(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const s of slots) {
+      if (!s.ready || s.exiting || s.dead || s.inFlight.length >= depth) continue;
+      if (!best || s.inFlight.length < best.inFlight.length) best = s;
+    }
+    return best;
+  }
+
+  /** Writes batches into free lane slots while there is work. */
   function dispatch(): void {
     while (queuedFrames > 0) {
-      const slot = slots.find((s) => s.ready && !s.inFlight && !s.exiting);
+      const slot = freeSlot();
       if (!slot) return;
+      const seq = slot.lane.submitted();
+      const dst = slot.lane.framesOf(seq);
       const segments: Segment[] = [];
       let total = 0;
       while (total < maxBatch && queue.length > 0) {
@@ -228,30 +311,26 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
         }
         const take = Math.min(maxBatch - total, req.frames.length - req.nextFrame);
         segments.push({ req, offset: req.nextFrame, count: take, frameInBatch: total });
+        for (let i = 0; i < take; i++) {
+          dst.set(req.frames[req.nextFrame + i] as Uint8Array, (total + i) * FRAME_BYTES);
+        }
         req.nextFrame += take;
         total += take;
         if (req.nextFrame === req.frames.length) queue.shift();
       }
       queuedFrames -= total;
       if (total === 0) break;
-      const pixels = new Uint8Array(total * FRAME_BYTES);
-      for (const seg of segments) {
-        for (let i = 0; i < seg.count; i++) {
-          pixels.set(seg.req.frames[seg.offset + i] as Uint8Array, (seg.frameInBatch + i) * FRAME_BYTES);
-        }
-      }
-      const id = nextId++;
-      slot.inFlight = { id, segments, frames: total };
+      slot.lane.submit(total);
+      slot.inFlight.push({ seq, segments, frames: total });
       counters.batches++;
       counters.frames += total;
-      const msg: ToWorker = { type: 'predict', id, pixels };
-      slot.worker.postMessage(msg, [pixels.buffer]);
+      void collect(slot);
     }
     notifyIdle();
   }
 
   function busy(): boolean {
-    return queuedFrames > 0 || slots.some((s) => s.inFlight);
+    return queuedFrames > 0 || slots.some((s) => s.inFlight.length > 0);
   }
 
   function notifyIdle(): void {
@@ -277,8 +356,12 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
     },
     size: n,
     pending(): number {
-      return queuedFrames + slots.reduce((s, w) => s + (w.inFlight?.frames ?? 0), 0);
+      return queuedFrames + slots.reduce((n, s) => n + s.inFlight.reduce((m, b) => m + b.frames, 0), 0);
     },
+    slots: () => ({
+      total: slots.length * depth,
+      busy: slots.reduce((n, s) => n + s.inFlight.length, 0),
+    }),
     stats: () => ({ ...counters }),
     predict(frames: Uint8Array[]): Promise<Float32Array[]> {
       if (disposing) return Promise.reject(new Error('emotion engine is disposed'));

@@ -124,6 +124,64 @@ describe('worker pool', () => {
     await engine.dispose();
   });
 
+  it('frees every shared-memory slot after many jobs, queueing what does not fit in the lanes', async () => {
+    const pool = await createWorkerPool({
+      init: { modelDir: model.dir, engine: 'onnx', tta: false, intraOpThreads: 1 },
+      workers: 2,
+      maxBatch: 4,
+      depth: 2,
+    });
+    expect(pool.slots()).toEqual({ total: 4, busy: 0 });
+    const reqs = Array.from({ length: 150 }, (_, r) => ({ from: (r * 5) % data.count, n: 1 + (r % 3) }));
+    const all = Promise.all(reqs.map((q) => pool.predict(frames(q.from, q.n))));
+    const total = reqs.reduce((n, q) => n + q.n, 0);
+    await new Promise((r) => setImmediate(r));
+    // Far more than 4 slots × 4 frames: every slot is taken, the rest waits in the queue.
+    expect(pool.slots().busy).toBe(4);
+    expect(pool.pending()).toBe(total);
+    const outs = await all;
+    reqs.forEach((q, r) => {
+      for (let i = 0; i < q.n; i++) expectClose(outs[r]?.[i], reference[(q.from + i) % data.count]);
+    });
+    expect(pool.slots()).toEqual({ total: 4, busy: 0 });
+    expect(pool.pending()).toBe(0);
+    expect(pool.stats().frames).toBe(total);
+    await pool.dispose();
+  });
+
+  it('a worker that dies with a full lane fails both its batches, frees its slots and is replaced', async () => {
+    process.env.EMOTION_ENGINE_TEST_CRASH = '1';
+    const logs: string[] = [];
+    const log = {
+      info: (_o: object | string, m?: string) => void logs.push(m ?? ''),
+      warn: (_o: object | string, m?: string) => void logs.push(m ?? ''),
+    };
+    const pool = await createWorkerPool({
+      init: { modelDir: model.dir, engine: 'onnx', tta: false, intraOpThreads: 1 },
+      workers: 1,
+      maxBatch: 1,
+      depth: 2,
+      log,
+    });
+    delete process.env.EMOTION_ENGINE_TEST_CRASH;
+    const poison = new Uint8Array(FRAME_BYTES);
+    poison[0] = 13;
+    poison[1] = 37;
+    // Same tick: the poison fills slot 0, frame 0 slot 1, frame 1 waits in the queue.
+    const dead = pool.predict([poison]);
+    const alsoInFlight = pool.predict([frame(0)]);
+    const queued = pool.predict([frame(1)]);
+    await expect(dead).rejects.toThrow(/inference worker 0 died \(exit code 3\) while scoring 2 frame\(s\)/);
+    await expect(alsoInFlight).rejects.toThrow(WorkerDiedError);
+    // The queued request is served by the replacement.
+    const [p] = await queued;
+    expectClose(p, reference[1]);
+    expect(logs).toContain('inference worker replaced');
+    expect(pool.slots()).toEqual({ total: 2, busy: 0 });
+    expect(pool.pending()).toBe(0);
+    await pool.dispose();
+  });
+
   it('dispose() finishes accepted work, then refuses new work', async () => {
     const engine = await createEmotionEngine({ modelDir: model.dir, workers: 2 });
     const inFlight = engine.predict(frames(0, 64));
