@@ -11,11 +11,5 @@ export function generateRoomCode(randomIndex: RandomIndex = randomInt): string {
   return code;
 }
 
-const CODE_PATTERN = new RegExp(`^[${ROOM_CODE_ALPHABET}]{${ROOM_CODE_LENGTH}}$`);
-
-/** Upper-cases and trims what a player typed; returns null when it cannot be a room code. */
-export function normalizeRoomCode(input: unknown): string | null {
-  if (typeof input !== 'string' || input.length > 32) return null;
-  const code = input.trim().toUpperCase();
-  return CODE_PATTERN.test(code) ? code : null;
-}
+// Reading a typed code is shared with the browser (one rule for both sides).
+export { normalizeRoomCode } from '../../shared/room-code.ts';

@@ -2,13 +2,13 @@
 import express from 'express';
 import { z } from 'zod';
 import { ERROR_CODES, LEADERBOARD_BOARDS, LEADERBOARD_MAX_LIMIT, LEADERBOARD_PERIODS } from '../../shared/protocol.ts';
+import { normalizeRoomCode } from '../../shared/room-code.ts';
 import type { Clock } from '../game/clock.ts';
-import { KeyedRateLimiter } from '../game/rate-limiter.ts';
-import { normalizeRoomCode } from '../game/room-code.ts';
 import type { RoomRegistry } from '../game/room-registry.ts';
 import type { Logger } from '../logging.ts';
 import { limitKey } from '../net/client-address.ts';
 import type { ProbeThrottle } from '../net/probe-throttle.ts';
+import { KeyedRateLimiter } from '../net/rate-limiter.ts';
 import type { LeaderboardStore } from '../store/types.ts';
 
 const querySchema = z

@@ -1,8 +1,8 @@
 /** room:create, room:join, room:leave, room:settings, room:kick. */
 import { ERROR_CODES, type JoinResult } from '../../shared/protocol.ts';
+import { normalizeRoomCode } from '../../shared/room-code.ts';
 import { addressKey } from '../game/ranking.ts';
 import type { Room } from '../game/room.ts';
-import { normalizeRoomCode } from '../game/room-code.ts';
 import { err, handle, ok } from './ack.ts';
 import { boundMember, type NetContext } from './context.ts';
 import type { ArenaSocket } from './types.ts';

@@ -1,13 +1,10 @@
 /** Client-side checks mirrored from the protocol so players get instant feedback. Pure. */
 
 import { checkNickname } from '../../../shared/nickname.ts';
-import {
-  NICKNAME_MAX_LENGTH,
-  NICKNAME_MIN_LENGTH,
-  NICKNAME_PATTERN,
-  ROOM_CODE_ALPHABET,
-  ROOM_CODE_LENGTH,
-} from '../../../shared/protocol.ts';
+import { NICKNAME_MAX_LENGTH, NICKNAME_MIN_LENGTH, NICKNAME_PATTERN } from '../../../shared/protocol.ts';
+import { normalizeRoomCode } from '../../../shared/room-code.ts';
+
+export { isRoomCode } from '../../../shared/room-code.ts';
 
 export function nicknameProblem(raw: string): string | null {
   const name = raw.trim();
@@ -20,23 +17,18 @@ export function nicknameProblem(raw: string): string | null {
   return null;
 }
 
-/** Upper-cases and strips spaces/dashes people type when reading a code aloud. */
+/**
+ * The server's rule (shared/room-code.ts) for what the player typed: the canonical code, or ''
+ * when it cannot be one (so `isRoomCode` of the result is false and the form says why).
+ */
 export function normaliseRoomCode(raw: string): string {
-  return raw.toUpperCase().replace(/[\s-]/g, '');
-}
-
-export function isRoomCode(code: string): boolean {
-  if (code.length !== ROOM_CODE_LENGTH) return false;
-  for (const ch of code) if (!ROOM_CODE_ALPHABET.includes(ch)) return false;
-  return true;
+  return normalizeRoomCode(raw) ?? '';
 }
 
 /** Reads `?room=CODE` from a join link. */
 export function roomCodeFromSearch(search: string): string | null {
   const raw = new URLSearchParams(search).get('room');
-  if (raw === null) return null;
-  const code = normaliseRoomCode(raw);
-  return isRoomCode(code) ? code : null;
+  return raw === null ? null : normalizeRoomCode(raw);
 }
 
 export function joinLink(origin: string, code: string): string {
