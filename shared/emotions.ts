@@ -27,15 +27,6 @@ export function isEmotion(value: unknown): value is Emotion {
   return typeof value === 'string' && (EMOTIONS as readonly string[]).includes(value);
 }
 
-export function emotionFromId(id: number): Emotion {
-  const e = EMOTIONS[id];
-  if (e === undefined) throw new RangeError(`emotion id ${id} is outside 0..${EMOTION_COUNT - 1}`);
-  return e;
-}
-
 export function emotionId(e: Emotion): EmotionId {
   return EMOTION_INFO[e].id;
 }
-
-/** A probability for each emotion, in FER2013 order (length 7, sums to ~1). */
-export type EmotionDistribution = readonly number[];

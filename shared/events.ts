@@ -25,28 +25,6 @@ import type {
   RoundResults,
 } from './protocol.ts';
 
-export const CLIENT_EVENTS = {
-  roomCreate: 'room:create',
-  roomJoin: 'room:join',
-  roomLeave: 'room:leave',
-  roomSettings: 'room:settings',
-  roomKick: 'room:kick',
-  gameStart: 'game:start',
-  frameSend: 'frame:send',
-  leaderboardGet: 'leaderboard:get',
-  donationConsent: 'donation:consent',
-  donationDelete: 'donation:delete',
-} as const;
-
-export const SERVER_EVENTS = {
-  roomState: 'room:state',
-  roomKicked: 'room:kicked',
-  roundResults: 'round:results',
-  gameFinal: 'game:final',
-  frameResult: 'frame:result',
-  serverError: 'server:error',
-} as const;
-
 export interface CreateRoomRequest {
   nickname: string;
   playerToken: string;
@@ -102,6 +80,42 @@ export interface ServerToClientEvents {
   'frame:result': (result: FrameResult) => void;
   'server:error': (error: ProtocolError) => void;
 }
+
+export type ClientEvent = keyof ClientToServerEvents;
+export type ServerEvent = keyof ServerToClientEvents;
+
+/**
+ * Every client event, as a value: the server answers an event that is not here with
+ * INVALID_PAYLOAD. Typed as a record over the event map, so an event added to
+ * ClientToServerEvents and not here (or the reverse) does not compile.
+ */
+const CLIENT_EVENT_SET: Readonly<Record<ClientEvent, true>> = {
+  'room:create': true,
+  'room:join': true,
+  'room:leave': true,
+  'room:settings': true,
+  'room:kick': true,
+  'game:start': true,
+  'frame:send': true,
+  'leaderboard:get': true,
+  'donation:consent': true,
+  'donation:delete': true,
+};
+
+export const CLIENT_EVENTS: readonly ClientEvent[] = Object.keys(CLIENT_EVENT_SET) as ClientEvent[];
+
+export function isClientEvent(name: unknown): name is ClientEvent {
+  return typeof name === 'string' && Object.hasOwn(CLIENT_EVENT_SET, name);
+}
+
+/** The data type of an event's acknowledgement (`never` for an event without one). */
+export type AckDataOf<E extends ClientEvent> =
+  // Required: an optional acknowledgement (frame:send, room:leave) is still the last parameter.
+  Required<Parameters<ClientToServerEvents[E]>> extends [...unknown[], infer Last]
+    ? NonNullable<Last> extends AckCallback<infer T>
+      ? T
+      : never
+    : never;
 
 export type InterServerEvents = Record<string, never>;
 

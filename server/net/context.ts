@@ -2,15 +2,15 @@
 
 import type { Donations } from '../donations/donations.ts';
 import type { Clock } from '../game/clock.ts';
-import type { LatestFrameQueue } from '../game/latest-frame-queue.ts';
-import type { KeyedRateLimiter, TokenBucket } from '../game/rate-limiter.ts';
 import type { FrameTicket, Member, Room } from '../game/room.ts';
 import type { RoomRegistry } from '../game/room-registry.ts';
 import type { Validators } from '../game/validators.ts';
 import type { Logger } from '../logging.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { LeaderboardStore } from '../store/types.ts';
+import type { LatestFrameQueue } from './latest-frame-queue.ts';
 import type { ProbeThrottle } from './probe-throttle.ts';
+import type { KeyedRateLimiter, TokenBucket } from './rate-limiter.ts';
 import type { StateBroadcaster } from './state-broadcaster.ts';
 import { type ArenaServer, type ArenaSocket, roomChannel } from './types.ts';
 

@@ -4,12 +4,10 @@
  * protocol defines. docs/protocol.md promises an answer to every acknowledged event,
  * so an unknown one with an acknowledgement gets INVALID_PAYLOAD instead of silence.
  */
-import { CLIENT_EVENTS } from '../../shared/events.ts';
+import { isClientEvent } from '../../shared/events.ts';
 import { ERROR_CODES, type ErrorCode } from '../../shared/protocol.ts';
-import { TokenBucket } from '../game/rate-limiter.ts';
+import { TokenBucket } from './rate-limiter.ts';
 import type { ArenaSocket } from './types.ts';
-
-const KNOWN_EVENTS: ReadonlySet<string> = new Set(Object.values(CLIENT_EVENTS));
 
 export interface EventGuardOptions {
   /** Control events per second (burst of twice this). */
@@ -27,10 +25,10 @@ export function installEventGuard(socket: ArenaSocket, options: EventGuardOption
   const controlBucket = new TokenBucket(rate, rate * 2, options.now);
   socket.use((packet, next) => {
     const event = packet[0];
-    if (event === CLIENT_EVENTS.frameSend) return next();
+    if (event === 'frame:send') return next();
     // Unknown events spend the budget too, or they would be a free way to make the server work.
     if (!controlBucket.tryTake()) return answer(packet, ERROR_CODES.RATE_LIMITED, 'too many requests; slow down');
-    if (typeof event !== 'string' || !KNOWN_EVENTS.has(event)) {
+    if (!isClientEvent(event)) {
       return answer(packet, ERROR_CODES.INVALID_PAYLOAD, `unknown event "${String(event).slice(0, 40)}"`);
     }
     next();

@@ -4,7 +4,7 @@
  * refused for a while: `failures` misses are allowed at once, then one per
  * `60 / failuresPerMinute` seconds.
  */
-import { TokenBucket } from '../game/rate-limiter.ts';
+import { TokenBucket } from './rate-limiter.ts';
 
 export class ProbeThrottle {
   private readonly misses = new Map<string, TokenBucket>();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LatestFrameQueue } from '../../../server/game/latest-frame-queue.ts';
+import { LatestFrameQueue } from '../../../server/net/latest-frame-queue.ts';
 
 /** An engine whose predictions resolve only when the test says so. */
 function controllableEngine() {

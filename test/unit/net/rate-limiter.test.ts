@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../../../server/game/clock.ts';
-import { ConcurrencyLimiter, KeyedRateLimiter, TokenBucket } from '../../../server/game/rate-limiter.ts';
+import { ConcurrencyLimiter, KeyedRateLimiter, TokenBucket } from '../../../server/net/rate-limiter.ts';
 
 describe('TokenBucket', () => {
   it('allows a burst of `capacity`, then refills at the rate', () => {

@@ -1,0 +1,66 @@
+/**
+ * The frame path after the handler: the newest-frame queue in front of the engine, with its
+ * outcomes counted (batch size, latency, stale and failed frames), and each socket's frame budget.
+ */
+import type { Logger } from '../logging.ts';
+import type { ServerMetrics } from '../metrics.ts';
+import type { EmotionEngine } from '../ml/engine/types.ts';
+import type { FrameJob } from './context.ts';
+import { LatestFrameQueue } from './latest-frame-queue.ts';
+import { TokenBucket } from './rate-limiter.ts';
+import type { ArenaSocket } from './types.ts';
+
+export interface FramePipelineOptions {
+  engine: EmotionEngine;
+  metrics: ServerMetrics;
+  log: Logger;
+  maxBatch?: number;
+  maxInFlight?: number;
+  /** A scored frame's model output (frame-handlers.ts deliverFrameResult). */
+  deliver: (job: FrameJob, probabilities: Float32Array) => void;
+  /** A frame superseded by a newer one of the same player before the engine got to it. */
+  superseded: (job: FrameJob) => void;
+}
+
+export function createFramePipeline(options: FramePipelineOptions): LatestFrameQueue<FrameJob> {
+  const { metrics } = options;
+  return new LatestFrameQueue<FrameJob>(
+    (batch) => {
+      metrics.inferenceBatchSize.observe(batch.length);
+      return options.engine.predict(batch);
+    },
+    {
+      result: (_key, job, probabilities, latencyMs) => {
+        metrics.inferenceLatency.observe(latencyMs / 1000);
+        options.deliver(job, probabilities);
+      },
+      stale: (_key, job) => {
+        metrics.framesDropped.inc({ reason: 'stale' });
+        options.superseded(job);
+      },
+      failed: (_key, job, err) => {
+        metrics.framesDropped.inc({ reason: 'inference_error' });
+        options.log.error({ err, room: job.roomCode }, 'inference failed');
+      },
+    },
+    {
+      maxBatch: options.maxBatch ?? 32,
+      maxInFlight: options.maxInFlight ?? 2,
+      now: () => performance.now(),
+      schedule: (fn) => setImmediate(fn),
+    },
+  );
+}
+
+/** Each socket's frame budget: `fps` frames per second, burst of `fps`. */
+export function frameBudgets(fps: number, now: () => number): (socket: ArenaSocket) => TokenBucket {
+  const buckets = new WeakMap<ArenaSocket, TokenBucket>();
+  return (socket) => {
+    let b = buckets.get(socket);
+    if (!b) {
+      b = new TokenBucket(fps, fps, now);
+      buckets.set(socket, b);
+    }
+    return b;
+  };
+}

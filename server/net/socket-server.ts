@@ -1,0 +1,23 @@
+/** The Socket.IO server: message size cap, connection state recovery and the Origin check. */
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import { MAX_MESSAGE_BYTES, RECONNECT_GRACE_MS } from '../../shared/protocol.ts';
+import type { Logger } from '../logging.ts';
+import type { ServerMetrics } from '../metrics.ts';
+import { originGuard } from './origin-check.ts';
+import type { ArenaServer } from './types.ts';
+
+export function createSocketServer(
+  httpServer: HttpServer,
+  options: { allowedOrigins: readonly string[]; metrics: ServerMetrics; log: Logger },
+): ArenaServer {
+  return new Server(httpServer, {
+    maxHttpBufferSize: MAX_MESSAGE_BYTES,
+    connectionStateRecovery: { maxDisconnectionDuration: RECONNECT_GRACE_MS, skipMiddlewares: true },
+    serveClient: false,
+    allowRequest: originGuard(options.allowedOrigins, (origin) => {
+      options.metrics.rejectedConnections.inc({ reason: 'origin' });
+      options.log.debug({ origin }, 'socket refused: foreign origin');
+    }),
+  });
+}
