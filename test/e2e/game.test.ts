@@ -10,7 +10,7 @@
  *
  * Prints the per-round table (prompt → each player's points) and writes it to
  * test-results/session-rounds.md; screenshots go to test-artifacts/e2e/session/ and /tmp/shots/.
- * Needs a trained model (models/emotion or models/seed); without one it is skipped, loudly.
+ * Needs a trained model (models/emotion); without one it is skipped, loudly.
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -31,7 +31,7 @@ import {
 import { hook, ROOT, setUpE2ESuite, shot, waitForScene } from './support.ts';
 
 const hasModel = shippedModelDir() !== null;
-if (!hasModel) console.warn('game.test: SKIPPED: no trained model in models/emotion or models/seed');
+if (!hasModel) console.warn('game.test: SKIPPED: no trained model in models/emotion');
 
 const ROUND_SECONDS = 5;
 const ROUNDS = 4;

@@ -70,7 +70,7 @@ export function ensureClientBuild(): void {
 export interface E2EServer {
   server: TestServer;
   engine: EmotionEngine;
-  /** True when a trained model (models/emotion or models/seed) scores the frames. */
+  /** True when a trained model (models/emotion) scores the frames. */
   realModel: boolean;
   close(): Promise<void>;
 }
@@ -189,7 +189,7 @@ export function setUpE2ESuite(name: string, opts: E2ESuiteOptions): E2ESuite {
     ensureTools();
     ensureClientBuild();
     srv = await startServer(opts);
-    if (!srv) throw new Error(`${name}: no trained model in models/emotion or models/seed, and this suite needs one`);
+    if (!srv) throw new Error(`${name}: no trained model in models/emotion, and this suite needs one`);
     for (const p of opts.players ?? []) players.push(await launchPlayer({ ...p, workDir: dir }));
   });
   afterAll(async () => {

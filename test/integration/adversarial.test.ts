@@ -34,7 +34,7 @@ const ROUNDS = 3;
 const ROUND_SECONDS = 8;
 const modelDir = shippedModelDir();
 if (!modelDir) {
-  console.warn('adversarial.test: SKIPPED — no models/emotion or models/seed; the replay table needs the real model');
+  console.warn('adversarial.test: SKIPPED — no models/emotion; the replay table needs the real model');
 }
 
 /** What a strategy sends at `msIntoRound` as its `n`-th frame of the round; null sends nothing. */

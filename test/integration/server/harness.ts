@@ -104,16 +104,16 @@ export function newToken(name: string): string {
   return `it_${name}_${process.pid}_${++tokenCounter}_${Math.random().toString(36).slice(2, 10)}`.slice(0, 64);
 }
 
-/** The shipped model folder for integration tests: models/emotion, else models/seed, else null. */
+/**
+ * The shipped model folder for integration tests: models/emotion, else null. Only the committed model:
+ * the history (models/MANIFEST.json) is not in a clone, so no test may depend on it.
+ */
 export function shippedModelDir(): string | null {
   const override = process.env.ARENA_TEST_MODEL_DIR;
   if (override === 'none') return null;
   if (override) return resolve(override);
-  for (const name of ['emotion', 'seed']) {
-    const dir = join(PROJECT_ROOT, 'models', name);
-    if (existsSync(join(dir, 'model.json'))) return dir;
-  }
-  return null;
+  const dir = join(PROJECT_ROOT, 'models', 'emotion');
+  return existsSync(join(dir, 'model.json')) ? dir : null;
 }
 
 /**
@@ -126,7 +126,7 @@ export function sharedTestEngine(testName: string): () => EmotionEngine {
   beforeAll(async () => {
     const dir = shippedModelDir();
     engine = dir ? await createEmotionEngine({ modelDir: dir, workers: 1 }) : markerEngine();
-    if (!dir) console.warn(`${testName}: no models/emotion or models/seed; protocol tests use the marker engine`);
+    if (!dir) console.warn(`${testName}: no models/emotion; protocol tests use the marker engine`);
   });
   afterAll(async () => {
     await engine?.dispose();

@@ -27,7 +27,7 @@ import {
 const modelDir = shippedModelDir();
 if (!modelDir) {
   console.warn(
-    'model-game.test: SKIPPED — neither models/emotion nor models/seed has a model.json; ' +
+    'model-game.test: SKIPPED — models/emotion has no model.json; ' +
       'train or publish a model (npm run retrain) to run the end-to-end model test',
   );
 }
