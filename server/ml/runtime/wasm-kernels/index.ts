@@ -1,11 +1,10 @@
 /**
- * Training kernels for the wasm backend: gradients it lacks (conv filter,
- * depthwise) and faster replacements for built-ins that dominate a train step.
+ * Training kernels for the wasm backend: the conv filter gradient it lacks and
+ * faster replacements for built-ins that dominate a train step.
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchMatMulOverride } from './batch-matmul.ts';
 import { conv2dBackpropFilterOverride, conv2dBackpropInputOverride } from './conv2d-backprop.ts';
-import { depthwiseBackpropFilterOverride, depthwiseBackpropInputOverride } from './depthwise-backprop.ts';
 import type { KernelOverride } from './kernel-args.ts';
 import { maxPoolGradOverride } from './max-pool-grad.ts';
 import { meanOverride, sumOverride } from './reduce.ts';
@@ -15,8 +14,6 @@ import { tileOverride } from './tile.ts';
 export const WASM_KERNEL_OVERRIDES: readonly KernelOverride[] = [
   conv2dBackpropInputOverride,
   conv2dBackpropFilterOverride,
-  depthwiseBackpropInputOverride,
-  depthwiseBackpropFilterOverride,
   maxPoolGradOverride,
   batchMatMulOverride,
   tileOverride,
