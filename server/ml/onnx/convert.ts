@@ -9,6 +9,8 @@
  *  - Keras flattens NHWC in (h,w,c) order, ONNX flattens NCHW in (c,h,w) order, so
  *    the rows of the Dense kernel after a Flatten are permuted to match;
  *  - Dropout is the identity at inference and is dropped.
+ * Only the layer types and activations that buildArchitecture uses are converted;
+ * anything else is refused by name.
  */
 import type { KerasLayer, KerasModel, WeightArray } from './keras-model.ts';
 
@@ -50,15 +52,11 @@ export const ONNX_INPUT = 'input';
 export const ONNX_OUTPUT = 'probs';
 export const BATCH_DIM = 'N';
 
+/** The activations buildArchitecture uses; anything else is refused rather than half-supported. */
 const ACTIVATIONS: Record<string, string | null> = {
   linear: null,
   relu: 'Relu',
-  sigmoid: 'Sigmoid',
-  tanh: 'Tanh',
   softmax: 'Softmax',
-  elu: 'Elu',
-  selu: 'Selu',
-  softplus: 'Softplus',
 };
 
 class UnsupportedLayer extends Error {
@@ -206,31 +204,21 @@ export function convertToOnnxGraph(model: KerasModel): OnnxGraph {
     switch (layer.className) {
       case 'InputLayer':
       case 'Dropout':
-      case 'SpatialDropout2D':
-      case 'GaussianNoise':
-      case 'GaussianDropout':
         break; // identity at inference
-      case 'Conv2D':
-      case 'DepthwiseConv2D': {
+      case 'Conv2D': {
         if (rank !== 4) throw new UnsupportedLayer(layer, 'expects a 4-D input');
         if (cfg.data_format && cfg.data_format !== 'channels_last')
           throw new UnsupportedLayer(layer, 'only channels_last');
-        const depthwise = layer.className === 'DepthwiseConv2D';
-        const k = layer.weights.get(depthwise ? 'depthwise_kernel' : 'kernel');
+        const k = layer.weights.get('kernel');
         if (k?.shape.length !== 4) throw new UnsupportedLayer(layer, 'kernel weight is missing');
-        const [kh, kw, cin, cmul] = k.shape as [number, number, number, number];
+        const [kh, kw, cin, cout] = k.shape as [number, number, number, number];
         if (cin !== c) throw new UnsupportedLayer(layer, `kernel expects ${cin} input channels, got ${c}`);
         const [sh, sw] = pair(cfg.strides, 1);
         const [dh, dw] = pair(cfg.dilation_rate, 1);
         const padding = String(cfg.padding ?? 'valid');
         const py = tfPadding(h, kh, sh, dh, padding);
         const px = tfPadding(w, kw, sw, dw, padding);
-        const cout = depthwise ? cin * cmul : cmul;
-        // Depthwise [kh,kw,cin,mult] → [cin*mult,1,kh,kw]: output channel i*mult+m, as in TF.
-        const oihw = depthwise
-          ? convKernelToOihw({ shape: [kh, kw, 1, cin * cmul], data: k.data })
-          : convKernelToOihw(k);
-        const weight = { name: `${layer.name}/W`, dims: [cout, depthwise ? 1 : cin, kh, kw], data: oihw };
+        const weight = { name: `${layer.name}/W`, dims: [cout, cin, kh, kw], data: convKernelToOihw(k) };
         inits.set(weight.name, weight);
         const inputs = [cur, weight.name];
         let biasName: string | null = null;
@@ -244,7 +232,7 @@ export function convertToOnnxGraph(model: KerasModel): OnnxGraph {
           strides: { type: 'ints', value: [sh, sw] },
           dilations: { type: 'ints', value: [dh, dw] },
           pads: { type: 'ints', value: [py.begin, px.begin, py.end, px.end] },
-          group: { type: 'int', value: depthwise ? cin : 1 },
+          group: { type: 'int', value: 1 },
         });
         foldable = { out: cur, weight, biasName, node: nodes[nodes.length - 1] as OnnxNode };
         c = cout;
@@ -285,14 +273,7 @@ export function convertToOnnxGraph(model: KerasModel): OnnxGraph {
       case 'Activation':
         activation(layer, cfg.activation);
         break;
-      case 'ReLU':
-        if (cfg.max_value != null || Number(cfg.negative_slope ?? 0) !== 0 || Number(cfg.threshold ?? 0) !== 0) {
-          throw new UnsupportedLayer(layer, 'only plain ReLU is supported');
-        }
-        activation(layer, 'relu');
-        break;
-      case 'MaxPooling2D':
-      case 'AveragePooling2D': {
+      case 'MaxPooling2D': {
         if (rank !== 4) throw new UnsupportedLayer(layer, 'expects a 4-D input');
         const [ph, pw] = pair(cfg.pool_size, 2);
         const [sh, sw] = cfg.strides == null ? [ph, pw] : pair(cfg.strides, ph);
@@ -304,23 +285,16 @@ export function convertToOnnxGraph(model: KerasModel): OnnxGraph {
           strides: { type: 'ints', value: [sh, sw] },
           pads: { type: 'ints', value: [py.begin, px.begin, py.end, px.end] },
         };
-        // TF's average pool ignores padded pixels.
-        if (layer.className === 'AveragePooling2D') attrs.count_include_pad = { type: 'int', value: 0 };
-        cur = emit(layer.className === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool', layer.name, [cur], attrs);
+        cur = emit('MaxPool', layer.name, [cur], attrs);
         h = py.out;
         w = px.out;
         foldable = null;
         break;
       }
-      case 'GlobalAveragePooling2D':
-      case 'GlobalMaxPooling2D': {
+      case 'GlobalAveragePooling2D': {
         if (rank !== 4) throw new UnsupportedLayer(layer, 'expects a 4-D input');
         if (cfg.keepdims === true) throw new UnsupportedLayer(layer, 'keepdims is not supported');
-        const pooled = emit(
-          layer.className === 'GlobalAveragePooling2D' ? 'GlobalAveragePool' : 'GlobalMaxPool',
-          layer.name,
-          [cur],
-        );
+        const pooled = emit('GlobalAveragePool', layer.name, [cur]);
         cur = emit('Flatten', layer.name, [pooled], { axis: { type: 'int', value: 1 } });
         rank = 2;
         h = 1;

@@ -98,7 +98,7 @@ describe('conversion helpers', () => {
 });
 
 describe('exportOnnx on other layer combinations', () => {
-  it('handles strided same padding, unfused BN (4-D and 2-D), depthwise conv, average pooling and flatten→dense', async () => {
+  it('handles strided same padding, unfused BN (4-D and 2-D), padded max pooling and flatten→dense', async () => {
     const m = tf.sequential({ name: 'mixed' });
     m.add(
       tf.layers.conv2d({
@@ -112,13 +112,13 @@ describe('exportOnnx on other layer combinations', () => {
       }),
     );
     m.add(tf.layers.batchNormalization({ name: 'bn_after_relu' }));
-    m.add(tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same', useBias: true, name: 'dw' }));
-    m.add(tf.layers.batchNormalization({ name: 'bn_dw' }));
+    m.add(tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', useBias: true, name: 'c2' }));
+    m.add(tf.layers.batchNormalization({ name: 'bn_c2' }));
     m.add(tf.layers.activation({ activation: 'relu', name: 'r2' }));
-    m.add(tf.layers.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same', name: 'ap' }));
+    m.add(tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same', name: 'mp' }));
     m.add(tf.layers.conv2d({ filters: 5, kernelSize: 2, strides: 2, padding: 'valid', name: 'c3' }));
     m.add(tf.layers.flatten({ name: 'fl' }));
-    m.add(tf.layers.dense({ units: 9, activation: 'tanh', name: 'd1' }));
+    m.add(tf.layers.dense({ units: 9, activation: 'relu', name: 'd1' }));
     m.add(tf.layers.batchNormalization({ name: 'bn_dense' }));
     m.add(tf.layers.dense({ units: 7, activation: 'softmax', name: 'out' }));
     // Random BN statistics everywhere, as for the named architectures.
@@ -147,7 +147,8 @@ describe('exportOnnx on other layer combinations', () => {
       await saveModelFolder(m, root);
       const r = await exportOnnx(root);
       expect(r.ops.Mul).toBe(2); // bn_after_relu and bn_dense cannot fold
-      expect(r.ops.AveragePool).toBe(1);
+      expect(r.ops.MaxPool).toBe(1);
+      expect(r.ops.Conv).toBe(3); // bn_c2 folded into c2
       const n = 64;
       const x = normalizePixels(data.images.subarray(0, n * FRAME_BYTES));
       const input = tf.tensor4d(x, [n, 48, 48, 1]);
