@@ -9,13 +9,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
+import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../../scripts/models/cli.ts';
 import { emptyManifest } from '../../../scripts/models/manifest.ts';
 import { writeManifest } from '../../../scripts/models/manifest-file.ts';
 import { packModel } from '../../../scripts/models/pack-model.ts';
-import { checkModelFolder } from '../../../server/ml/engine/model-folder.ts';
+import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts';
 import { verifyModelHashes } from '../../../server/ml/engine/model-hashes.ts';
+import { verifyingLoader } from '../../../server/model-host.ts';
 import { saveRandomModel, type TempModel } from '../../unit/engine/model-fixture.ts';
 
 let model: TempModel;
@@ -95,9 +97,19 @@ describe('npm run models:fetch', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/tiny: installed in .*tiny \(\d+ files, [\d.]+ MB, sha256 checked\)/);
-    // What the server runs before serving a folder: SHA256SUMS (model-host) and the folder check (create-engine).
-    expect(await verifyModelHashes(dest)).toMatchObject({ verified: true });
-    await expect(checkModelFolder(dest)).resolves.toBeDefined();
+    // The server's own loader: SHA256SUMS first (model-host), then the engine (create-engine).
+    const load = verifyingLoader(
+      (dir) => createEmotionEngine({ modelDir: dir, workers: 1 }),
+      pino({ level: 'silent' }),
+    );
+    const engine = await load(dest);
+    try {
+      expect(engine.modelInfo.filesVerified).toBe(true);
+      const [probs] = await engine.predict([new Uint8Array(48 * 48)]);
+      expect(probs).toHaveLength(7);
+    } finally {
+      await engine.dispose();
+    }
     expect(await leftovers(models)).toEqual([]);
 
     const again = await cli('fetch', 'tiny', '--from', baseUrl, '--manifest', manifestFile, '--dest', dest);
