@@ -39,7 +39,10 @@ function networkError(location: string, err: unknown): ModelsCliError {
   const code = errorCode(err);
   const cause = (err as { cause?: unknown }).cause;
   const detail = cause instanceof Error ? ` (${cause.message})` : '';
-  const reason = code ? `${NETWORK_REASONS[code]} (${code})` : `${(err as Error).message}${detail}`;
+  const message = (err as Error).message;
+  // undici reports a body cut short as TypeError("terminated"): say what it means.
+  const what = message === 'terminated' ? 'the connection broke off before the file was complete' : message;
+  const reason = code ? `${NETWORK_REASONS[code]} (${code})` : `${what}${detail}`;
   return new ModelsCliError(
     `cannot download ${location}: ${reason}; check the network, or pass --from <mirror URL or folder>`,
   );
@@ -91,7 +94,8 @@ export async function copyReleaseFile(source: Source, release: string, file: str
   try {
     await pipeline(input, tap, createWriteStream(dest, { flags: 'wx' }));
   } catch (err) {
-    if (source.kind === 'http' && !(err as NodeJS.ErrnoException).syscall?.startsWith('open')) {
+    // A socket error or undici's "terminated" (a TypeError) is the network; anything else is the disk.
+    if (source.kind === 'http' && (errorCode(err) !== undefined || err instanceof TypeError)) {
       throw networkError(location, err);
     }
     throw new ModelsCliError(`cannot copy ${location} to ${dest}: ${(err as Error).message}`);

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { HASHES_FILE, verifyModelHashes } from '../../server/ml/engine/model-hashes.ts';
 import { copyReleaseFile } from './download.ts';
@@ -49,6 +49,9 @@ export async function fetchModel(opts: FetchOptions): Promise<FetchResult> {
   if (!entry) throw new ModelsCliError(unknownModelMessage(manifest, name));
 
   const exists = existsSync(dest);
+  if (exists && !(await stat(dest)).isDirectory()) {
+    throw new ModelsCliError(`${dest} exists and is not a folder; move it away or pass --dest <folder>`);
+  }
   if (exists) {
     const match = await compareFolder(dest, entry);
     if (match.same) return { status: 'already-installed', dest, files: entry.files.length, bytes: entry.size };

@@ -28,6 +28,8 @@ let server: Server;
 let baseUrl: string;
 /** When set, the server flips one byte of this file in what it sends. */
 let corruptFile: string | null = null;
+/** When set, the server sends half of this file and drops the connection. */
+let dropFile: string | null = null;
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -72,6 +74,11 @@ beforeAll(async () => {
     }
     const body = await readFile(file);
     if (corruptFile && rel.endsWith(`/${corruptFile}`)) body[Math.floor(body.length / 2)] ^= 0x01;
+    if (dropFile && rel.endsWith(`/${dropFile}`)) {
+      res.writeHead(200, { 'content-length': String(body.length) });
+      res.write(body.subarray(0, body.length >> 1), () => res.socket?.destroy());
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(body);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -88,6 +95,7 @@ describe('npm run models:fetch', () => {
   let models: string;
   beforeEach(async () => {
     corruptFile = null;
+    dropFile = null;
     models = await mkdtemp(join(root, 'models-'));
   });
 
@@ -170,6 +178,18 @@ describe('npm run models:fetch', () => {
     expect(r.err).toBe(
       `error: cannot download http://127.0.0.1:${port}/models-tiny/SHA256SUMS: connection refused (ECONNREFUSED); ` +
         'check the network, or pass --from <mirror URL or folder>',
+    );
+    expect(existsSync(dest)).toBe(false);
+    expect(await leftovers(models)).toEqual([]);
+  });
+
+  it('says the download broke off when the server drops the connection, and installs nothing', async () => {
+    dropFile = 'weights.bin';
+    const dest = join(models, 'tiny');
+    const r = await cli('fetch', 'tiny', '--from', baseUrl, '--manifest', manifestFile, '--dest', dest);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /^error: cannot download http:\/\/127\.0\.0\.1:\d+\/models-tiny\/weights\.bin: the connection broke off before the file was complete \(other side closed\); check the network, or pass --from <mirror URL or folder>$/,
     );
     expect(existsSync(dest)).toBe(false);
     expect(await leftovers(models)).toEqual([]);
