@@ -7,27 +7,19 @@
 import { ERROR_CODES } from '../../shared/protocol.ts';
 import { normalizeRoomCode } from '../game/room-code.ts';
 import type { Logger } from '../logging.ts';
-import { err } from '../net/ack.ts';
-import { parseConsent } from '../net/donation-handlers.ts';
+import { err, ok } from '../net/ack.ts';
+import { parseConsent, parseDelete } from '../net/donation-handlers.ts';
 import type { ArenaSocket } from '../net/types.ts';
 import type { ClusterMessage, ForwardedHandshake } from './messages.ts';
 import type { RedisPresence } from './presence.ts';
 import type { ClusterHost } from './types.ts';
 
-/**
- * Events that act on the socket's room, and so run where the room lives. `donation:delete` is
- * one: the owner holds the crops of the round in progress and the batch not yet written, and
- * deletes from the shared store too. (Not in a room elsewhere, it runs here, on the same store.)
- */
-const ROOM_EVENTS = new Set([
-  'room:leave',
-  'room:settings',
-  'room:kick',
-  'game:start',
-  'frame:send',
-  'donation:delete',
-]);
+/** Events that act on the socket's room, and so run where the room lives. */
+const ROOM_EVENTS = new Set(['room:leave', 'room:settings', 'room:kick', 'game:start', 'frame:send']);
 const CONSENT_EVENT = 'donation:consent';
+const DELETE_EVENT = 'donation:delete';
+export const DELETE_INCOMPLETE_MESSAGE =
+  'not every game server could delete your donations right now (some may remain); please try again';
 
 export const OWNER_STOPPED_REASON =
   'the server running this room stopped; your finished games are saved. Create or join another room.';
@@ -96,6 +88,10 @@ export class Gateway {
       }
       if (event === 'room:join') {
         this.join(socket, args, ack, next).catch(fail);
+        return;
+      }
+      if (event === DELETE_EVENT && parseDelete(args[0]).ok) {
+        this.deleteEverywhere(socket, packet, args, ack, next).catch(fail);
         return;
       }
       if (event === CONSENT_EVENT) {
@@ -175,6 +171,50 @@ export class Gateway {
   private forwardConsent(socket: ArenaSocket, owner: string): void {
     const consent = this.consents.get(socket.id);
     if (consent) this.forward(socket, owner, CONSENT_EVENT, [consent], null);
+  }
+
+  /**
+   * `donation:delete` runs on every live node, not only here: any of them may hold crops of the
+   * donor not yet in the shared table (the round in progress of a room the player is in or just
+   * left, a batch waiting to be written). Each node deletes what it holds and what it finds in the
+   * table; every row is deleted by exactly one of them, so the player is told the sum. A node that
+   * does not answer makes the answer UNAVAILABLE (deleting again is harmless).
+   */
+  private async deleteEverywhere(
+    socket: ArenaSocket,
+    packet: unknown[],
+    args: unknown[],
+    ack: AckFn | null,
+    next: () => void,
+  ): Promise<void> {
+    const bound = this.bindings.get(socket.id);
+    const others = (await this.deps.presence.nodes()).map((n) => n.id).filter((id) => id !== this.deps.nodeId);
+    if (bound && !others.includes(bound.owner)) others.push(bound.owner);
+    const answers = others.map((node) => {
+      const answer = new Promise<unknown>((resolve) => this.forward(socket, node, DELETE_EVENT, args, resolve));
+      // Only the deletion was asked of a node that does not run the socket's room: drop its stand-in at once.
+      if (bound?.owner !== node) this.deps.send(node, { t: 'gone', sid: socket.id });
+      return answer;
+    });
+    // This node's own handler answers into the sum instead of to the client.
+    answers.push(
+      new Promise<unknown>((resolve) => {
+        if (ack) packet[packet.length - 1] = resolve;
+        else packet.push(resolve);
+        next();
+      }),
+    );
+    const results = await Promise.all(answers);
+    let deleted = 0;
+    for (const r of results) {
+      const n = (r as { ok?: unknown; data?: { deleted?: unknown } } | null)?.data?.deleted;
+      if ((r as { ok?: unknown } | null)?.ok !== true || typeof n !== 'number') {
+        this.deps.log.warn({ socket: socket.id, answer: r }, 'a node could not delete donations');
+        return ack?.(err(ERROR_CODES.UNAVAILABLE, DELETE_INCOMPLETE_MESSAGE));
+      }
+      deleted += n;
+    }
+    ack?.(ok({ deleted }));
   }
 
   /** The owner's entry is in Redis and its connection is open (a crashed node's closes at once). */

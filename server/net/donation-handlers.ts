@@ -27,6 +27,12 @@ export function parseConsent(payload: unknown): Checked<{ playerToken: string; c
   return { ok: true, value: { playerToken: req.value.playerToken, consent: req.value.consent } };
 }
 
+/** A valid `donation:delete` payload, reduced to the token (the cluster gateway checks it before asking every node). */
+export function parseDelete(payload: unknown): Checked<{ playerToken: string }> {
+  const req = checkToken(payload, 'donation:delete');
+  return req.ok ? { ok: true, value: { playerToken: req.value.playerToken } } : req;
+}
+
 /** `donations` is null when the server was started without a donation store: both events answer UNAVAILABLE. */
 export function registerDonationHandlers(donations: Donations | null, socket: ArenaSocket, log: Logger): void {
   if (!donations) {
@@ -44,7 +50,7 @@ export function registerDonationHandlers(donations: Donations | null, socket: Ar
   });
 
   handle(socket, 'donation:delete', log, async (args, reply) => {
-    const req = checkToken(args[0], 'donation:delete');
+    const req = parseDelete(args[0]);
     if (!req.ok) return reply(err(ERROR_CODES.INVALID_PAYLOAD, req.message));
     try {
       reply(ok({ deleted: await donations.deleteByToken(req.value.playerToken) }));

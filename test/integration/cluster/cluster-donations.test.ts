@@ -7,6 +7,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DELETE_INCOMPLETE_MESSAGE } from '../../../server/cluster/gateway.ts';
 import { donorIdFromToken } from '../../../server/donations/donor-id.ts';
 import { publicIdFromToken } from '../../../server/game/player-id.ts';
 import { EMOTIONS, type Emotion, emotionId } from '../../../shared/emotions.ts';
@@ -23,7 +24,7 @@ import {
   PlayerBot,
   waitFor,
 } from '../server/harness.ts';
-import { type InProcessNode, newTestPrefix, startInProcessNode } from './cluster-support.ts';
+import { type InProcessNode, newTestPrefix, redisClient, startInProcessNode } from './cluster-support.ts';
 
 const ROUNDS = 2;
 const schema = newTestSchema('cdonate');
@@ -71,12 +72,8 @@ async function connectSeat(url: string, name: string): Promise<Seat> {
   return { name, token, socket, playerId: publicIdFromToken(token), bot, sent };
 }
 
-async function create(s: Seat): Promise<string> {
-  const r = await ask<JoinResult>(s.socket, 'room:create', {
-    nickname: s.name,
-    playerToken: s.token,
-    settings: { rounds: ROUNDS, roundSeconds: 2 },
-  });
+async function create(s: Seat, settings = { rounds: ROUNDS, roundSeconds: 2 }): Promise<string> {
+  const r = await ask<JoinResult>(s.socket, 'room:create', { nickname: s.name, playerToken: s.token, settings });
   if (!r.ok) throw new Error(`${s.name} could not create a room: ${r.error.message}`);
   return r.data.state.code;
 }
@@ -323,6 +320,50 @@ describe('donations when the room runs on another node', () => {
     expect(after.map((x) => x.id)).toEqual(before.filter((x) => x.donor_id !== donorOf(late)).map((x) => x.id));
     expect(new Set(after.map((x) => x.donor_id))).toEqual(new Set([donorOf(host)]));
   });
+
+  it('a donor who leaves a room mid-round and deletes at once, from another node, leaves nothing of that round', async () => {
+    // The round's crops are still being collected on B when the player, back on the home screen, deletes through A.
+    const owner = await connectSeat(b.url, 'Owner');
+    const leaver = await connectSeat(a.url, 'Leaver');
+    Object.assign(seats, { owner, leaver });
+    const room = await create(owner, { rounds: 1, roundSeconds: 4 });
+    await consent(leaver, true);
+    await join(leaver, room);
+    const final = waitFor(owner.socket, 'game:final', () => true, 30_000);
+    owner.bot.start();
+    leaver.bot.start();
+    expect((await ask(owner.socket, 'game:start')).ok).toBe(true);
+    while (leaver.bot.resultsReceived < 3) await sleep(50);
+    leaver.bot.stop();
+    expect((await ask(leaver.socket, 'room:leave')).ok).toBe(true);
+    const r = await ask<{ deleted: number }>(leaver.socket, 'donation:delete', { playerToken: leaver.token });
+    expect(r).toEqual({ ok: true, data: { deleted: 0 } });
+    await final;
+    owner.bot.stop();
+    await b.donations?.flush();
+    expect((await tableRows()).filter((x) => x.donor_id === donorOf(leaver))).toEqual([]);
+  }, 30_000);
+
+  it('tells the player to try again when a node does not answer the deletion, after deleting what it could', async () => {
+    // A node registered in Redis that reads no messages (hung, or dead and not yet expired).
+    const redis = await redisClient();
+    const ghost = 'node-ghost';
+    const info = { id: ghost, draining: false, rooms: 0, connections: 0, startedAt: Date.now() };
+    await redis.set(`${prefix}node:${ghost}`, JSON.stringify(info), 'PX', 30_000);
+    await redis.zadd(`${prefix}nodes`, Date.now() + 30_000, ghost);
+    try {
+      expect((await tableRows()).some((x) => x.donor_id === donorOf(host))).toBe(true);
+      const r = await ask(host.socket, 'donation:delete', { playerToken: host.token });
+      expect(r).toEqual({ ok: false, error: { code: 'UNAVAILABLE', message: DELETE_INCOMPLETE_MESSAGE } });
+      expect(DELETE_INCOMPLETE_MESSAGE).toMatch(/try again/);
+      // The nodes that answered deleted everything they held and everything in the table.
+      expect((await tableRows()).filter((x) => x.donor_id === donorOf(host))).toEqual([]);
+    } finally {
+      await redis.del(`${prefix}node:${ghost}`);
+      await redis.zrem(`${prefix}nodes`, ghost);
+      redis.disconnect();
+    }
+  }, 30_000);
 });
 
 function sleep(ms: number): Promise<void> {
