@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import express from 'express';
-import { type GameSettings, SERVER_FRAME_RATE_LIMIT, STATE_BROADCAST_HZ } from '../shared/protocol.ts';
+import { ERROR_CODES, type GameSettings, SERVER_FRAME_RATE_LIMIT, STATE_BROADCAST_HZ } from '../shared/protocol.ts';
 import type { ClusterPlug } from './cluster/types.ts';
 import type { Donations } from './donations/donations.ts';
 import { type Clock, createSystemClock } from './game/clock.ts';
@@ -24,7 +24,7 @@ import { limitKey, socketAddress } from './net/client-address.ts';
 import { acceptConnections } from './net/connections.ts';
 import { type NetContext, Sessions } from './net/context.ts';
 import { registerDonationHandlers } from './net/donation-handlers.ts';
-import { deliverFrameResult } from './net/frame-handlers.ts';
+import { deliverFrameResult, frameNotScored } from './net/frame-handlers.ts';
 import { createFramePipeline, frameBudgets } from './net/frame-pipeline.ts';
 import { registerLeaderboardHandlers } from './net/leaderboard-handlers.ts';
 import { memberSocketGone, serveRoomEvents } from './net/members.ts';
@@ -118,7 +118,10 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
     log,
     ...deps.inference,
     deliver: (job, probabilities) => deliverFrameResult(ctx, job, probabilities),
-    superseded: () => {},
+    notScored: (job, why) =>
+      why === 'superseded'
+        ? frameNotScored(ctx, job, ERROR_CODES.STALE, 'a newer frame replaced this one before it was scored')
+        : frameNotScored(ctx, job, ERROR_CODES.UNAVAILABLE, 'the model could not score this frame'),
   });
   const roomEvents = createRoomEvents({
     io,

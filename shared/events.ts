@@ -21,7 +21,9 @@ import type {
   LeaderboardPeriod,
   PlayerRole,
   ProtocolError,
+  ProtocolVersion,
   RoomState,
+  RoomStatePatch,
   RoundResults,
 } from './protocol.ts';
 
@@ -63,7 +65,10 @@ export interface ClientToServerEvents {
   'room:settings': (settings: Partial<GameSettings>, ack: AckCallback<GameSettings>) => void;
   'room:kick': (req: KickRequest, ack: AckCallback<null>) => void;
   'game:start': (ack: AckCallback<null>) => void;
-  /** The ack is optional so that a client may stream without round trips; errors still arrive on it if given. */
+  /**
+   * The ack is optional so that a client may stream without round trips. With one, refusals arrive on it
+   * (protocol 1); without one, a protocol 2 client gets every answer as frame:result (shared/protocol.ts).
+   */
   'frame:send': (frame: FramePayload, ack?: AckCallback<null>) => void;
   'leaderboard:get': (req: LeaderboardRequest, ack: AckCallback<LeaderboardEntry[]>) => void;
   /** Opt this connection in or out of frame donation (docs/privacy.md). */
@@ -74,6 +79,8 @@ export interface ClientToServerEvents {
 
 export interface ServerToClientEvents {
   'room:state': (state: RoomState) => void;
+  /** Protocol 2 only: a change to the last room:state (shared/room-patch.ts applies it). */
+  'room:patch': (patch: RoomStatePatch) => void;
   'room:kicked': (info: { reason: string }) => void;
   'round:results': (results: RoundResults) => void;
   'game:final': (standings: FinalStandings) => void;
@@ -120,6 +127,8 @@ export type AckDataOf<E extends ClientEvent> =
 export type InterServerEvents = Record<string, never>;
 
 export interface SocketData {
+  /** The protocol version the client asked for in its handshake (server/net/protocol-version.ts). */
+  protocol?: ProtocolVersion;
   playerToken?: string;
   playerId?: string;
   roomCode?: string;

@@ -13,6 +13,16 @@ export const NICKNAME_PATTERN = /^[\p{L}\p{N} _.-]+$/u;
 
 export const PLAYER_TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 
+/**
+ * Wire protocol versions, chosen by the client in its handshake: `io(url, { auth: { v: 2 } })`
+ * (or `?v=2`); absent means 1. They differ only in how frames are answered (docs/protocol.md):
+ * 1 — `frame:send` with an acknowledgement (accepted or refused), then `frame:result` when scored;
+ * 2 — `frame:send` without one, and exactly one `frame:result` per frame, scored or refused.
+ */
+export const PROTOCOL_VERSIONS = [1, 2] as const;
+export type ProtocolVersion = (typeof PROTOCOL_VERSIONS)[number];
+export const LATEST_PROTOCOL_VERSION: ProtocolVersion = 2;
+
 export const CLIENT_FRAME_RATE = 5;
 export const SERVER_FRAME_RATE_LIMIT = 10;
 export const MAX_MESSAGE_BYTES = 16 * 1024;
@@ -46,6 +56,8 @@ export const ERROR_CODES = {
   UNAVAILABLE: 'UNAVAILABLE',
   /** Sent as server:error to every client when the server shuts down (restart, deploy). */
   SERVER_RESTARTING: 'SERVER_RESTARTING',
+  /** (protocol 2 `frame:result` only) a newer frame of the same player replaced this one before the model got to it. */
+  STALE: 'STALE',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
@@ -100,6 +112,34 @@ export interface RoomState {
   round: RoundView | null;
   /** Server time (ms since epoch) at which this snapshot was taken. */
   serverTime: number;
+  /**
+   * Revision of this room's broadcast state, increasing with every room:state and room:patch
+   * (absent in a snapshot that was not broadcast). A room:patch applies only on top of its `base`.
+   */
+  rev?: number;
+}
+
+/** A player's fields that a room:patch may change; any other change is sent as a whole room:state. */
+export const PATCHABLE_PLAYER_FIELDS = ['connected', 'score', 'meter', 'isHost', 'waiting'] as const;
+export type PatchablePlayerField = (typeof PATCHABLE_PLAYER_FIELDS)[number];
+
+/**
+ * Protocol 2: the room's state since revision `base`, when only players' live fields and the
+ * clock moved (the meters and scores of a running round). Everything else — phase, settings,
+ * players joining, leaving or renamed — comes as a whole room:state, and so does every tenth
+ * broadcast, so a client that could not apply a patch is whole again within a second.
+ */
+export interface RoomStatePatch {
+  code: string;
+  /** The revision this patch applies to. */
+  base: number;
+  /** The revision it makes. */
+  rev: number;
+  serverTime: number;
+  /** `round.timeLeftMs` at `serverTime`, when the state has a round. */
+  timeLeftMs?: number;
+  /** `[index in players, the fields that changed]`. */
+  players: [number, Partial<Pick<PlayerView, PatchablePlayerField>>][];
 }
 
 export interface SelfInfo {
@@ -186,8 +226,14 @@ export interface FrameResult {
   match: number;
   /** False when the frame was not counted (e.g. replayed still image). */
   counted: boolean;
-  /** Why, when `counted` is false. */
+  /** Why, when a scored frame did not count. */
   reason?: UncountedReason;
+  /**
+   * Protocol 2: the frame was not scored, and why (WRONG_PHASE, NOT_A_PLAYER, RATE_LIMITED,
+   * FRAME_INVALID, STALE…). Then `probabilities` is empty, `match` 0 and `counted` false.
+   * Protocol 1 clients get these on the frame:send acknowledgement instead, and no frame:result.
+   */
+  refused?: ProtocolError;
 }
 
 /**

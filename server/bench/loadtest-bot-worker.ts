@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/events.ts';
 import { FRAME_BYTES } from '../../shared/frame.ts';
-import type { Ack, JoinResult, Phase } from '../../shared/protocol.ts';
+import type { Ack, ErrorCode, JoinResult, Phase, ProtocolVersion } from '../../shared/protocol.ts';
 import { type BotCounters, emptyCounters } from './loadtest-stats.ts';
 
 export interface BotWorkerInit {
@@ -21,6 +21,8 @@ export interface BotWorkerInit {
   workerIndex: number;
   /** Every bot opts in to frame donation after joining. */
   donate: boolean;
+  /** Wire protocol (shared/protocol.ts): 2 streams without acknowledgements; 1 as clients before it. */
+  protocol: ProtocolVersion;
 }
 
 export type BotWorkerMessage =
@@ -46,7 +48,13 @@ function token(): string {
 
 function connect(url: string): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const s: Client = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 20_000 });
+    const s: Client = io(url, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      timeout: 20_000,
+      auth: { v: init.protocol },
+    });
     s.once('connect', () => resolve(s));
     s.once('connect_error', (err) => {
       c.connectErrors++;
@@ -62,6 +70,10 @@ function ackOf<T>(emit: (cb: (r: Ack<T>) => void) => void, what: string): Promis
   return new Promise((resolve, reject) => {
     emit((r) => (r.ok ? resolve(r.data) : reject(new Error(`${what}: ${r.error.code} ${r.error.message}`))));
   });
+}
+
+function rejected(code: ErrorCode): void {
+  c.framesRejected[code] = (c.framesRejected[code] ?? 0) + 1;
 }
 
 class Bot {
@@ -84,6 +96,12 @@ class Bot {
       const t = this.sentAt.get(r.seq);
       if (t === undefined) return;
       this.sentAt.delete(r.seq);
+      // Protocol 2: a frame that was not scored is answered here too. A superseded (STALE) one stays
+      // counted as dropped, as under protocol 1, where it got no answer at all.
+      if (r.refused) {
+        if (r.refused.code !== 'STALE') rejected(r.refused.code);
+        return;
+      }
       c.framesScored++;
       c.latencies.push(performance.now() - t);
     });
@@ -105,10 +123,14 @@ class Bot {
     const data = init.faces.slice(this.face * FRAME_BYTES, (this.face + 1) * FRAME_BYTES);
     this.sentAt.set(seq, performance.now());
     c.framesSent++;
+    if (init.protocol === 2) {
+      this.socket.emit('frame:send', { seq, data });
+      return;
+    }
     this.socket.emit('frame:send', { seq, data }, (r) => {
       if (r.ok) return;
       this.sentAt.delete(seq);
-      c.framesRejected[r.error.code] = (c.framesRejected[r.error.code] ?? 0) + 1;
+      rejected(r.error.code);
     });
   }
 

@@ -15,7 +15,12 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { FRAME_BYTES } from '../../shared/frame.ts';
-import { MAX_PLAYERS_PER_ROOM, SERVER_FRAME_RATE_LIMIT } from '../../shared/protocol.ts';
+import {
+  LATEST_PROTOCOL_VERSION,
+  MAX_PLAYERS_PER_ROOM,
+  type ProtocolVersion,
+  SERVER_FRAME_RATE_LIMIT,
+} from '../../shared/protocol.ts';
 import { PROJECT_ROOT, resolveDataPath, selectUsage } from '../ml/data/dataset.ts';
 import { readFer2013 } from '../ml/data/fer2013-reader.ts';
 import { buildArchitecture } from '../ml/model/architectures.ts';
@@ -72,6 +77,7 @@ interface Options {
   botWorkers: number;
   store: 'memory' | 'sqlite';
   donate?: boolean;
+  protocol: ProtocolVersion;
   dataDir?: string;
   json?: boolean;
 }
@@ -153,6 +159,15 @@ async function main(): Promise<void> {
     .option(
       '--data-dir <dir>',
       "the started server's DATA_DIR, kept after the run (e.g. for `npm run donations -- stats --db <dir>/leaderboard.sqlite`); default: a temporary folder, removed",
+    )
+    .option(
+      '--protocol <v>',
+      "the bots' wire protocol: 2 (one frame:result per frame, no acknowledgements) or 1 (ack + result, older clients)",
+      (v: string): ProtocolVersion => {
+        if (v !== '1' && v !== '2') throw new InvalidArgumentError('must be 1 or 2');
+        return v === '1' ? 1 : 2;
+      },
+      LATEST_PROTOCOL_VERSION,
     )
     .option('--json', 'print one JSON object as the last line')
     .showHelpAfterError();
@@ -250,7 +265,7 @@ async function main(): Promise<void> {
       assignments[r % nWorkers]?.push(p);
     });
     log(
-      `bots     ${opts.players} players in ${opts.rooms} rooms at ${opts.fps} fps for ${opts.duration} s, ${nWorkers} bot worker(s)`,
+      `bots     ${opts.players} players in ${opts.rooms} rooms at ${opts.fps} fps for ${opts.duration} s, ${nWorkers} bot worker(s), protocol ${opts.protocol}`,
     );
     const results = await Promise.all(
       assignments.map(
@@ -264,6 +279,7 @@ async function main(): Promise<void> {
               faces,
               workerIndex: w,
               donate: opts.donate ?? false,
+              protocol: opts.protocol,
             };
             const worker = startTsWorker(new URL('./loadtest-bot-worker.ts', import.meta.url), { workerData: init });
             worker.on('message', (m: BotWorkerMessage) => {

@@ -10,9 +10,10 @@ import type { ServerMetrics } from '../metrics.ts';
 import type { LeaderboardStore } from '../store/types.ts';
 import type { LatestFrameQueue } from './latest-frame-queue.ts';
 import type { ProbeThrottle } from './probe-throttle.ts';
+import { protocolOf } from './protocol-version.ts';
 import type { KeyedRateLimiter, TokenBucket } from './rate-limiter.ts';
 import type { StateBroadcaster } from './state-broadcaster.ts';
-import { type ArenaServer, type ArenaSocket, roomChannel } from './types.ts';
+import { type ArenaServer, type ArenaSocket, patchChannel, roomChannel } from './types.ts';
 
 export interface FrameJob {
   socketId: string;
@@ -22,6 +23,8 @@ export interface FrameJob {
   ticket: FrameTicket;
   /** The frame's pixels (the queue's copy), for donation by consenting players. */
   crop: Uint8Array;
+  /** Protocol 2 without an acknowledgement: a frame that is not scored is answered in frame:result. */
+  answerInResult: boolean;
 }
 
 export interface NetContext {
@@ -94,6 +97,8 @@ export class Sessions {
     socket.data.playerId = member.id;
     socket.data.playerToken = member.token;
     socket.join(roomChannel(room.code));
+    // Protocol 2 sockets take the room's state as patches (state-broadcaster.ts).
+    if (protocolOf(socket) === 2) socket.join(patchChannel(room.code));
   }
 
   /** Forgets the socket's membership (the socket itself stays connected). */
@@ -102,7 +107,10 @@ export class Sessions {
     if (roomCode && playerId && this.socketIdOf(roomCode, playerId) === socket.id) {
       this.byMember.delete(this.key(roomCode, playerId));
     }
-    if (roomCode) socket.leave(roomChannel(roomCode));
+    if (roomCode) {
+      socket.leave(roomChannel(roomCode));
+      socket.leave(patchChannel(roomCode));
+    }
     socket.data.roomCode = undefined;
     socket.data.playerId = undefined;
   }

@@ -1,53 +1,62 @@
 /**
  * frame:send → validate → rate-limit → round check → newest-frame queue → inference
  * → score → frame:result to the sender. Every drop is counted by reason.
+ *
+ * How a frame is answered depends on the client (shared/protocol.ts, PROTOCOL_VERSIONS): a frame
+ * sent with an acknowledgement gets it (accepted, or refused with a code) and, once scored, a
+ * frame:result; a protocol 2 frame without one gets exactly one frame:result — the score, or
+ * `refused` with the code — so a client learns everything from one message per frame.
  */
 import { validateFrame } from '../../shared/frame.ts';
-import { ERROR_CODES } from '../../shared/protocol.ts';
+import { ERROR_CODES, type ErrorCode, type FrameResult } from '../../shared/protocol.ts';
 import type { FrameDropReason } from '../metrics.ts';
 import { err, handle, ok } from './ack.ts';
 import { boundMember, type FrameJob, type NetContext } from './context.ts';
+import { protocolOf } from './protocol-version.ts';
 import type { ArenaSocket } from './types.ts';
 
 export function frameKey(roomCode: string, playerId: string): string {
   return `${roomCode}/${playerId}`;
 }
 
+/** The protocol 2 answer to a frame that was not scored. */
+export function refusedFrame(seq: number, code: ErrorCode, message: string): FrameResult {
+  return { seq, probabilities: [], match: 0, counted: false, refused: { code, message } };
+}
+
 export function registerFrameHandlers(ctx: NetContext, socket: ArenaSocket): void {
   const drop = (reason: FrameDropReason) => ctx.metrics.framesDropped.inc({ reason });
 
-  handle(socket, 'frame:send', ctx.log, (args, reply) => {
+  handle(socket, 'frame:send', ctx.log, (args, reply, hasAck) => {
     ctx.metrics.framesReceived.inc();
+    // Without an acknowledgement, only a protocol 2 client is told about a refusal (in frame:result).
+    const answerInResult = !hasAck && protocolOf(socket) === 2;
     const payload = args[0];
+    const rawSeq = typeof payload === 'object' && payload !== null ? (payload as { seq?: unknown }).seq : undefined;
+    const refuse = (reason: FrameDropReason, code: ErrorCode, message: string) => {
+      drop(reason);
+      if (hasAck) return reply(err(code, message));
+      if (answerInResult) {
+        // An unusable seq is echoed as -1: the client still learns that something it sent was refused.
+        const seq = Number.isSafeInteger(rawSeq) && (rawSeq as number) >= 0 ? (rawSeq as number) : -1;
+        socket.emit('frame:result', refusedFrame(seq, code, message));
+      }
+    };
     if (typeof payload !== 'object' || payload === null) {
-      drop('invalid');
-      return reply(err(ERROR_CODES.INVALID_PAYLOAD, 'frame:send expects { seq, data }'));
+      return refuse('invalid', ERROR_CODES.INVALID_PAYLOAD, 'frame:send expects { seq, data }');
     }
-    const { seq, data } = payload as { seq?: unknown; data?: unknown };
-    const seqCheck = ctx.validators.frameSeq(seq);
-    if (!seqCheck.ok) {
-      drop('invalid');
-      return reply(err(ERROR_CODES.INVALID_PAYLOAD, `seq: ${seqCheck.message}`));
-    }
+    const { data } = payload as { data?: unknown };
+    const seqCheck = ctx.validators.frameSeq(rawSeq);
+    if (!seqCheck.ok) return refuse('invalid', ERROR_CODES.INVALID_PAYLOAD, `seq: ${seqCheck.message}`);
     const frame = validateFrame(data);
-    if (!frame.ok) {
-      drop('invalid');
-      return reply(err(ERROR_CODES.FRAME_INVALID, frame.reason));
-    }
+    if (!frame.ok) return refuse('invalid', ERROR_CODES.FRAME_INVALID, frame.reason);
     if (!ctx.frameLimiter(socket).tryTake()) {
-      drop('rate_limited');
-      return reply(err(ERROR_CODES.RATE_LIMITED, 'more than 10 frames per second; frame dropped'));
+      return refuse('rate_limited', ERROR_CODES.RATE_LIMITED, 'more than 10 frames per second; frame dropped');
     }
     const bound = boundMember(ctx, socket);
-    if (!bound) {
-      drop('not_in_room');
-      return reply(err(ERROR_CODES.NOT_IN_ROOM, 'join a room before sending frames'));
-    }
+    if (!bound) return refuse('not_in_room', ERROR_CODES.NOT_IN_ROOM, 'join a room before sending frames');
     const ticket = bound.room.acceptFrame(bound.member.id, frame.bytes);
-    if (!ticket.ok) {
-      drop('outside_round');
-      return reply(err(ticket.code, ticket.message));
-    }
+    if (!ticket.ok) return refuse('outside_round', ticket.code, ticket.message);
     const job: FrameJob = {
       socketId: socket.id,
       roomCode: bound.room.code,
@@ -56,6 +65,7 @@ export function registerFrameHandlers(ctx: NetContext, socket: ArenaSocket): voi
       ticket: ticket.value,
       // Copy: the Buffer may be a view into a larger socket.io packet.
       crop: Uint8Array.from(frame.bytes),
+      answerInResult,
     };
     ctx.frames.push(frameKey(job.roomCode, job.playerId), job.crop, job);
     reply(ok(null));
@@ -68,6 +78,7 @@ export function deliverFrameResult(ctx: NetContext, job: FrameJob, probabilities
   const outcome = room?.recordFrame(job.playerId, job.ticket, probabilities);
   if (!outcome) {
     ctx.metrics.framesDropped.inc({ reason: 'late' });
+    frameNotScored(ctx, job, ERROR_CODES.WRONG_PHASE, 'the round ended before this frame was scored');
     return;
   }
   ctx.metrics.framesScored.inc();
@@ -82,4 +93,12 @@ export function deliverFrameResult(ctx: NetContext, job: FrameJob, probabilities
   ctx.metrics.frameResultLatency.observe((ctx.clock.now() - job.ticket.receivedAt) / 1000);
   // After the result is sent: a consenting player's crop is only remembered here, stored at round end.
   if (room) ctx.donations?.frameScored(job, outcome, probabilities, room.roundStartedAtMs);
+}
+
+/**
+ * A queued frame that will not be scored (superseded by a newer one, the round ended, the model
+ * failed): a protocol 2 sender is told; protocol 1 senders were already answered on the ack.
+ */
+export function frameNotScored(ctx: NetContext, job: FrameJob, code: ErrorCode, message: string): void {
+  if (job.answerInResult) ctx.io.to(job.socketId).emit('frame:result', refusedFrame(job.seq, code, message));
 }

@@ -18,8 +18,8 @@ export interface FramePipelineOptions {
   maxInFlight?: number;
   /** A scored frame's model output (frame-handlers.ts deliverFrameResult). */
   deliver: (job: FrameJob, probabilities: Float32Array) => void;
-  /** A frame superseded by a newer one of the same player before the engine got to it. */
-  superseded: (job: FrameJob) => void;
+  /** A frame that will not be scored: superseded by a newer one of the same player, or the model failed. */
+  notScored: (job: FrameJob, why: 'superseded' | 'failed') => void;
 }
 
 export function createFramePipeline(options: FramePipelineOptions): LatestFrameQueue<FrameJob> {
@@ -36,11 +36,12 @@ export function createFramePipeline(options: FramePipelineOptions): LatestFrameQ
       },
       stale: (_key, job) => {
         metrics.framesDropped.inc({ reason: 'stale' });
-        options.superseded(job);
+        options.notScored(job, 'superseded');
       },
       failed: (_key, job, err) => {
         metrics.framesDropped.inc({ reason: 'inference_error' });
         options.log.error({ err, room: job.roomCode }, 'inference failed');
+        options.notScored(job, 'failed');
       },
     },
     {

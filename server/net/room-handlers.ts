@@ -14,11 +14,12 @@ import type { ArenaSocket } from './types.ts';
  */
 export const DEFAULT_MAX_ROOMS = 1000;
 
-function joinResult(room: Room, playerId: string): JoinResult {
+/** After a broadcaster flush: the state just broadcast, with its revision (protocol 2 patches build on it). */
+function joinResult(ctx: NetContext, room: Room, playerId: string): JoinResult {
   const member = room.member(playerId);
   return {
     self: { playerId, role: member?.role ?? 'spectator' },
-    state: room.snapshot(),
+    state: ctx.broadcaster.current(room),
     lastRound: room.lastRound,
     final: room.final,
   };
@@ -62,7 +63,7 @@ export function registerRoomHandlers(ctx: NetContext, socket: ArenaSocket): void
     ctx.sessions.bind(socket, room, joined.value.member);
     ctx.log.info({ room: room.code, player: joined.value.member.id }, 'room created');
     ctx.broadcaster.flush(room);
-    reply(ok(joinResult(room, joined.value.member.id)));
+    reply(ok(joinResult(ctx, room, joined.value.member.id)));
   });
 
   handle(socket, 'room:join', ctx.log, (args, reply) => {
@@ -92,7 +93,7 @@ export function registerRoomHandlers(ctx: NetContext, socket: ArenaSocket): void
     const { member, rejoined } = joined.value;
     ctx.log.info({ room: room.code, player: member.id, rejoined, role: member.role }, 'joined room');
     ctx.broadcaster.flush(room);
-    reply(ok(joinResult(room, member.id)));
+    reply(ok(joinResult(ctx, room, member.id)));
   });
 
   handle(socket, 'room:leave', ctx.log, (_args, reply) => {
@@ -139,6 +140,7 @@ export function restoreRecoveredSession(ctx: NetContext, socket: ArenaSocket): v
     return;
   }
   ctx.sessions.bind(socket, room, joined.value.member);
-  socket.emit('room:state', room.snapshot());
+  // The last broadcast state (and its revision), so that patches after it apply; then the news.
+  socket.emit('room:state', ctx.broadcaster.current(room));
   ctx.broadcaster.changed(room);
 }

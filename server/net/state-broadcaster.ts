@@ -1,11 +1,31 @@
-/** Sends each room's state to its channel at most `hz` times per second, coalescing changes. */
+/**
+ * Sends each room's state to its sockets at most `hz` times per second, coalescing changes.
+ * Each broadcast is one snapshot, encoded once by the Socket.IO adapter for every socket in the
+ * room. Nothing is sent when nothing a client shows changed (only the clock moved on). Protocol 2
+ * sockets (in the room's patch channel) get a room:patch when only players' live fields changed
+ * — the meters of a running round, most broadcasts — and a whole room:state otherwise, and at
+ * least every KEYFRAME_EVERY broadcasts, so a client that missed or could not apply a patch is
+ * whole again within a second. Protocol 1 sockets get every broadcast as a whole room:state.
+ */
+import type { RoomState } from '../../shared/protocol.ts';
+import { roomStateChange } from '../../shared/room-patch.ts';
 import type { Clock, TimerHandle } from '../game/clock.ts';
 import type { Room } from '../game/room.ts';
-import { type ArenaServer, roomChannel } from './types.ts';
+import { type ArenaServer, patchChannel, roomChannel } from './types.ts';
+
+/** Every this many broadcasts, protocol 2 sockets get a whole state even when a patch would do. */
+export const KEYFRAME_EVERY = 10;
+
+interface Sent {
+  state: RoomState;
+  /** Patches sent since the last whole state. */
+  patches: number;
+}
 
 export class StateBroadcaster {
   private readonly lastSent = new Map<string, number>();
   private readonly timers = new Map<string, TimerHandle>();
+  private readonly sent = new Map<string, Sent>();
   private readonly intervalMs: number;
 
   constructor(
@@ -20,22 +40,39 @@ export class StateBroadcaster {
     if (this.timers.has(room.code)) return;
     const since = this.clock.now() - (this.lastSent.get(room.code) ?? Number.NEGATIVE_INFINITY);
     if (since >= this.intervalMs) {
-      this.send(room);
+      this.send(room, false);
       return;
     }
     const timer = this.clock.setTimeout(() => {
       this.timers.delete(room.code);
-      if (!room.isClosed) this.send(room);
+      if (!room.isClosed) this.send(room, false);
     }, this.intervalMs - since);
     this.timers.set(room.code, timer);
   }
 
-  /** Sends now (e.g. right after a phase change that must not wait). */
+  /** Sends a whole state now (joins, phase changes: they must not wait, and are rare). */
   flush(room: Room): void {
     const t = this.timers.get(room.code);
     if (t) this.clock.clearTimeout(t);
     this.timers.delete(room.code);
-    this.send(room);
+    this.send(room, true);
+  }
+
+  /**
+   * The room's state for one socket that needs it on its own (a join answer, a recovered
+   * connection): the last broadcast one, with its revision so that the next patches apply, and
+   * the clock of now (clients count the phase down from `serverTime`). When it is out of date in
+   * more than the players' live fields, a fresh snapshot without a revision: a whole state follows.
+   */
+  current(room: Room): RoomState {
+    const now = room.snapshot();
+    const sent = this.sent.get(room.code)?.state;
+    if (!sent || roomStateChange(sent, now).kind === 'whole') return now;
+    return {
+      ...sent,
+      serverTime: now.serverTime,
+      round: sent.round && now.round ? { ...sent.round, timeLeftMs: now.round.timeLeftMs } : sent.round,
+    };
   }
 
   forget(code: string): void {
@@ -43,6 +80,7 @@ export class StateBroadcaster {
     if (t) this.clock.clearTimeout(t);
     this.timers.delete(code);
     this.lastSent.delete(code);
+    this.sent.delete(code);
   }
 
   close(): void {
@@ -50,8 +88,24 @@ export class StateBroadcaster {
     this.timers.clear();
   }
 
-  private send(room: Room): void {
-    this.lastSent.set(room.code, this.clock.now());
-    this.io.to(roomChannel(room.code)).emit('room:state', room.snapshot());
+  private send(room: Room, whole: boolean): void {
+    const now = this.clock.now();
+    const next = room.snapshot();
+    const prev = this.sent.get(room.code);
+    const change = prev ? roomStateChange(prev.state, next) : ({ kind: 'whole' } as const);
+    if (!whole && change.kind === 'unchanged') return;
+    this.lastSent.set(room.code, now);
+    // Revisions start at the clock's ms, so a room that reopens under the same code never goes back in revisions.
+    const rev = prev ? (prev.state.rev as number) + 1 : now;
+    const state: RoomState = { ...next, rev };
+    const all = this.io.to(roomChannel(room.code));
+    if (whole || change.kind !== 'patch' || (prev?.patches ?? 0) + 1 >= KEYFRAME_EVERY) {
+      all.emit('room:state', state);
+      this.sent.set(room.code, { state, patches: 0 });
+      return;
+    }
+    this.io.to(patchChannel(room.code)).emit('room:patch', { ...change.patch, base: prev?.state.rev as number, rev });
+    all.except(patchChannel(room.code)).emit('room:state', state);
+    this.sent.set(room.code, { state, patches: (prev?.patches ?? 0) + 1 });
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Whether our frames count, and if not, why — in words a player can act on. Fed with what we
- * sent, the server's frame:result answers and refusals (the frame:send ack's error code); read
+ * sent and the server's answers: frame:result scores, and refusals (the error code a protocol 2
+ * frame:result carries in `refused`, as the protocol 1 frame:send acknowledgement did); read
  * by the round view for its hint line and by the camera box, which is green only while frames
  * count. Pure, with an injected clock.
  */
@@ -62,6 +63,11 @@ export class FrameFeedback {
   }
 
   result(r: FrameResult): void {
+    if (r.refused) {
+      // Superseded by our own newer frame: not an answer (if none of them is scored, "no answer" shows).
+      if (r.refused.code !== 'STALE') this.refused(r.refused.code);
+      return;
+    }
     this.lastAnswerAt = this.now();
     this.lastCounted = r.counted;
     this.lastReason = r.counted ? null : (r.reason ?? null);

@@ -7,25 +7,21 @@ import type { ClientToServerEvents, ServerToClientEvents } from '../../../shared
 import type {
   Ack,
   ErrorCode,
-  FramePayload,
+  FrameResult,
   GameSettings,
   JoinResult,
   LeaderboardEntry,
   LeaderboardPeriod,
   PlayerRole,
   ProtocolError,
+  RoomState,
 } from '../../../shared/protocol.ts';
-import { RECONNECT_GRACE_MS } from '../../../shared/protocol.ts';
+import { ERROR_CODES, LATEST_PROTOCOL_VERSION, RECONNECT_GRACE_MS } from '../../../shared/protocol.ts';
 import type { EventBus } from '../core/event-bus.ts';
 import { rejoinFailure } from './room-gone.ts';
+import { RoomStateSync } from './room-state-sync.ts';
 
 const ACK_TIMEOUT_MS = 8000;
-/** A frame's ack later than this no longer matters (the round view has moved on). */
-const FRAME_ACK_TIMEOUT_MS = 3000;
-
-interface TimedFrameEmitter {
-  emit(event: 'frame:send', frame: FramePayload, ack: (timedOut: Error | null, res?: Ack<null>) => void): void;
-}
 
 export class ProtocolFailure extends Error {
   constructor(readonly error: ProtocolError) {
@@ -47,6 +43,10 @@ export class ArenaClient {
   /** For the message when the room is gone after a reconnect (room-gone.ts). */
   private restartAnnounced = false;
   private disconnectedAt = 0;
+  /** The room's state from whole states and patches (protocol 2). */
+  private readonly roomState = new RoomStateSync();
+  /** Told when the server refuses a frame (the latest sendFrame's callback). */
+  private onFrameRefused: (code: ErrorCode) => void = () => {};
 
   constructor(
     private readonly bus: EventBus,
@@ -54,7 +54,12 @@ export class ArenaClient {
     url?: string,
   ) {
     // websocket first: on a LAN the polling upgrade only adds a round trip; polling stays as fallback.
-    this.socket = io(url ?? '/', { transports: ['websocket', 'polling'], reconnectionDelayMax: 3000 });
+    // Protocol 2: one frame:result per frame, refusals included, and no acknowledgement to wait for.
+    this.socket = io(url ?? '/', {
+      transports: ['websocket', 'polling'],
+      reconnectionDelayMax: 3000,
+      auth: { v: LATEST_PROTOCOL_VERSION },
+    });
     this.bus.emit('connection', 'connecting');
     this.socket.on('connect', () => {
       this.bus.emit('connection', 'connected');
@@ -69,16 +74,18 @@ export class ArenaClient {
       if (reason === 'io server disconnect') this.socket.connect();
     });
     this.socket.io.on('reconnect_attempt', () => this.bus.emit('connection', 'reconnecting'));
-    this.socket.on('room:state', (s) => this.bus.emit('room', s));
+    this.socket.on('room:state', (s) => this.showRoom(this.roomState.whole(s)));
+    this.socket.on('room:patch', (p) => this.showRoom(this.roomState.patch(p)));
     this.socket.on('round:results', (r) => this.bus.emit('roundResults', r));
     this.socket.on('game:final', (f) => this.bus.emit('final', f));
-    this.socket.on('frame:result', (r) => this.bus.emit('frameResult', r));
+    this.socket.on('frame:result', (r) => this.frameAnswered(r));
     this.socket.on('server:error', (e) => {
       if (e.code === 'SERVER_RESTARTING') this.restartAnnounced = true;
       this.bus.emit('serverError', e);
     });
     this.socket.on('room:kicked', ({ reason }) => {
       this.membership = null;
+      this.roomState.reset();
       this.bus.emit('kicked', reason);
     });
   }
@@ -96,6 +103,7 @@ export class ArenaClient {
       this.socket.emit('room:create', { nickname, playerToken: this.playerToken, settings, role }, ack),
     );
     this.membership = { code: res.state.code, nickname, role };
+    this.roomState.whole(res.state);
     this.bus.emit('joined', res);
     return res;
   }
@@ -105,12 +113,14 @@ export class ArenaClient {
       this.socket.emit('room:join', { code, nickname, playerToken: this.playerToken, role }, ack),
     );
     this.membership = { code: res.state.code, nickname, role };
+    this.roomState.whole(res.state);
     this.bus.emit('joined', res);
     return res;
   }
 
   async leave(): Promise<void> {
     this.membership = null;
+    this.roomState.reset();
     try {
       await this.call<null>((ack) => this.socket.emit('room:leave', ack));
     } finally {
@@ -135,18 +145,29 @@ export class ArenaClient {
   }
 
   /**
-   * Results come back as frame:result; volatile so a blip drops stale frames. The ack tells us
-   * when the server refused the frame (WRONG_PHASE, NOT_A_PLAYER, RATE_LIMITED…), so the player
-   * can be told why nothing counts; it times out quietly when the frame was dropped on the way.
+   * Volatile, so a blip drops frames instead of queueing stale ones. The answer is one
+   * frame:result (protocol 2): a score, or why the server refused the frame (WRONG_PHASE,
+   * NOT_A_PLAYER, RATE_LIMITED…), which `onRefused` hears so the player can be told why nothing
+   * counts. A frame lost on the way gets no answer, which the frame feedback notices by itself.
    */
   sendFrame(seq: number, data: Uint8Array, onRefused: (code: ErrorCode) => void = () => {}): void {
     if (!this.socket.connected) return;
-    // Socket.IO's typings do not carry an optional ack through timeout(); this is its documented
-    // shape: the callback gets a timeout error, or null and the server's answer.
-    const emitter = this.socket.volatile.timeout(FRAME_ACK_TIMEOUT_MS) as unknown as TimedFrameEmitter;
-    emitter.emit('frame:send', { seq, data }, (timedOut, res) => {
-      if (!timedOut && res && !res.ok) onRefused(res.error.code);
-    });
+    this.onFrameRefused = onRefused;
+    this.socket.volatile.emit('frame:send', { seq, data });
+  }
+
+  private showRoom(state: RoomState | null): void {
+    if (state) this.bus.emit('room', state);
+  }
+
+  /** Scores go on the bus; refusals to the sender's callback, as the acknowledgement's errors did. */
+  private frameAnswered(r: FrameResult): void {
+    if (!r.refused) {
+      this.bus.emit('frameResult', r);
+      return;
+    }
+    // A frame replaced by our own newer one is no news: its successor is answered instead.
+    if (r.refused.code !== ERROR_CODES.STALE) this.onFrameRefused(r.refused.code);
   }
 
   private async rejoin(m: Membership): Promise<void> {

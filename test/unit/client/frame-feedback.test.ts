@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FRAME_HINTS, FrameFeedback, NO_RESULT_MS } from '../../../client/src/capture/frame-feedback.ts';
-import type { FrameResult } from '../../../shared/protocol.ts';
+import type { ErrorCode, FrameResult } from '../../../shared/protocol.ts';
 
 function setUp() {
   let now = 1000;
@@ -102,5 +102,57 @@ describe('frame feedback', () => {
     advance(5000);
     fb.setSending(true);
     expect(fb.state().hint).toBeNull();
+  });
+
+  describe('protocol 2: refusals arrive as frame:result', () => {
+    const refusedResult = (code: ErrorCode): FrameResult => ({
+      seq: 1,
+      probabilities: [],
+      match: 0,
+      counted: false,
+      refused: { code, message: 'refused' },
+    });
+
+    it('gives each refusal the same hint as the protocol 1 acknowledgement did', () => {
+      for (const [code, hint] of [
+        ['WRONG_PHASE', 'wrong-phase'],
+        ['RATE_LIMITED', 'rate-limited'],
+        ['NOT_A_PLAYER', 'not-a-player'],
+      ] as const) {
+        const viaAck = setUp();
+        viaAck.fb.setSending(true);
+        viaAck.fb.sent();
+        viaAck.fb.refused(code);
+        const viaResult = setUp();
+        viaResult.fb.setSending(true);
+        viaResult.fb.sent();
+        viaResult.fb.result(refusedResult(code));
+        expect(viaResult.fb.state()).toEqual(viaAck.fb.state());
+        expect(viaResult.fb.state()).toMatchObject({ counting: false, hint });
+      }
+    });
+
+    it('frames only ever superseded (STALE) are no answer: after 2 s the player hears "no answer"', () => {
+      const { fb, advance } = setUp();
+      fb.setSending(true);
+      for (let t = 0; t <= NO_RESULT_MS; t += 200) {
+        fb.sent();
+        fb.result(refusedResult('STALE'));
+        advance(200);
+      }
+      fb.sent();
+      expect(fb.state()).toMatchObject({ counting: false, hint: 'no-result', message: FRAME_HINTS['no-result'] });
+    });
+
+    it('a STALE answer between counted results keeps the box green', () => {
+      const { fb, advance, result } = setUp();
+      fb.setSending(true);
+      fb.sent();
+      fb.result(result(true));
+      advance(200);
+      fb.sent();
+      fb.result(refusedResult('STALE'));
+      expect(fb.state()).toEqual({ counting: true, hint: null, message: null });
+    });
   });
 });

@@ -1,43 +1,245 @@
+/**
+ * Room state broadcasts (server/net/state-broadcaster.ts): at most 10 a second per room, one
+ * encoding for all sockets, nothing when nothing changed, patches for protocol 2 sockets with a
+ * whole state every KEYFRAME_EVERY broadcasts — and clients that join late, reconnect or miss a
+ * patch still end up with the room's state.
+ */
 import { describe, expect, it } from 'vitest';
-import { createManualClock } from '../../../server/game/clock.ts';
+import { RoomStateSync } from '../../../client/src/net/room-state-sync.ts';
+import { createManualClock, type ManualClock } from '../../../server/game/clock.ts';
 import type { Room } from '../../../server/game/room.ts';
-import { StateBroadcaster } from '../../../server/net/state-broadcaster.ts';
-import type { ArenaServer } from '../../../server/net/types.ts';
+import { KEYFRAME_EVERY, StateBroadcaster } from '../../../server/net/state-broadcaster.ts';
+import { type ArenaServer, patchChannel, roomChannel } from '../../../server/net/types.ts';
+import type { PlayerView, RoomState, RoomStatePatch } from '../../../shared/protocol.ts';
+
+interface Sent {
+  channel: string;
+  except: string | null;
+  event: 'room:state' | 'room:patch';
+  payload: RoomState | RoomStatePatch;
+}
+
+function fakeIo() {
+  const sent: Sent[] = [];
+  const target = (channel: string, except: string | null) => ({
+    emit: (event: Sent['event'], payload: Sent['payload']) => {
+      // The adapter encodes once per emit: the payload object is what every socket of the channel gets.
+      sent.push({ channel, except, event, payload: JSON.parse(JSON.stringify(payload)) });
+      return true;
+    },
+    except: (other: string) => target(channel, other),
+  });
+  return { io: { to: (channel: string) => target(channel, null) } as unknown as ArenaServer, sent };
+}
+
+/** A room whose state the test changes by hand; snapshot() as Room makes it. */
+function fakeRoom(clock: ManualClock, players = 4) {
+  const deadline = clock.now() + 10_000;
+  const state = {
+    isClosed: false,
+    players: Array.from(
+      { length: players },
+      (_, i): PlayerView => ({
+        id: `p${i}`,
+        nickname: `Player ${i}`,
+        role: 'player',
+        isHost: i === 0,
+        connected: true,
+        score: 0,
+        meter: 0,
+        waiting: false,
+      }),
+    ),
+    phase: 'round' as RoomState['phase'],
+  };
+  const room = {
+    code: 'ABCDE',
+    get isClosed() {
+      return state.isClosed;
+    },
+    snapshot: (): RoomState => ({
+      code: 'ABCDE',
+      phase: state.phase,
+      hostId: 'p0',
+      settings: { rounds: 3, roundSeconds: 10, emotions: ['happy', 'sad'] },
+      players: state.players.map((p) => ({ ...p })),
+      round: { index: 0, total: 3, prompt: 'happy', timeLeftMs: Math.max(0, deadline - clock.now()) },
+      serverTime: clock.now(),
+    }),
+  };
+  return { room: room as unknown as Room, state };
+}
+
+/** What a client shows, minus the clock (which moves on by itself). */
+const shown = (s: RoomState | null) =>
+  s && { ...s, serverTime: 0, rev: 0, round: s.round && { ...s.round, timeLeftMs: 0 } };
+
+/** A client of either protocol fed with what its channels carry. */
+function client(protocol: 1 | 2) {
+  const sync = new RoomStateSync();
+  return {
+    sync,
+    protocol,
+    receive(m: Sent) {
+      const inPatchChannel = protocol === 2;
+      const gets =
+        m.channel === roomChannel('ABCDE')
+          ? !(m.except === patchChannel('ABCDE') && inPatchChannel)
+          : m.channel === patchChannel('ABCDE') && inPatchChannel;
+      if (!gets) return;
+      if (m.event === 'room:state') sync.whole(m.payload as RoomState);
+      else sync.patch(m.payload as RoomStatePatch);
+    },
+  };
+}
 
 describe('StateBroadcaster', () => {
   it('sends room state at most 10 times per second, and always the latest state', () => {
     const clock = createManualClock();
-    const sent: number[] = [];
-    const io = { to: () => ({ emit: (_e: string, s: { serverTime: number }) => sent.push(s.serverTime) }) };
-    const room = { code: 'ABCDE', isClosed: false, snapshot: () => ({ serverTime: clock.now() }) };
-    const b = new StateBroadcaster(io as unknown as ArenaServer, clock, 10);
+    const { io, sent } = fakeIo();
+    const { room, state } = fakeRoom(clock);
+    const b = new StateBroadcaster(io, clock, 10);
     const t0 = clock.now();
     // 50 changes per second for 2 s (e.g. frame results from 10 players at 5 fps).
     for (let i = 0; i < 100; i++) {
-      b.changed(room as unknown as Room);
+      (state.players[i % 4] as PlayerView).meter = i / 100;
+      b.changed(room);
       clock.advance(20);
     }
     clock.advance(200);
-    expect(sent.length).toBeGreaterThanOrEqual(19);
-    expect(sent.length).toBeLessThanOrEqual(21);
-    for (let i = 1; i < sent.length; i++)
-      expect((sent[i] as number) - (sent[i - 1] as number)).toBeGreaterThanOrEqual(100);
+    const times = sent.filter((m) => m.channel === roomChannel('ABCDE')).map((m) => m.payload.serverTime);
+    expect(times.length).toBeGreaterThanOrEqual(19);
+    expect(times.length).toBeLessThanOrEqual(21);
+    for (let i = 1; i < times.length; i++)
+      expect((times[i] as number) - (times[i - 1] as number)).toBeGreaterThanOrEqual(100);
     // The last change (at t0 + 1980) is delivered, not lost.
-    expect(sent.at(-1)).toBeGreaterThanOrEqual(t0 + 1980);
+    expect(times.at(-1)).toBeGreaterThanOrEqual(t0 + 1980);
+    expect((sent.at(-1) as Sent).payload).toMatchObject({ players: [{}, {}, {}, { meter: 0.99 }] });
   });
 
-  it('flush sends at once; nothing is sent for a closed room', () => {
+  it('flush sends a whole state at once; nothing is sent for a closed room', () => {
     const clock = createManualClock();
-    let count = 0;
-    const io = { to: () => ({ emit: () => count++ }) };
-    const room = { code: 'ABCDE', isClosed: false, snapshot: () => ({}) };
-    const b = new StateBroadcaster(io as unknown as ArenaServer, clock, 10);
-    b.changed(room as unknown as Room);
-    b.flush(room as unknown as Room);
-    expect(count).toBe(2);
-    b.changed(room as unknown as Room);
-    room.isClosed = true;
+    const { io, sent } = fakeIo();
+    const { room, state } = fakeRoom(clock);
+    const b = new StateBroadcaster(io, clock, 10);
+    b.changed(room);
+    (state.players[0] as PlayerView).meter = 0.5;
+    b.flush(room);
+    expect(sent.map((m) => m.event)).toEqual(['room:state', 'room:state']);
+    expect(sent.every((m) => m.channel === roomChannel('ABCDE') && m.except === null)).toBe(true);
+    (state.players[0] as PlayerView).meter = 0.6;
+    b.changed(room);
+    state.isClosed = true;
     clock.advance(1000);
-    expect(count).toBe(2);
+    expect(sent).toHaveLength(2);
+  });
+
+  it('sends nothing when only the clock moved on', () => {
+    const clock = createManualClock();
+    const { io, sent } = fakeIo();
+    const { room, state } = fakeRoom(clock);
+    const b = new StateBroadcaster(io, clock, 10);
+    b.changed(room);
+    for (let i = 0; i < 20; i++) {
+      clock.advance(150);
+      b.changed(room); // e.g. a frame that left every meter where it was
+    }
+    expect(sent).toHaveLength(1);
+    (state.players[2] as PlayerView).score = 40;
+    b.changed(room);
+    clock.advance(150);
+    expect(sent).toHaveLength(3); // the patch, and the whole state for protocol 1 sockets
+  });
+
+  it('protocol 2 sockets get patches of the changed fields, and a whole state every KEYFRAME_EVERY broadcasts', () => {
+    const clock = createManualClock();
+    const { io, sent } = fakeIo();
+    const { room, state } = fakeRoom(clock);
+    const b = new StateBroadcaster(io, clock, 10);
+    b.flush(room);
+    for (let i = 1; i <= 2 * KEYFRAME_EVERY; i++) {
+      (state.players[1] as PlayerView).meter = i / 100;
+      b.changed(room);
+      clock.advance(100);
+    }
+    const toPatchSockets = sent.filter(
+      (m) => m.channel === patchChannel('ABCDE') || (m.channel === roomChannel('ABCDE') && m.except === null),
+    );
+    const kinds = toPatchSockets.map((m) => (m.event === 'room:patch' ? 'p' : 'S')).join('');
+    expect(kinds).toBe(`S${'p'.repeat(KEYFRAME_EVERY - 1)}S${'p'.repeat(KEYFRAME_EVERY - 1)}S`);
+    const patch = toPatchSockets[1]?.payload as RoomStatePatch;
+    expect(patch.players).toEqual([[1, { meter: 0.01 }]]);
+    expect(patch.base + 1).toBe(patch.rev);
+    // Protocol 1 sockets (the room channel without the patch channel) get every broadcast whole.
+    const toOthers = sent.filter((m) => m.channel === roomChannel('ABCDE'));
+    expect(toOthers.every((m) => m.event === 'room:state')).toBe(true);
+    expect(toOthers).toHaveLength(2 * KEYFRAME_EVERY + 1);
+  });
+
+  it('a player joining, leaving or a phase change goes out whole, to everyone', () => {
+    const clock = createManualClock();
+    const { io, sent } = fakeIo();
+    const { room, state } = fakeRoom(clock);
+    const b = new StateBroadcaster(io, clock, 10);
+    b.flush(room);
+    clock.advance(100);
+    state.players.pop();
+    b.changed(room);
+    clock.advance(100);
+    state.phase = 'roundResults';
+    b.changed(room);
+    expect(sent.map((m) => `${m.event}${m.except ? ' except patches' : ''}`)).toEqual([
+      'room:state',
+      'room:state',
+      'room:state',
+    ]);
+  });
+
+  it('clients that join late, reconnect, or miss a patch end up with the room state', () => {
+    const clock = createManualClock();
+    const { io, sent } = fakeIo();
+    const { room, state } = fakeRoom(clock, 6);
+    const b = new StateBroadcaster(io, clock, 10);
+    const early = client(2);
+    const classic = client(1);
+    const late = client(2);
+    const lossy = client(2);
+    const rejoining = client(2);
+    let delivered = 0;
+    const deliver = () => {
+      for (; delivered < sent.length; delivered++) {
+        const m = sent[delivered] as Sent;
+        for (const c of [early, classic, late, rejoining]) c.receive(m);
+        // This one loses every 7th message (a patch it cannot apply, or a whole state it never saw).
+        if (delivered % 7 !== 3) lossy.receive(m);
+      }
+    };
+    b.flush(room);
+    for (const c of [early, classic, lossy, rejoining]) c.sync.whole(b.current(room));
+    deliver();
+    for (let i = 1; i <= 60; i++) {
+      (state.players[i % 6] as PlayerView).meter = (i % 17) / 17;
+      if (i % 13 === 0) (state.players[i % 6] as PlayerView).score += 100;
+      b.changed(room);
+      clock.advance(50);
+      if (i === 25) late.sync.whole(b.current(room)); // the join answer, mid-round
+      if (i === 30) rejoining.sync.reset(); // disconnected: misses what follows…
+      if (i === 30) delivered = sent.length; // …nobody else misses it (delivered to the others below)
+      if (i === 34) rejoining.sync.whole(b.current(room)); // …and rejoins
+      deliver();
+    }
+    // Within a keyframe interval of the last change everyone shows what the room shows.
+    clock.advance(100 * KEYFRAME_EVERY);
+    (state.players[0] as PlayerView).meter = 0.123;
+    for (let i = 0; i < KEYFRAME_EVERY; i++) {
+      b.changed(room);
+      clock.advance(100);
+      (state.players[(i % 5) + 1] as PlayerView).meter = i / 10;
+    }
+    b.changed(room);
+    clock.advance(100);
+    deliver();
+    const truth = shown(room.snapshot());
+    for (const c of [early, classic, late, lossy, rejoining]) expect(shown(c.sync.current)).toEqual(truth);
   });
 });
