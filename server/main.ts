@@ -15,6 +15,7 @@ import { loadDonationConfig } from './donations/donation-config.ts';
 import { Donations } from './donations/donations.ts';
 import { modelVersion } from './donations/model-version.ts';
 import { createSystemClock } from './game/clock.ts';
+import { acceptFromPrimary, underLocalCluster } from './local-cluster-worker.ts';
 import { createLogger, type Logger } from './logging.ts';
 import { createMetrics } from './metrics.ts';
 import { createEmotionEngine } from './ml/engine/create-engine.ts';
@@ -153,10 +154,15 @@ async function main(): Promise<void> {
     model.watch((r) => metrics.modelReloads.inc({ result: r.ok ? 'ok' : 'refused' }));
   }
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.port, config.host, () => resolve());
-  });
+  if (underLocalCluster()) {
+    // One of start:multi's processes (server/local-cluster.ts): the primary owns the port.
+    acceptFromPrimary(application.io);
+  } else {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.port, config.host, () => resolve());
+    });
+  }
   const address = httpServer.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   log.info(

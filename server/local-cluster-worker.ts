@@ -1,0 +1,24 @@
+/**
+ * The worker side of start:multi (server/local-cluster.ts): a process it forks does not
+ * listen; the primary hands it connections over IPC (@socket.io/sticky) and it tells the
+ * primary which Socket.IO session it owns, so long-polling requests find their way back.
+ */
+import cluster from 'node:cluster';
+import { setupWorker } from '@socket.io/sticky';
+import type { Server } from 'socket.io';
+
+/** Set by the primary in the environment of each process it forks. */
+export const LOCAL_CLUSTER_ENV = 'ARENA_LOCAL_CLUSTER_WORKER';
+
+/** True in a process forked by start:multi. */
+export function underLocalCluster(): boolean {
+  return cluster.isWorker && process.env[LOCAL_CLUSTER_ENV] === '1';
+}
+
+/** Serves the connections the primary hands over, instead of listening on a port. */
+export function acceptFromPrimary(io: Server): void {
+  setupWorker(io);
+  // The primary is gone (killed, crashed): no connection can reach this process any more.
+  // Stop the way an orchestrator would, so running games finish and are stored.
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+}

@@ -1,0 +1,134 @@
+/**
+ * start:multi (server/local-cluster.ts): two real server processes behind one port, in
+ * cluster mode on the machine's Redis (database 9, so no keys mix with other runs) and
+ * PostgreSQL (own schema). Long-polling clients must keep reaching the process that owns
+ * their session (sticky routing), a room made through one connection must be joinable by
+ * code from any other, and SIGTERM must stop every process.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planProcesses } from '../../../server/local-cluster.ts';
+import { PROJECT_ROOT } from '../../../server/ml/data/dataset.ts';
+import type { JoinResult, RoomState } from '../../../shared/protocol.ts';
+import { dropTestSchema, newTestSchema, TEST_DATABASE_URL } from '../../helpers/pg.ts';
+import { ask, type Bot, connectBot, newToken, waitFor } from '../server/harness.ts';
+
+const schema = newTestSchema('multi');
+let child: ChildProcess;
+let output = '';
+let base = '';
+let dataDir = '';
+const bots: Bot[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+async function health(): Promise<{ cluster?: { nodesAlive: number } } | null> {
+  try {
+    // A new connection each time, so the primary balances it like any other.
+    const r = await fetch(new URL('/healthz', base), {
+      headers: { connection: 'close' },
+      signal: AbortSignal.timeout(3000),
+    });
+    return r.ok ? ((await r.json()) as { cluster?: { nodesAlive: number } }) : null;
+  } catch {
+    return null;
+  }
+}
+
+beforeAll(async () => {
+  const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await db.connect();
+  await db.query(`CREATE SCHEMA ${schema}`);
+  await db.end();
+  dataDir = await mkdtemp(join(tmpdir(), 'start-multi-'));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  child = spawn(process.execPath, ['--import', 'tsx', 'server/local-cluster.ts'], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      PROCESSES: '2',
+      INFERENCE_WORKERS: '1',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      REDIS_URL: 'redis://127.0.0.1:6379/9',
+      DATABASE_URL: `${TEST_DATABASE_URL}?options=-c%20search_path%3D${schema}`,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (d: Buffer): void => {
+    output += d.toString();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  // Both processes up and seeing each other in Redis.
+  const end = Date.now() + 240_000;
+  for (;;) {
+    const h = await health();
+    if (h?.cluster?.nodesAlive === 2) break;
+    if (child.exitCode !== null) throw new Error(`start:multi exited (${child.exitCode}):\n${output}`);
+    if (Date.now() > end) throw new Error(`start:multi not ready:\n${output}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}, 300_000);
+
+afterAll(async () => {
+  for (const b of bots) b.disconnect();
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  await dropTestSchema(schema).catch(() => undefined);
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('start:multi', () => {
+  it('plans one process per core and splits the cores between their inference workers', () => {
+    expect(planProcesses({}, 4)).toEqual({ processes: 4, inferenceWorkers: 1 });
+    expect(planProcesses({ PROCESSES: '2' }, 8)).toEqual({ processes: 2, inferenceWorkers: 4 });
+    expect(planProcesses({ PROCESSES: '3', INFERENCE_WORKERS: '2' }, 2)).toEqual({ processes: 3, inferenceWorkers: 2 });
+    expect(() => planProcesses({ PROCESSES: 'two' }, 2)).toThrow(/PROCESSES must be a whole number/);
+  });
+
+  it('keeps long-polling sessions on their process and reaches rooms by code from any connection', async () => {
+    // Long-polling sends every packet as a new HTTP request: without sticky routing about
+    // half of them would land on the other process ("Session ID unknown").
+    const pollers = await Promise.all(Array.from({ length: 4 }, () => connectBot(base, { transports: ['polling'] })));
+    bots.push(...pollers);
+    const rooms: string[] = [];
+    for (const [i, p] of pollers.entries()) {
+      const r = await ask<JoinResult>(p, 'room:create', { nickname: `Poll${i}`, playerToken: newToken(`poll${i}`) });
+      expect(r.ok, JSON.stringify(r)).toBe(true);
+      if (r.ok) rooms.push(r.data.state.code);
+    }
+    // WebSocket players join each room by code, wherever the primary put their connection.
+    for (const [i, code] of rooms.entries()) {
+      const ws = await connectBot(base);
+      bots.push(ws);
+      const seen = waitFor(pollers[i] as Bot, 'room:state', (s: RoomState) => s.players.length === 2, 20_000);
+      const r = await ask<JoinResult>(ws, 'room:join', { code, nickname: `Ws${i}`, playerToken: newToken(`ws${i}`) });
+      expect(r.ok, JSON.stringify(r)).toBe(true);
+      await seen;
+    }
+  }, 120_000);
+
+  it('SIGTERM stops every process and the primary', async () => {
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(await health()).toBeNull();
+  }, 200_000);
+});
