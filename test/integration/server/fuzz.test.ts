@@ -250,3 +250,52 @@ describe('control event flood', () => {
     }
   });
 });
+
+describe('protocol 2 frames', () => {
+  it('every malformed frame from a protocol 2 socket gets one well-formed refusal; odd handshakes fall back to protocol 1', async () => {
+    const server = await startTestServer({ engine: engine(), maxConnectionsPerIp: 64 });
+    const open: Bot[] = [];
+    try {
+      // Whatever a client puts in its handshake's `v`, it connects; only 2 (or "2") is protocol 2.
+      for (const v of [null, 'x'.repeat(5000), { nested: [1, 2] }, -1, 2.5, '02', [2], true]) {
+        const odd = await connectBot(server.url, { auth: { v } as Record<string, unknown> });
+        open.push(odd);
+        const answers: unknown[] = [];
+        odd.on('frame:result', (r) => answers.push(r));
+        odd.emit('frame:send', { seq: 1, data: new Uint8Array(2304) }); // protocol 1 without an ack: silence
+        expect((await ask(odd, 'frame:send', { seq: 2, data: new Uint8Array(2304) })).ok).toBe(false);
+        expect(answers).toEqual([]);
+      }
+
+      const s = await connectBot(server.url, { auth: { v: 2 } });
+      open.push(s);
+      const created = await ask<JoinResult>(s, 'room:create', { nickname: 'Fuzz2', playerToken: newToken('f2') });
+      expect(created.ok).toBe(true);
+      const answers: { seq: unknown; refused?: { code?: unknown; message?: unknown } }[] = [];
+      s.on('frame:result', (r) => answers.push(r));
+      const r = rng(20261130);
+      const N = 1500;
+      for (let i = 0; i < N; i++) {
+        const nArgs = Math.floor(r() * 3);
+        const args = Array.from({ length: nArgs }, () => garbage(r));
+        (s as unknown as { emit(e: string, ...a: unknown[]): void }).emit('frame:send', ...args);
+      }
+      const end = Date.now() + 60_000;
+      while (answers.length < N && s.connected && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
+      // A message over 16 KB closes the socket by design; until then, one answer per frame.
+      if (s.connected) expect(answers).toHaveLength(N);
+      expect(answers.length).toBeGreaterThan(0);
+      for (const a of answers) {
+        expect(typeof a.seq).toBe('number');
+        expect(typeof a.refused?.code).toBe('string');
+        expect(typeof a.refused?.message).toBe('string');
+      }
+      const other = await connectBot(server.url, { auth: { v: 2 } });
+      open.push(other);
+      expect((await ask(other, 'leaderboard:get', { period: 'all' })).ok).toBe(true);
+    } finally {
+      for (const o of open) o.disconnect();
+      await server.close();
+    }
+  }, 120_000);
+});
