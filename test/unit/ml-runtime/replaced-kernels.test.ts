@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../server/ml/runtime/backend.ts';
 import { matMulCopyCosts } from '../../../server/ml/runtime/wasm-kernels/batch-matmul.ts';
+import { channelOperands } from '../../../server/ml/runtime/wasm-kernels/channel-binary.ts';
 import { registerWasmTrainingKernels, WASM_KERNEL_OVERRIDES } from '../../../server/ml/runtime/wasm-kernels/index.ts';
 import { contiguousSplit } from '../../../server/ml/runtime/wasm-kernels/reduce.ts';
 import { tileInto } from '../../../server/ml/runtime/wasm-kernels/tile.ts';
@@ -224,5 +225,36 @@ describe('Identity and same-dtype Cast on wasm share the buffer', () => {
     expect(out).toEqual([1, -2, 0]);
     const b = tf.tidy(() => Array.from(tf.cast(tf.tensor1d([0, 3]), 'bool').dataSync()));
     expect(b).toEqual([0, 1]);
+  });
+});
+
+describe('Multiply, Add and Sub with a per-channel operand on wasm match cpu', () => {
+  const ops = {
+    mul: (a: tf.Tensor, b: tf.Tensor) => tf.mul(a, b),
+    add: (a: tf.Tensor, b: tf.Tensor) => tf.add(a, b),
+    sub: (a: tf.Tensor, b: tf.Tensor) => tf.sub(a, b),
+  };
+  const cases: [string, keyof typeof ops, number[], number[]][] = [];
+  for (const op of ['mul', 'add', 'sub'] as const) {
+    cases.push([`${op}: full, [C]`, op, [4, 8, 8, 16], [16]]);
+    cases.push([`${op}: [1,1,1,C], full`, op, [1, 1, 1, 16], [4, 8, 8, 16]]);
+    cases.push([`${op}: [C], full 2-D`, op, [32], [160, 32]]);
+  }
+  it.each(cases)('%s: bit-exact', async (_name, op, aShape, bShape) => {
+    const errors = await compareBackends(() => ops[op](randomTensor(aShape, 21), randomTensor(bShape, 22)));
+    expect(errors[0]).toBe(0);
+  });
+
+  it('takes the SIMD path only for a full float32 tensor and C % 4 === 0 channels, large enough', () => {
+    const info = (shape: number[], dtype: tf.DataType = 'float32') => ({ dataId: {}, shape, dtype }) as tf.TensorInfo;
+    const full = info([4, 8, 8, 16]);
+    expect(channelOperands(full, info([16]))).toMatchObject({ c: 16, fullFirst: true });
+    expect(channelOperands(info([1, 1, 1, 16]), full)).toMatchObject({ c: 16, fullFirst: false });
+    expect(channelOperands(full, full)).toBeNull(); // same shape: the built-in's fast case
+    expect(channelOperands(full, info([]))).toBeNull(); // scalar: likewise
+    expect(channelOperands(full, info([8, 1, 16]))).toBeNull(); // broadcasts over more than channels
+    expect(channelOperands(info([4, 8, 8, 6]), info([6]))).toBeNull(); // 6 channels: not whole SIMD lanes
+    expect(channelOperands(info([2, 2, 16]), info([16]))).toBeNull(); // too small to pay off
+    expect(channelOperands(info([4, 8, 8, 16], 'int32'), info([16], 'int32'))).toBeNull();
   });
 });

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchMatMulOverride } from './batch-matmul.ts';
+import { addOverride, multiplyOverride, subOverride } from './channel-binary.ts';
 import { conv2dBackpropFilterOverride, conv2dBackpropInputOverride } from './conv2d-backprop.ts';
 import type { KernelOverride } from './kernel-args.ts';
 import { maxPoolGradOverride } from './max-pool-grad.ts';
@@ -21,6 +22,9 @@ export const WASM_KERNEL_OVERRIDES: readonly KernelOverride[] = [
   meanOverride,
   identityOverride,
   castOverride,
+  multiplyOverride,
+  addOverride,
+  subOverride,
 ];
 
 /** Kernel functions installed by this module, so a second call can recognise them. */

@@ -16,10 +16,16 @@ export interface SimdTrainingKernels {
     dx: tf.TensorInfo,
     dims: { batch: number; inH: number; inW: number; c: number; outH: number; outW: number },
   ): void;
+  /**
+   * out = x·s + t with s, t per channel (the innermost axis, c floats each, at
+   * byte offsets sOffset/tOffset on the heap). x.size and c multiples of 4.
+   */
+  channelAffine(x: tf.TensorInfo, sOffset: number, tOffset: number, out: tf.TensorInfo, c: number): void;
 }
 
 interface Exports {
   maxPoolGrad2x2(...args: number[]): void;
+  channelAffine(...args: number[]): void;
 }
 
 const instances = new WeakMap<BackendWasm, SimdTrainingKernels | null>();
@@ -44,6 +50,10 @@ function instantiate(backend: BackendWasm): SimdTrainingKernels | null {
   return {
     maxPoolGrad2x2(x, y, dy, dx, d) {
       exports.maxPoolGrad2x2(offset(x), offset(y), offset(dy), offset(dx), d.batch, d.inH, d.inW, d.c, d.outH, d.outW);
+    },
+    channelAffine(x, sOffset, tOffset, out, c) {
+      const n = x.shape.reduce((p, q) => p * q, 1);
+      exports.channelAffine(offset(x), sOffset, tOffset, offset(out), n, c);
     },
   };
 }

@@ -115,4 +115,32 @@
         (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
         (br $ohLoop)))
       (local.set $n (i32.add (local.get $n) (i32.const 1)))
-      (br $nLoop)))))
+      (br $nLoop))))
+
+  ;; out[i] = x[i]·s[i mod c] + t[i mod c] over n floats: a binary op between a
+  ;; full tensor and a per-channel one (BatchNorm's forward and gradient are made
+  ;; of these). Mul is (b, 0), Add (1, b), x−b (1, −b), b−x (−1, b): all exact,
+  ;; as x·1 and y+0 are. The built-in broadcasting loop computes every element's
+  ;; source index; this is one streaming pass. n and c are multiples of 4.
+  (func (export "channelAffine")
+    (param $x i32) (param $s i32) (param $t i32) (param $out i32)
+    (param $n i32) (param $c i32)
+    (local $end i32) (local $row i32) (local $j i32)
+    (local.set $row (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $rows
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $j (i32.const 0))
+      (block $rowDone (loop $lanes
+        (br_if $rowDone (i32.ge_u (local.get $j) (local.get $row)))
+        (v128.store (i32.add (local.get $out) (local.get $j))
+          (f32x4.add
+            (f32x4.mul
+              (v128.load (i32.add (local.get $x) (local.get $j)))
+              (v128.load (i32.add (local.get $s) (local.get $j))))
+            (v128.load (i32.add (local.get $t) (local.get $j)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $lanes)))
+      (local.set $x (i32.add (local.get $x) (local.get $row)))
+      (local.set $out (i32.add (local.get $out) (local.get $row)))
+      (br $rows)))))
