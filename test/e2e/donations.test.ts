@@ -13,12 +13,13 @@ import { Donations } from '../../server/donations/donations.ts';
 import { donorIdFromToken } from '../../server/donations/donor-id.ts';
 import { createSystemClock } from '../../server/game/clock.ts';
 import { silentLogger } from '../../server/logging.ts';
-import { readFer2013 } from '../../server/ml/data/fer2013-reader.ts';
+import { readFer2013, USAGES } from '../../server/ml/data/fer2013-reader.ts';
 import { createEmotionEngine } from '../../server/ml/engine/create-engine.ts';
 import type { EmotionEngine } from '../../server/ml/engine/types.ts';
 import { main as retrain } from '../../server/ml/retrain/cli.ts';
 import { SqliteDonationStore } from '../../server/store/donation-sqlite-store.ts';
 import { DONATION_CONSENT_TEXT } from '../../shared/donations.ts';
+import { type Emotion, emotionId } from '../../shared/emotions.ts';
 import {
   markerEngine,
   SHORT_TIMINGS,
@@ -153,6 +154,9 @@ describe('frame donation in the browser', () => {
     expect(ex.out).toContain(`${stored.length} rows from 1 donors`);
     const data = await readFer2013(exported);
     expect(data.count).toBe(stored.length);
+    // Each row is labelled with the prompt it was donated under, all on the validation side (one donor, fraction 1).
+    expect(Array.from(data.labels)).toEqual(stored.map((r) => emotionId(r.prompt as Emotion)));
+    expect(new Set(data.usages)).toEqual(new Set([USAGES.indexOf('PublicTest')]));
 
     const stats = await quietly(() => donationsCli(['--db', dbFile, 'stats'], {}));
     expect(stats.value).toBe(0);
@@ -192,5 +196,10 @@ describe('frame donation in the browser', () => {
     await shot(page, dir, 'home-deleted');
     const stats = await quietly(() => donationsCli(['--db', dbFile, 'stats'], {}));
     expect(stats.out).toContain('donated crops: 0 from 0 donors');
+    // Gone from every export made afterwards, too.
+    const exported = path.join(dir, 'donated-after-delete.csv.gz');
+    const ex = await quietly(() => donationsCli(['--db', dbFile, 'export', '--out', exported], {}));
+    expect(ex.value).toBe(0);
+    expect((await readFer2013(exported)).count).toBe(0);
   }, 60_000);
 });
