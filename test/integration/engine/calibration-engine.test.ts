@@ -4,7 +4,8 @@
  * the room scores, and sends back as frame:result's match, is the prompted emotion's
  * probability through that emotion's meter map, applied once.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../../server/game/clock.ts';
@@ -22,6 +23,7 @@ import { EMOTIONS, type Emotion, emotionId } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
 import { CameraLikeStream, syntheticFace } from '../../helpers/camera-like.ts';
 import { loadFixture, saveRandomModel, type TempModel } from '../../unit/engine/model-fixture.ts';
+import { startServerProcess } from '../server/server-process.ts';
 
 let model: TempModel;
 let frames: Uint8Array[];
@@ -143,4 +145,23 @@ describe('engine calibration (version 2)', () => {
     );
     await expect(predict()).rejects.toThrow(/calibration\.json: version 1 .*npm run calibrate -- --model/);
   }, 120_000);
+
+  it('the server refuses to start on a bad calibration.json, saying which file and field', async () => {
+    await writeFile(
+      join(model.dir, CALIBRATION_FILE),
+      JSON.stringify({ ...cal, meter: { ...cal.meter, fear: { x: [0, 1], y: [0, 0.9] } } }),
+    );
+    const dataDir = await mkdtemp(join(tmpdir(), 'arena-cal-data-'));
+    try {
+      const run = await startServerProcess(
+        { MODEL_DIR: model.dir, INFERENCE_ENGINE: 'tfjs', INFERENCE_WORKERS: '1', DATA_DIR: dataDir },
+        180_000,
+      );
+      expect(run.code).toBe(1);
+      expect(run.output).toMatch(/cannot load the emotion model/);
+      expect(run.output).toMatch(/calibration\.json: meter\.fear must start at \(0, 0\) and end at \(1, 1\)/);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 200_000);
 });
