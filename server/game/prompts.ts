@@ -1,7 +1,12 @@
 /** Which emotions a game prompts, and the draw of the next prompt. */
 import { EMOTIONS, type Emotion } from '../../shared/emotions.ts';
 
-/** Emotions whose PublicTest recall with the served model is below this are left out by default. */
+/**
+ * Emotions whose PublicTest recall with the served model is below this are left out by default
+ * (servedPublicRecall: the FER+ recall as served that `npm run calibrate` records, else the
+ * original-label recall). The meter map equalises how high each emotion's meter goes; it
+ * cannot make the model recognise an emotion it misses, so those stay out of the default set.
+ */
 export const DEFAULT_MIN_RECALL = 0.5;
 
 /**
