@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { registerMeanGrad } from './mean-grad.ts';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.ts';
 
 export const BACKEND_NAMES = ['node', 'wasm', 'cpu'] as const;
@@ -86,6 +87,7 @@ async function activate(name: BackendName): Promise<void> {
   const tfName = TF_NAME[name];
   if (name === 'wasm') {
     registerWasmTrainingKernels();
+    registerMeanGrad();
     if (tf.getBackend() !== tfName) configureWasmPaths();
   }
   if (tf.getBackend() === tfName) return;
