@@ -1,5 +1,5 @@
 /**
- * npm run bench:handoff -- [--model DIR] [--players 300] [--fps 5] [--seconds 20]
+ * npm run bench:handoff -- [--model DIR | --arch seed] [--players 300] [--fps 5] [--seconds 20]
  *                          [--workers 2] [--max-batch 32] [--in-flight N] [--json]
  *
  * Main-thread cost of handing frames to the inference workers and reading results back,
@@ -13,13 +13,19 @@
  * its cost is subtracted, leaving the hand-off alone ("handoff µs/frame").
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command, InvalidArgumentError } from 'commander';
 import { EMOTION_COUNT } from '../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../shared/frame.ts';
-import { LatestFrameQueue } from '../net/latest-frame-queue.ts';
 import { createEmotionEngine } from '../ml/engine/create-engine.ts';
+import { type Architecture, buildArchitecture, isArchitecture } from '../ml/model/architectures.ts';
+import { saveModelFolder } from '../ml/model/model-io.ts';
+import { exportOnnx } from '../ml/onnx/export.ts';
+import { initBackend } from '../ml/runtime/backend.ts';
+import { LatestFrameQueue } from '../net/latest-frame-queue.ts';
 
 const positiveInt = (v: string): number => {
   const n = Number(v);
@@ -34,6 +40,8 @@ const positive = (v: string): number => {
 
 interface Options {
   model: string;
+  /** A random-weight model of this architecture instead of --model ('seed' is the cheapest: the hand-off dominates). */
+  arch?: string;
   players: number;
   fps: number;
   seconds: number;
@@ -77,7 +85,10 @@ function quantile(sorted: number[], q: number): number {
 }
 
 /** Simulated players pushing frames at `fps` into a LatestFrameQueue over `predict`, for `seconds`. */
-export async function drive(predict: Predict, o: Required<Omit<Options, 'model' | 'json'>>): Promise<RunResult> {
+export async function drive(
+  predict: Predict,
+  o: Required<Omit<Options, 'model' | 'json' | 'arch'>>,
+): Promise<RunResult> {
   const faces = new Uint8Array(256 * FRAME_BYTES);
   for (let i = 0; i < faces.length; i++) faces[i] = (i * 7919 + (i >> 11)) & 255;
   let scored = 0;
@@ -145,6 +156,7 @@ async function main(argv: string[]): Promise<void> {
   const program = new Command('bench-handoff')
     .description('Main-thread CPU per frame of the inference hand-off (pool <-> workers)')
     .option('--model <dir>', 'model folder with model.onnx', process.env.MODEL_DIR ?? 'models/emotion')
+    .option('--arch <arch>', 'use a random-weight model of this architecture (seed, vgg8, vgg16, vgg32) instead')
     .option('--players <n>', 'simulated players', positiveInt, 300)
     .option('--fps <f>', 'frames per second per player', positive, 5)
     .option('--seconds <s>', 'measuring time per run', positive, 20)
@@ -163,9 +175,22 @@ async function main(argv: string[]): Promise<void> {
     inFlight: opts.inFlight ?? opts.workers,
   };
 
-  const base = await drive(stubPredict, { ...shape, maxBatch: opts.maxBatch });
+  // The harness alone, before and after the pool run (averaged: a shared machine drifts).
+  const base1 = await drive(stubPredict, { ...shape, maxBatch: opts.maxBatch });
+  let modelDir = resolve(opts.model);
+  let temp: string | null = null;
+  if (opts.arch) {
+    if (!isArchitecture(opts.arch)) program.error(`error: unknown --arch ${opts.arch}`, { exitCode: 2 });
+    await initBackend();
+    temp = await mkdtemp(join(tmpdir(), 'bench-handoff-'));
+    modelDir = join(temp, opts.arch);
+    const m = buildArchitecture(opts.arch as Architecture);
+    await saveModelFolder(m, modelDir);
+    m.dispose();
+    await exportOnnx(modelDir);
+  }
   const engine = await createEmotionEngine({
-    modelDir: resolve(opts.model),
+    modelDir,
     engine: 'onnx',
     workers: opts.workers,
     maxBatch: opts.maxBatch,
@@ -177,7 +202,15 @@ async function main(argv: string[]): Promise<void> {
   );
   const pool = await drive((f) => engine.predict(f), { ...shape, maxBatch: opts.maxBatch });
   const batches = engine.stats();
+  const base2 = await drive(stubPredict, { ...shape, maxBatch: opts.maxBatch });
+  const base = {
+    ...base1,
+    scored: base1.scored + base2.scored,
+    cpuMs: base1.cpuMs + base2.cpuMs,
+    eluActiveMs: base1.eluActiveMs + base2.eluActiveMs,
+  };
   await engine.dispose();
+  if (temp) await rm(temp, { recursive: true, force: true });
 
   const perFrameUs = (ms: number, n: number): number => (n > 0 ? (ms * 1000) / n : Number.NaN);
   const handoffCpuUs = perFrameUs(pool.cpuMs, pool.scored) - perFrameUs(base.cpuMs, base.scored);

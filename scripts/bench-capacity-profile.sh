@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# CPU profile of one node under load (docs/capacity.md):
+#   scripts/bench-capacity-profile.sh [OUT_DIR] [PLAYERS] [SECONDS]
+# Starts server/main.ts under `node --cpu-prof` (a profile per thread: main + inference
+# workers), drives it with `npm run loadtest -- --url` (the bots run in their own process),
+# stops it with SIGINT so the profiles are written, and prints self time by category.
+# Run from the repository root. Defaults: /tmp/arena-profile, 300 players, 60 s, 5 fps.
+set -euo pipefail
+out=${1:-/tmp/arena-profile}
+players=${2:-300}
+seconds=${3:-60}
+rooms=$(( (players + 7) / 8 ))
+port=${PROFILE_PORT:-3417}
+rm -rf "$out" && mkdir -p "$out/data"
+PORT=$port HOST=127.0.0.1 MODEL_WATCH=0 LEADERBOARD_STORE=memory LOG_LEVEL=warn DATA_DIR="$out/data" \
+  MAX_CONNECTIONS_PER_IP=10000 ROOMS_PER_IP_PER_MINUTE=10000 \
+  node --cpu-prof --cpu-prof-dir="$out" --import tsx server/main.ts > "$out/server.log" 2>&1 &
+server=$!
+trap 'kill -INT $server 2>/dev/null || true' EXIT
+node --import tsx server/bench/loadtest.ts --url "http://127.0.0.1:$port" --players "$players" --rooms "$rooms" \
+  --fps 5 --duration "$seconds" --json | tee "$out/loadtest.txt" | grep -v '^{' || true
+kill -INT $server
+wait $server || true
+trap - EXIT
+node --import tsx server/bench/cpu-profile-summary.ts "$out" | tee "$out/summary.md"
