@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { registerBatchNormGrad } from './batch-norm-grad.ts';
 import { registerMeanGrad } from './mean-grad.ts';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.ts';
 
@@ -88,6 +89,7 @@ async function activate(name: BackendName): Promise<void> {
   if (name === 'wasm') {
     registerWasmTrainingKernels();
     registerMeanGrad();
+    registerBatchNormGrad();
     if (tf.getBackend() !== tfName) configureWasmPaths();
   }
   if (tf.getBackend() === tfName) return;
