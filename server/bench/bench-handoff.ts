@@ -40,6 +40,7 @@ const positive = (v: string): number => {
 
 interface Options {
   model: string;
+  closed?: string;
   /** A random-weight model of this architecture instead of --model ('seed' is the cheapest: the hand-off dominates). */
   arch?: string;
   players: number;
@@ -87,7 +88,7 @@ function quantile(sorted: number[], q: number): number {
 /** Simulated players pushing frames at `fps` into a LatestFrameQueue over `predict`, for `seconds`. */
 export async function drive(
   predict: Predict,
-  o: Required<Omit<Options, 'model' | 'json' | 'arch'>>,
+  o: Required<Omit<Options, 'model' | 'json' | 'arch' | 'closed'>>,
 ): Promise<RunResult> {
   const faces = new Uint8Array(256 * FRAME_BYTES);
   for (let i = 0; i < faces.length; i++) faces[i] = (i * 7919 + (i >> 11)) & 255;
@@ -149,6 +150,32 @@ export async function drive(
   };
 }
 
+/**
+ * Closed loop: `inFlight` requests of exactly `batch` frames always outstanding, a new one as
+ * each resolves. Fixed batch sizes make the main thread's CPU per batch comparable between
+ * runs on a busy machine (an open loop's batches grow when the machine is slow).
+ */
+export async function closedLoop(
+  predict: Predict,
+  batch: number,
+  inFlight: number,
+  seconds: number,
+): Promise<{ batches: number; cpuMs: number }> {
+  const frames = Array.from({ length: batch }, (_, i) => new Uint8Array(FRAME_BYTES).fill(i & 255));
+  let batches = 0;
+  const cpu0 = mainThreadCpuMs() ?? 0;
+  const end = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (performance.now() < end) {
+        await predict(frames);
+        batches++;
+      }
+    }),
+  );
+  return { batches, cpuMs: (mainThreadCpuMs() ?? 0) - cpu0 };
+}
+
 /** An engine that answers at once in this thread: the harness's own cost. */
 const stubPredict: Predict = (frames) => Promise.resolve(frames.map(() => new Float32Array(EMOTION_COUNT)));
 
@@ -163,6 +190,7 @@ async function main(argv: string[]): Promise<void> {
     .option('--workers <n>', 'inference workers', positiveInt, 2)
     .option('--max-batch <n>', 'largest batch', positiveInt, 32)
     .option('--in-flight <n>', 'batches in flight at once (default: one per worker, as the server)', positiveInt)
+    .option('--closed <batches>', 'closed loop instead: these batch sizes, e.g. 1,4,32 (main-thread µs per batch)')
     .option('--json', 'print one JSON object as the last line')
     .showHelpAfterError();
   program.parse(argv);
@@ -176,7 +204,7 @@ async function main(argv: string[]): Promise<void> {
   };
 
   // The harness alone, before and after the pool run (averaged: a shared machine drifts).
-  const base1 = await drive(stubPredict, { ...shape, maxBatch: opts.maxBatch });
+  const base1 = opts.closed ? null : await drive(stubPredict, { ...shape, maxBatch: opts.maxBatch });
   let modelDir = resolve(opts.model);
   let temp: string | null = null;
   if (opts.arch) {
@@ -200,14 +228,30 @@ async function main(argv: string[]): Promise<void> {
   await Promise.all(
     Array.from({ length: 4 }, () => engine.predict(Array.from({ length: 32 }, () => new Uint8Array(FRAME_BYTES)))),
   );
+  if (opts.closed) {
+    const rows = [];
+    for (const b of opts.closed.split(',').map(Number)) {
+      const r = await closedLoop((f) => engine.predict(f), b, shape.inFlight, opts.seconds);
+      const perBatch = (1000 * r.cpuMs) / r.batches;
+      rows.push({ batch: b, batches: r.batches, cpuUsPerBatch: perBatch, cpuUsPerFrame: perBatch / b });
+      process.stdout.write(
+        `closed   batch ${String(b).padStart(3)}: ${r.batches} batches, main-thread cpu ${perBatch.toFixed(1)} µs/batch, ${(perBatch / b).toFixed(1)} µs/frame\n`,
+      );
+    }
+    await engine.dispose();
+    if (temp) await rm(temp, { recursive: true, force: true });
+    if (opts.json) process.stdout.write(`${JSON.stringify({ engine: engine.name, closed: rows })}\n`);
+    return;
+  }
   const pool = await drive((f) => engine.predict(f), { ...shape, maxBatch: opts.maxBatch });
   const batches = engine.stats();
   const base2 = await drive(stubPredict, { ...shape, maxBatch: opts.maxBatch });
+  const first = base1 ?? base2;
   const base = {
-    ...base1,
-    scored: base1.scored + base2.scored,
-    cpuMs: base1.cpuMs + base2.cpuMs,
-    eluActiveMs: base1.eluActiveMs + base2.eluActiveMs,
+    ...first,
+    scored: first.scored + base2.scored,
+    cpuMs: first.cpuMs + base2.cpuMs,
+    eluActiveMs: first.eluActiveMs + base2.eluActiveMs,
   };
   await engine.dispose();
   if (temp) await rm(temp, { recursive: true, force: true });
