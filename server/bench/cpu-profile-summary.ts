@@ -3,8 +3,9 @@
  *
  * Self time of `node --cpu-prof` profiles by category (socket writes, worker hand-off,
  * Socket.IO / engine.io / ws parsing, GC, ...), as a markdown table per profile. A folder
- * stands for the .cpuprofile files in it (one per thread: the main thread's is the one
- * with the most busy time that is not an inference worker's). See docs/capacity.md.
+ * stands for the .cpuprofile files in it (one per thread: CPU.<date>.<time>.<pid>.<thread>.<n>;
+ * thread 0 is the main thread; inference workers are recognised by engine-worker.ts in their
+ * stacks and summed). See docs/capacity.md.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -37,7 +38,9 @@ const RULES: [string, (f: CallFrame) => boolean][] = [
       ),
   ],
   ['worker hand-off: postMessage', (f) => f.functionName === 'postMessage' || /internal\/worker\/io/.test(f.url)],
-  ['worker hand-off: shared-memory lanes', (f) => /ml\/engine\/(frame-lane|pool)\.ts/.test(f.url)],
+  ['worker hand-off: pool.ts / frame-lane.ts', (f) => /ml\/engine\/(frame-lane|pool)\.ts/.test(f.url)],
+  ['liveness features (server/game/liveness*)', (f) => /server\/game\/liveness/.test(f.url)],
+  ['start-up: module loading', (f) => /node:internal\/(modules|deps\/cjs-module-lexer|source_map)/.test(f.url)],
   ['Socket.IO / engine.io parser', (f) => /(socket\.io-parser|engine\.io-parser)/.test(f.url)],
   ['ws (WebSocket frames)', (f) => /node_modules\/ws\//.test(f.url)],
   ['Socket.IO / engine.io server', (f) => /node_modules\/(socket\.io|engine\.io|socket\.io-adapter)\//.test(f.url)],
@@ -110,7 +113,9 @@ function main(args: string[]): void {
       for (const [k, v] of times) workers.set(k, (workers.get(k) ?? 0) + v);
       workersWall += wall;
     } else {
-      out.push(formatTable(`main thread (${basename(file)})`, times, wall));
+      // Thread 0 of the process is the main thread; others are Node's helpers (tsx's loader, pino, ...).
+      const main = /\.0\.\d+\.cpuprofile$/.test(basename(file));
+      out.push(formatTable(`${main ? 'main thread' : 'other thread'} (${basename(file)})`, times, wall));
     }
   }
   if (workersWall > 0) out.push(formatTable('inference workers (all, summed)', workers, workersWall));
