@@ -27,12 +27,15 @@ const isPoison = (p: Uint8Array): boolean => p.byteLength === 2304 && p[0] === 1
 
 let closing = false;
 
-/** Answers batch after batch; sleeps in Atomics.waitAsync (the event loop stays free for 'close'). */
+/** How long an idle worker blocks before it lets its event loop run (a 'close' message). */
+const IDLE_SLICE_MS = 100;
+
+/** Answers batch after batch; blocks in Atomics.wait while there is none. */
 async function serve(engine: PackedEngine): Promise<void> {
   let seq = lane.completed();
   while (!closing) {
     if (lane.submitted() === seq) {
-      await lane.untilSubmittedPast(seq);
+      if (!lane.waitSubmitted(seq, IDLE_SLICE_MS)) await new Promise((r) => setImmediate(r));
       continue;
     }
     const pixels = lane.batch(seq);
@@ -67,7 +70,7 @@ try {
   post({ type: 'init-error', message: err instanceof Error ? err.message : String(err) });
 }
 
-// The port's listener also keeps this thread alive while serve() sleeps in waitAsync.
+// The port's listener also keeps this thread's event loop alive between batches.
 port.on('message', async (msg: ToWorker) => {
   if (msg.type === 'close') {
     closing = true;

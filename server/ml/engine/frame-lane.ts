@@ -10,8 +10,8 @@
  * Batch number `seq` lives in slot `seq % depth`; a lane is a single-producer,
  * single-consumer ring of `depth` slots, so while the worker computes one batch the
  * main thread can already have written the next (the worker never waits for a round
- * trip through a busy event loop). Both sides sleep in Atomics.waitAsync, which keeps
- * their event loops free. Each slot holds up to maxBatch frames in, maxBatch
+ * trip through a busy event loop). The main thread sleeps in Atomics.waitAsync (its event
+ * loop stays free); an idle worker blocks in Atomics.wait. Each slot holds up to maxBatch frames in, maxBatch
  * probability vectors out, and room for an error message.
  *
  * Why not a library: nothing on npm does a typed SPSC ring of fixed-size records for
@@ -158,10 +158,15 @@ export class FrameLane {
 
   // ---- worker ------------------------------------------------------------------------
 
-  /** Resolves once SUBMITTED differs from `seen`. */
-  async untilSubmittedPast(seen: number): Promise<void> {
-    const r = waitAsync(this.ctrl, SUBMITTED, seen);
-    if (r.async) await r.value;
+  /**
+   * Blocks this (worker) thread until SUBMITTED differs from `seen` or `timeoutMs` passes;
+   * true when it differs. A blocking wait, not Atomics.waitAsync: waking a thread blocked
+   * in Atomics.wait is a futex wake for the main thread, while waking an async waiter
+   * posts a task to the worker's event loop, which costs the main thread ~40 % more CPU per
+   * batch (bench-handoff micro-benchmark in docs/capacity.md).
+   */
+  waitSubmitted(seen: number, timeoutMs: number): boolean {
+    return Atomics.wait(this.ctrl, SUBMITTED, seen, timeoutMs) !== 'timed-out';
   }
 
   /** Batch `seq`'s frames, packed (a view into shared memory: read it before complete()). */

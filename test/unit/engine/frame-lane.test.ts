@@ -86,6 +86,13 @@ describe('FrameLane', () => {
     await expect(stuck).resolves.toBeUndefined();
   });
 
+  it('waitSubmitted: false when the wait times out, true once a batch is there', () => {
+    const lane = FrameLane.create(2, 1);
+    expect(lane.waitSubmitted(0, 5)).toBe(false);
+    lane.submit(1);
+    expect(lane.waitSubmitted(0, 5)).toBe(true);
+  });
+
   it('rejects a buffer that does not match its shape', () => {
     const lane = FrameLane.create(2, 3);
     expect(() => new FrameLane({ ...lane.init, maxBatch: 4 })).toThrow(/does not match/);
