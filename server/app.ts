@@ -110,8 +110,8 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
   // Per-address limits count an IPv6 /64 as one address (server/net/client-address.ts).
   const clientIp = (socket: ArenaSocket): string => limitKey(socketAddress(socket.handshake, deps.trustProxy ?? false));
 
-  const broadcaster = new StateBroadcaster(io, clock, STATE_BROADCAST_HZ);
   const sessions = new Sessions(io, (id) => remoteSockets.get(id));
+  const broadcaster = new StateBroadcaster(io, clock, STATE_BROADCAST_HZ, (code, v) => sessions.speaks(code, v));
   const frames = createFramePipeline({
     engine: deps.engine,
     metrics,

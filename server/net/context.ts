@@ -1,5 +1,6 @@
 /** What the socket handlers share: the core, the store, limits, metrics, and socket↔player bindings. */
 
+import type { ProtocolVersion } from '../../shared/protocol.ts';
 import type { Donations } from '../donations/donations.ts';
 import type { Clock } from '../game/clock.ts';
 import type { FrameTicket, Member, Room } from '../game/room.ts';
@@ -53,6 +54,8 @@ export interface NetContext {
 /** Which socket currently speaks for which room member (a player token has at most one live socket). */
 export class Sessions {
   private readonly byMember = new Map<string, string>();
+  /** Per room code: the live member sockets speaking protocol 1 and 2 (what the state broadcaster must send). */
+  private readonly byProtocol = new Map<string, { 1: Set<string>; 2: Set<string> }>();
 
   constructor(
     private readonly io: ArenaServer,
@@ -93,6 +96,7 @@ export class Sessions {
       }
     }
     this.byMember.set(this.key(room.code, member.id), socket.id);
+    this.protocols(room.code)[protocolOf(socket)].add(socket.id);
     socket.data.roomCode = room.code;
     socket.data.playerId = member.id;
     socket.data.playerToken = member.token;
@@ -107,6 +111,7 @@ export class Sessions {
     if (roomCode && playerId && this.socketIdOf(roomCode, playerId) === socket.id) {
       this.byMember.delete(this.key(roomCode, playerId));
     }
+    if (roomCode) this.unlist(roomCode, socket.id);
     if (roomCode) {
       socket.leave(roomChannel(roomCode));
       socket.leave(patchChannel(roomCode));
@@ -116,7 +121,31 @@ export class Sessions {
   }
 
   forgetMember(code: string, playerId: string): void {
+    const id = this.socketIdOf(code, playerId);
     this.byMember.delete(this.key(code, playerId));
+    if (id) this.unlist(code, id);
+  }
+
+  /** Whether any live member socket of the room speaks `protocol`. */
+  speaks(code: string, protocol: ProtocolVersion): boolean {
+    return (this.byProtocol.get(code)?.[protocol].size ?? 0) > 0;
+  }
+
+  private protocols(code: string): { 1: Set<string>; 2: Set<string> } {
+    let p = this.byProtocol.get(code);
+    if (!p) {
+      p = { 1: new Set(), 2: new Set() };
+      this.byProtocol.set(code, p);
+    }
+    return p;
+  }
+
+  private unlist(code: string, socketId: string): void {
+    const p = this.byProtocol.get(code);
+    if (!p) return;
+    p[1].delete(socketId);
+    p[2].delete(socketId);
+    if (p[1].size === 0 && p[2].size === 0) this.byProtocol.delete(code);
   }
 }
 

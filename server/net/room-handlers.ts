@@ -140,7 +140,6 @@ export function restoreRecoveredSession(ctx: NetContext, socket: ArenaSocket): v
     return;
   }
   ctx.sessions.bind(socket, room, joined.value.member);
-  // The last broadcast state (and its revision), so that patches after it apply; then the news.
+  // Up to date (the room hears that the seat is back) and with the revision later patches build on.
   socket.emit('room:state', ctx.broadcaster.current(room));
-  ctx.broadcaster.changed(room);
 }

@@ -7,7 +7,7 @@
  * least every KEYFRAME_EVERY broadcasts, so a client that missed or could not apply a patch is
  * whole again within a second. Protocol 1 sockets get every broadcast as a whole room:state.
  */
-import type { RoomState } from '../../shared/protocol.ts';
+import type { ProtocolVersion, RoomState } from '../../shared/protocol.ts';
 import { roomStateChange } from '../../shared/room-patch.ts';
 import type { Clock, TimerHandle } from '../game/clock.ts';
 import type { Room } from '../game/room.ts';
@@ -32,6 +32,11 @@ export class StateBroadcaster {
     private readonly io: ArenaServer,
     private readonly clock: Clock,
     hz: number,
+    /**
+     * Whether a room has member sockets of a protocol version (Sessions.speaks), so that no
+     * broadcast is encoded for nobody. Without it, both kinds are always sent.
+     */
+    private readonly speaks: (code: string, protocol: ProtocolVersion) => boolean = () => true,
   ) {
     this.intervalMs = 1000 / hz;
   }
@@ -60,14 +65,17 @@ export class StateBroadcaster {
 
   /**
    * The room's state for one socket that needs it on its own (a join answer, a recovered
-   * connection): the last broadcast one, with its revision so that the next patches apply, and
-   * the clock of now (clients count the phase down from `serverTime`). When it is out of date in
-   * more than the players' live fields, a fresh snapshot without a revision: a whole state follows.
+   * connection): the last broadcast one, with its revision so that the patches after it apply,
+   * and the clock of now (clients count the phase down from `serverTime`). When the room changed
+   * since that broadcast, a whole state goes out to the room first, so this one is never stale.
    */
   current(room: Room): RoomState {
     const now = room.snapshot();
     const sent = this.sent.get(room.code)?.state;
-    if (!sent || roomStateChange(sent, now).kind === 'whole') return now;
+    if (!sent || roomStateChange(sent, now).kind !== 'unchanged') {
+      this.flush(room);
+      return this.sent.get(room.code)?.state ?? now;
+    }
     return {
       ...sent,
       serverTime: now.serverTime,
@@ -104,8 +112,10 @@ export class StateBroadcaster {
       this.sent.set(room.code, { state, patches: 0 });
       return;
     }
-    this.io.to(patchChannel(room.code)).emit('room:patch', { ...change.patch, base: prev?.state.rev as number, rev });
-    all.except(patchChannel(room.code)).emit('room:state', state);
+    if (this.speaks(room.code, 2)) {
+      this.io.to(patchChannel(room.code)).emit('room:patch', { ...change.patch, base: prev?.state.rev as number, rev });
+    }
+    if (this.speaks(room.code, 1)) all.except(patchChannel(room.code)).emit('room:state', state);
     this.sent.set(room.code, { state, patches: (prev?.patches ?? 0) + 1 });
   }
 }

@@ -242,4 +242,22 @@ describe('StateBroadcaster', () => {
     const truth = shown(room.snapshot());
     for (const c of [early, classic, late, lossy, rejoining]) expect(shown(c.sync.current)).toEqual(truth);
   });
+
+  it('encodes nothing for a protocol nobody in the room speaks', () => {
+    for (const only of [1, 2] as const) {
+      const clock = createManualClock();
+      const { io, sent } = fakeIo();
+      const { room, state } = fakeRoom(clock);
+      const b = new StateBroadcaster(io, clock, 10, (_code, v) => v === only);
+      b.flush(room);
+      for (let i = 1; i <= 5; i++) {
+        (state.players[0] as PlayerView).meter = i / 10;
+        b.changed(room);
+        clock.advance(100);
+      }
+      const after = sent.slice(1);
+      expect(after).toHaveLength(5);
+      expect(after.every((m) => m.event === (only === 2 ? 'room:patch' : 'room:state'))).toBe(true);
+    }
+  });
 });
