@@ -111,7 +111,9 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
   const clientIp = (socket: ArenaSocket): string => limitKey(socketAddress(socket.handshake, deps.trustProxy ?? false));
 
   const sessions = new Sessions(io, (id) => remoteSockets.get(id));
-  const broadcaster = new StateBroadcaster(io, clock, STATE_BROADCAST_HZ, (code, v) => sessions.speaks(code, v));
+  const broadcaster = new StateBroadcaster(io, clock, STATE_BROADCAST_HZ, (code, v) =>
+    sessions.socketsSpeaking(code, v),
+  );
   const frames = createFramePipeline({
     engine: deps.engine,
     metrics,

@@ -14,7 +14,7 @@ import type { ProbeThrottle } from './probe-throttle.ts';
 import { protocolOf } from './protocol-version.ts';
 import type { KeyedRateLimiter, TokenBucket } from './rate-limiter.ts';
 import type { StateBroadcaster } from './state-broadcaster.ts';
-import { type ArenaServer, type ArenaSocket, patchChannel, roomChannel } from './types.ts';
+import { type ArenaServer, type ArenaSocket, roomChannel } from './types.ts';
 
 export interface FrameJob {
   socketId: string;
@@ -101,8 +101,6 @@ export class Sessions {
     socket.data.playerId = member.id;
     socket.data.playerToken = member.token;
     socket.join(roomChannel(room.code));
-    // Protocol 2 sockets take the room's state as patches (state-broadcaster.ts).
-    if (protocolOf(socket) === 2) socket.join(patchChannel(room.code));
   }
 
   /** Forgets the socket's membership (the socket itself stays connected). */
@@ -112,10 +110,7 @@ export class Sessions {
       this.byMember.delete(this.key(roomCode, playerId));
     }
     if (roomCode) this.unlist(roomCode, socket.id);
-    if (roomCode) {
-      socket.leave(roomChannel(roomCode));
-      socket.leave(patchChannel(roomCode));
-    }
+    if (roomCode) socket.leave(roomChannel(roomCode));
     socket.data.roomCode = undefined;
     socket.data.playerId = undefined;
   }
@@ -126,9 +121,13 @@ export class Sessions {
     if (id) this.unlist(code, id);
   }
 
-  /** Whether any live member socket of the room speaks `protocol`. */
-  speaks(code: string, protocol: ProtocolVersion): boolean {
-    return (this.byProtocol.get(code)?.[protocol].size ?? 0) > 0;
+  /**
+   * The ids of the room's live member sockets that speak `protocol` (the state broadcaster sends
+   * each version its own kind of message; in cluster mode these include other nodes' sockets).
+   */
+  socketsSpeaking(code: string, protocol: ProtocolVersion): string[] {
+    const ids = this.byProtocol.get(code)?.[protocol];
+    return ids ? [...ids] : [];
   }
 
   private protocols(code: string): { 1: Set<string>; 2: Set<string> } {

@@ -1,8 +1,8 @@
 /**
  * Sends each room's state to its sockets at most `hz` times per second, coalescing changes.
- * Each broadcast is one snapshot, encoded once by the Socket.IO adapter for every socket in the
- * room. Nothing is sent when nothing a client shows changed (only the clock moved on). Protocol 2
- * sockets (in the room's patch channel) get a room:patch when only players' live fields changed
+ * Each broadcast is one snapshot, encoded once by the Socket.IO adapter for every socket it goes
+ * to. Nothing is sent when nothing a client shows changed (only the clock moved on). Protocol 2
+ * sockets get a room:patch when only players' live fields changed
  * — the meters of a running round, most broadcasts — and a whole room:state otherwise, and at
  * least every KEYFRAME_EVERY broadcasts, so a client that missed or could not apply a patch is
  * whole again within a second. Protocol 1 sockets get every broadcast as a whole room:state.
@@ -11,7 +11,7 @@ import type { ProtocolVersion, RoomState } from '../../shared/protocol.ts';
 import { roomStateChange } from '../../shared/room-patch.ts';
 import type { Clock, TimerHandle } from '../game/clock.ts';
 import type { Room } from '../game/room.ts';
-import { type ArenaServer, patchChannel, roomChannel } from './types.ts';
+import { type ArenaServer, roomChannel } from './types.ts';
 
 /** Every this many broadcasts, protocol 2 sockets get a whole state even when a patch would do. */
 export const KEYFRAME_EVERY = 10;
@@ -33,10 +33,11 @@ export class StateBroadcaster {
     private readonly clock: Clock,
     hz: number,
     /**
-     * Whether a room has member sockets of a protocol version (Sessions.speaks), so that no
-     * broadcast is encoded for nobody. Without it, both kinds are always sent.
+     * The room's member sockets speaking a protocol version (Sessions.socketsSpeaking): patches go
+     * to the version 2 ones, whole states to the others, and nothing is encoded for nobody. Socket
+     * ids rather than a channel per version, so a cluster gateway keeps one channel per socket.
      */
-    private readonly speaks: (code: string, protocol: ProtocolVersion) => boolean = () => true,
+    private readonly members: (code: string, protocol: ProtocolVersion) => string[],
   ) {
     this.intervalMs = 1000 / hz;
   }
@@ -112,10 +113,12 @@ export class StateBroadcaster {
       this.sent.set(room.code, { state, patches: 0 });
       return;
     }
-    if (this.speaks(room.code, 2)) {
-      this.io.to(patchChannel(room.code)).emit('room:patch', { ...change.patch, base: prev?.state.rev as number, rev });
+    const patched = this.members(room.code, 2);
+    if (patched.length > 0) {
+      this.io.to(patched).emit('room:patch', { ...change.patch, base: prev?.state.rev as number, rev });
     }
-    if (this.speaks(room.code, 1)) all.except(patchChannel(room.code)).emit('room:state', state);
+    const classic = this.members(room.code, 1);
+    if (classic.length > 0) this.io.to(classic).emit('room:state', state);
     this.sent.set(room.code, { state, patches: (prev?.patches ?? 0) + 1 });
   }
 }

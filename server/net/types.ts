@@ -9,8 +9,3 @@ export type ArenaSocket = Socket<ClientToServerEvents, ServerToClientEvents, Int
 export function roomChannel(code: string): string {
   return `room/${code}`;
 }
-
-/** The channel of a room's protocol 2 sockets, which get its state as room:patch (state-broadcaster.ts). */
-export function patchChannel(code: string): string {
-  return `room/${code}/patches`;
-}

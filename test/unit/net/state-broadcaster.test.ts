@@ -9,27 +9,35 @@ import { RoomStateSync } from '../../../client/src/net/room-state-sync.ts';
 import { createManualClock, type ManualClock } from '../../../server/game/clock.ts';
 import type { Room } from '../../../server/game/room.ts';
 import { KEYFRAME_EVERY, StateBroadcaster } from '../../../server/net/state-broadcaster.ts';
-import { type ArenaServer, patchChannel, roomChannel } from '../../../server/net/types.ts';
+import { type ArenaServer, roomChannel } from '../../../server/net/types.ts';
 import type { PlayerView, RoomState, RoomStatePatch } from '../../../shared/protocol.ts';
 
 interface Sent {
-  channel: string;
-  except: string | null;
+  /** The room's channel (everyone), or 'v1' / 'v2': the member sockets of that protocol. */
+  to: string;
   event: 'room:state' | 'room:patch';
   payload: RoomState | RoomStatePatch;
 }
 
+/** The room has one member socket of each protocol, 'v1' and 'v2' (Sessions.socketsSpeaking). */
+const members = (_code: string, v: 1 | 2) => [`v${v}`];
+
 function fakeIo() {
   const sent: Sent[] = [];
-  const target = (channel: string, except: string | null) => ({
-    emit: (event: Sent['event'], payload: Sent['payload']) => {
-      // The adapter encodes once per emit: the payload object is what every socket of the channel gets.
-      sent.push({ channel, except, event, payload: JSON.parse(JSON.stringify(payload)) });
-      return true;
-    },
-    except: (other: string) => target(channel, other),
-  });
-  return { io: { to: (channel: string) => target(channel, null) } as unknown as ArenaServer, sent };
+  const io = {
+    to: (target: string | string[]) => ({
+      emit: (event: Sent['event'], payload: Sent['payload']) => {
+        // The adapter encodes once per emit: the payload object is what every socket targeted gets.
+        sent.push({
+          to: Array.isArray(target) ? target.join() : target,
+          event,
+          payload: JSON.parse(JSON.stringify(payload)),
+        });
+        return true;
+      },
+    }),
+  };
+  return { io: io as unknown as ArenaServer, sent };
 }
 
 /** A room whose state the test changes by hand; snapshot() as Room makes it. */
@@ -81,12 +89,7 @@ function client(protocol: 1 | 2) {
     sync,
     protocol,
     receive(m: Sent) {
-      const inPatchChannel = protocol === 2;
-      const gets =
-        m.channel === roomChannel('ABCDE')
-          ? !(m.except === patchChannel('ABCDE') && inPatchChannel)
-          : m.channel === patchChannel('ABCDE') && inPatchChannel;
-      if (!gets) return;
+      if (m.to !== roomChannel('ABCDE') && m.to !== `v${protocol}`) return;
       if (m.event === 'room:state') sync.whole(m.payload as RoomState);
       else sync.patch(m.payload as RoomStatePatch);
     },
@@ -98,7 +101,7 @@ describe('StateBroadcaster', () => {
     const clock = createManualClock();
     const { io, sent } = fakeIo();
     const { room, state } = fakeRoom(clock);
-    const b = new StateBroadcaster(io, clock, 10);
+    const b = new StateBroadcaster(io, clock, 10, members);
     const t0 = clock.now();
     // 50 changes per second for 2 s (e.g. frame results from 10 players at 5 fps).
     for (let i = 0; i < 100; i++) {
@@ -107,7 +110,7 @@ describe('StateBroadcaster', () => {
       clock.advance(20);
     }
     clock.advance(200);
-    const times = sent.filter((m) => m.channel === roomChannel('ABCDE')).map((m) => m.payload.serverTime);
+    const times = sent.filter((m) => m.to !== 'v2').map((m) => m.payload.serverTime);
     expect(times.length).toBeGreaterThanOrEqual(19);
     expect(times.length).toBeLessThanOrEqual(21);
     for (let i = 1; i < times.length; i++)
@@ -121,12 +124,12 @@ describe('StateBroadcaster', () => {
     const clock = createManualClock();
     const { io, sent } = fakeIo();
     const { room, state } = fakeRoom(clock);
-    const b = new StateBroadcaster(io, clock, 10);
+    const b = new StateBroadcaster(io, clock, 10, members);
     b.changed(room);
     (state.players[0] as PlayerView).meter = 0.5;
     b.flush(room);
     expect(sent.map((m) => m.event)).toEqual(['room:state', 'room:state']);
-    expect(sent.every((m) => m.channel === roomChannel('ABCDE') && m.except === null)).toBe(true);
+    expect(sent.every((m) => m.to === roomChannel('ABCDE'))).toBe(true);
     (state.players[0] as PlayerView).meter = 0.6;
     b.changed(room);
     state.isClosed = true;
@@ -138,7 +141,7 @@ describe('StateBroadcaster', () => {
     const clock = createManualClock();
     const { io, sent } = fakeIo();
     const { room, state } = fakeRoom(clock);
-    const b = new StateBroadcaster(io, clock, 10);
+    const b = new StateBroadcaster(io, clock, 10, members);
     b.changed(room);
     for (let i = 0; i < 20; i++) {
       clock.advance(150);
@@ -155,23 +158,21 @@ describe('StateBroadcaster', () => {
     const clock = createManualClock();
     const { io, sent } = fakeIo();
     const { room, state } = fakeRoom(clock);
-    const b = new StateBroadcaster(io, clock, 10);
+    const b = new StateBroadcaster(io, clock, 10, members);
     b.flush(room);
     for (let i = 1; i <= 2 * KEYFRAME_EVERY; i++) {
       (state.players[1] as PlayerView).meter = i / 100;
       b.changed(room);
       clock.advance(100);
     }
-    const toPatchSockets = sent.filter(
-      (m) => m.channel === patchChannel('ABCDE') || (m.channel === roomChannel('ABCDE') && m.except === null),
-    );
+    const toPatchSockets = sent.filter((m) => m.to !== 'v1');
     const kinds = toPatchSockets.map((m) => (m.event === 'room:patch' ? 'p' : 'S')).join('');
     expect(kinds).toBe(`S${'p'.repeat(KEYFRAME_EVERY - 1)}S${'p'.repeat(KEYFRAME_EVERY - 1)}S`);
     const patch = toPatchSockets[1]?.payload as RoomStatePatch;
     expect(patch.players).toEqual([[1, { meter: 0.01 }]]);
     expect(patch.base + 1).toBe(patch.rev);
-    // Protocol 1 sockets (the room channel without the patch channel) get every broadcast whole.
-    const toOthers = sent.filter((m) => m.channel === roomChannel('ABCDE'));
+    // Protocol 1 sockets get every broadcast whole.
+    const toOthers = sent.filter((m) => m.to !== 'v2');
     expect(toOthers.every((m) => m.event === 'room:state')).toBe(true);
     expect(toOthers).toHaveLength(2 * KEYFRAME_EVERY + 1);
   });
@@ -180,7 +181,7 @@ describe('StateBroadcaster', () => {
     const clock = createManualClock();
     const { io, sent } = fakeIo();
     const { room, state } = fakeRoom(clock);
-    const b = new StateBroadcaster(io, clock, 10);
+    const b = new StateBroadcaster(io, clock, 10, members);
     b.flush(room);
     clock.advance(100);
     state.players.pop();
@@ -188,18 +189,14 @@ describe('StateBroadcaster', () => {
     clock.advance(100);
     state.phase = 'roundResults';
     b.changed(room);
-    expect(sent.map((m) => `${m.event}${m.except ? ' except patches' : ''}`)).toEqual([
-      'room:state',
-      'room:state',
-      'room:state',
-    ]);
+    expect(sent.map((m) => `${m.event} to ${m.to}`)).toEqual(Array(3).fill(`room:state to ${roomChannel('ABCDE')}`));
   });
 
   it('clients that join late, reconnect, or miss a patch end up with the room state', () => {
     const clock = createManualClock();
     const { io, sent } = fakeIo();
     const { room, state } = fakeRoom(clock, 6);
-    const b = new StateBroadcaster(io, clock, 10);
+    const b = new StateBroadcaster(io, clock, 10, members);
     const early = client(2);
     const classic = client(1);
     const late = client(2);
@@ -248,7 +245,7 @@ describe('StateBroadcaster', () => {
       const clock = createManualClock();
       const { io, sent } = fakeIo();
       const { room, state } = fakeRoom(clock);
-      const b = new StateBroadcaster(io, clock, 10, (_code, v) => v === only);
+      const b = new StateBroadcaster(io, clock, 10, (_code, v) => (v === only ? [`v${v}`] : []));
       b.flush(room);
       for (let i = 1; i <= 5; i++) {
         (state.players[0] as PlayerView).meter = i / 10;
