@@ -9,6 +9,7 @@ import { normalizeRoomCode } from '../game/room-code.ts';
 import type { Logger } from '../logging.ts';
 import { err, ok } from '../net/ack.ts';
 import { parseConsent, parseDelete } from '../net/donation-handlers.ts';
+import { protocolOf } from '../net/protocol-version.ts';
 import type { ArenaSocket } from '../net/types.ts';
 import type { ClusterMessage, ForwardedHandshake } from './messages.ts';
 import type { RedisPresence } from './presence.ts';
@@ -366,5 +367,6 @@ function handshakeOf(socket: ArenaSocket): ForwardedHandshake {
   const xff = socket.handshake.headers['x-forwarded-for'];
   const headers: Record<string, string> = {};
   if (xff) headers['x-forwarded-for'] = Array.isArray(xff) ? xff.join(', ') : xff;
-  return { address: socket.handshake.address, headers };
+  // The owner answers frames and sends room state the way the client asked for (server/net/protocol-version.ts).
+  return { address: socket.handshake.address, headers, v: protocolOf(socket) };
 }

@@ -6,10 +6,14 @@
  * which room channel the socket is in. Room broadcasts travel through the Socket.IO Redis adapter.
  */
 
+import type { ProtocolVersion } from '../../shared/protocol.ts';
+
 /** The parts of a socket's handshake the owner needs to apply per-address rules as the gateway would. */
 export interface ForwardedHandshake {
   address: string;
   headers: Record<string, string>;
+  /** The client's protocol version (shared/protocol.ts); absent from a node that predates versions: 1. */
+  v?: ProtocolVersion;
 }
 
 export type ClusterMessage =

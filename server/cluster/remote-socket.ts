@@ -13,7 +13,12 @@ type Listener = (...args: unknown[]) => void;
 export class RemoteSocket {
   readonly data: SocketData = {};
   readonly recovered = false;
-  readonly handshake: ForwardedHandshake & { time: string; issued: number; query: Record<string, string> };
+  readonly handshake: ForwardedHandshake & {
+    time: string;
+    issued: number;
+    query: Record<string, string>;
+    auth: { v: number };
+  };
   private readonly listeners = new Map<string, Listener[]>();
 
   constructor(
@@ -24,7 +29,14 @@ export class RemoteSocket {
     private readonly ownerId: string,
     private readonly send: (node: string, message: ClusterMessage) => void,
   ) {
-    this.handshake = { ...handshake, time: new Date().toString(), issued: Date.now(), query: {} };
+    this.handshake = {
+      ...handshake,
+      time: new Date().toString(),
+      issued: Date.now(),
+      query: {},
+      // Where protocol-version.ts reads it, as from a real socket's handshake.
+      auth: { v: handshake.v ?? 1 },
+    };
   }
 
   private open = true;
