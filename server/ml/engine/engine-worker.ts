@@ -28,7 +28,7 @@ const isPoison = (p: Uint8Array): boolean => p.byteLength === 2304 && p[0] === 1
 let closing = false;
 
 /** How long an idle worker blocks before it lets its event loop run (a 'close' message). */
-const IDLE_SLICE_MS = 100;
+const IDLE_SLICE_MS = 1000;
 
 /** Answers batch after batch; blocks in Atomics.wait while there is none. */
 async function serve(engine: PackedEngine): Promise<void> {

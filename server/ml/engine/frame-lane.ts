@@ -23,6 +23,8 @@ import { FRAME_BYTES } from '../../../shared/frame.ts';
 /** Words of ctrl. */
 const SUBMITTED = 0;
 const COMPLETED = 1;
+/** 1 while the worker is (about to be) blocked waiting for SUBMITTED. */
+const WORKER_WAITING = 2;
 const CTRL_WORDS = 4;
 
 /** Words of a slot's header. */
@@ -124,7 +126,11 @@ export class FrameLane {
     Atomics.store(this.headers, h + H_STATUS, 0);
     // The store to SUBMITTED publishes the frames and header written before it.
     Atomics.store(this.ctrl, SUBMITTED, seq + 1);
-    Atomics.notify(this.ctrl, SUBMITTED);
+    // A busy worker looks at SUBMITTED again before it waits: no wake-up (a futex syscall)
+    // needed. Safe with sequentially consistent atomics: either this load sees the worker's
+    // WORKER_WAITING = 1, or the worker's wait, which compares SUBMITTED after setting it,
+    // sees seq + 1 and does not block.
+    if (Atomics.load(this.ctrl, WORKER_WAITING) === 1) Atomics.notify(this.ctrl, SUBMITTED);
     return seq;
   }
 
@@ -166,7 +172,10 @@ export class FrameLane {
    * batch (bench-handoff micro-benchmark in docs/capacity.md).
    */
   waitSubmitted(seen: number, timeoutMs: number): boolean {
-    return Atomics.wait(this.ctrl, SUBMITTED, seen, timeoutMs) !== 'timed-out';
+    Atomics.store(this.ctrl, WORKER_WAITING, 1);
+    const r = Atomics.wait(this.ctrl, SUBMITTED, seen, timeoutMs);
+    Atomics.store(this.ctrl, WORKER_WAITING, 0);
+    return r !== 'timed-out';
   }
 
   /** Batch `seq`'s frames, packed (a view into shared memory: read it before complete()). */

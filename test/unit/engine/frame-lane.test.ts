@@ -71,11 +71,17 @@ describe('FrameLane', () => {
     const code = `
       const { workerData } = require('node:worker_threads');
       const ctrl = new Int32Array(workerData.buffer, 0, 4);
+      Atomics.store(ctrl, 2, 1);
       Atomics.wait(ctrl, 0, 0);
+      Atomics.store(ctrl, 2, 0);
       Atomics.store(ctrl, 1, 1);
       Atomics.notify(ctrl, 1);
     `;
     const w = new Worker(code, { eval: true, workerData: lane.init });
+    // Submit only once the worker is blocked, so the wake-up path is what is tested.
+    const flag = new Int32Array(lane.init.buffer, 0, 4);
+    while (Atomics.load(flag, 2) !== 1) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
     const done = lane.untilCompletedPast(0);
     lane.submit(1);
     await done;
