@@ -1,6 +1,6 @@
 /**
  * `npm run build:wasm-kernels`: assembles the SIMD training kernels
- * (server/ml/runtime/wasm-kernels/simd/training-kernels.wat) and embeds the
+ * (training/runtime/wasm-kernels/simd/training-kernels.wat) and embeds the
  * binary as base64 in a TypeScript module, so the server and the training
  * workers need no assembler at run time and no file I/O to load it.
  * A unit test checks that the embedded binary matches the source.

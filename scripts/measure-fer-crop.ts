@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { cropRectForBox, FER_FRAMING } from '../client/src/capture/crop-geometry.ts';
-import { readFer2013 } from '../server/ml/data/fer2013-reader.ts';
+import { readFer2013 } from '../training/data/fer2013-reader.ts';
 
 type FaceApi = typeof import('@vladmandic/face-api');
 

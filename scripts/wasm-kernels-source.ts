@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import wabtInit from 'wabt';
 
-const SIMD_DIR = new URL('../server/ml/runtime/wasm-kernels/simd/', import.meta.url);
+const SIMD_DIR = new URL('../training/runtime/wasm-kernels/simd/', import.meta.url);
 export const WAT_SOURCE_PATH = new URL('training-kernels.wat', SIMD_DIR);
 export const EMBEDDED_MODULE_PATH = new URL('training-kernels.wasm.ts', SIMD_DIR);
 

@@ -18,8 +18,8 @@ import { createValidators, DEFAULT_SETTINGS_LIMITS, type SettingsLimits } from '
 import { mountHttpRoutes } from './http/routes.ts';
 import { type Logger, silentLogger } from './logging.ts';
 import { createMetrics, type ServerMetrics } from './metrics.ts';
+import type { ModelInfo, ReloadResult } from './ml/engine/model-host.ts';
 import type { EmotionEngine } from './ml/engine/types.ts';
-import type { ModelInfo, ReloadResult } from './model-host.ts';
 import { limitKey, socketAddress } from './net/client-address.ts';
 import { acceptConnections } from './net/connections.ts';
 import { type NetContext, Sessions } from './net/context.ts';

@@ -19,7 +19,7 @@ import { acceptFromPrimary, underLocalCluster } from './local-cluster-worker.ts'
 import { createLogger, type Logger } from './logging.ts';
 import { createMetrics } from './metrics.ts';
 import { createEmotionEngine } from './ml/engine/create-engine.ts';
-import { type LoadedEngine, ModelHost, verifyingLoader } from './model-host.ts';
+import { type LoadedEngine, ModelHost, verifyingLoader } from './ml/engine/model-host.ts';
 import { openLeaderboardStore } from './store/create-store.ts';
 import { openDonationStore } from './store/donation-create-store.ts';
 import type { DonationStore } from './store/donation-types.ts';

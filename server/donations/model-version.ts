@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import type { ModelInfo } from '../model-host.ts';
+import type { ModelInfo } from '../ml/engine/model-host.ts';
 
 const cache = new WeakMap<ModelInfo, string>();
 

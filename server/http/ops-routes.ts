@@ -3,7 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import express from 'express';
 import type { Logger } from '../logging.ts';
 import type { ServerMetrics } from '../metrics.ts';
-import type { ModelInfo, ReloadResult } from '../model-host.ts';
+import type { ModelInfo, ReloadResult } from '../ml/engine/model-host.ts';
 import type { StoreHealth } from '../store/spooled-store.ts';
 import { publicPath } from './public-path.ts';
 

@@ -7,8 +7,8 @@ import type { Emotion } from '../../shared/emotions.ts';
 import { GAME_LIMITS, type GameSettings } from '../../shared/protocol.ts';
 import { defaultPromptSet } from '../game/prompts.ts';
 import type { Logger } from '../logging.ts';
-import { servedPublicRecall } from '../ml/eval/report-types.ts';
-import type { ModelInfo } from '../model-host.ts';
+import type { ModelInfo } from '../ml/engine/model-host.ts';
+import { servedPublicRecall } from '../ml/model-folder/metrics.ts';
 
 export function newRoomSettings(
   configured: Partial<Omit<GameSettings, 'emotions'>> | undefined,

@@ -8,7 +8,7 @@ import { boundMember, type NetContext } from './context.ts';
 import type { ArenaSocket } from './types.ts';
 
 /**
- * Default global room cap. Measured with server/bench/room-memory.ts (docs/configuration.md): an
+ * Default global room cap. Measured with bench/room-memory.ts (docs/configuration.md): an
  * open room with one connected member costs the server about 24 KiB, a full one (16 players) about
  * 310 KiB, so 1,000 rooms stay near 0.3 GiB even if every one filled up.
  */

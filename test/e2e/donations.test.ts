@@ -13,13 +13,13 @@ import { Donations } from '../../server/donations/donations.ts';
 import { donorIdFromToken } from '../../server/donations/donor-id.ts';
 import { createSystemClock } from '../../server/game/clock.ts';
 import { silentLogger } from '../../server/logging.ts';
-import { readFer2013, USAGES } from '../../server/ml/data/fer2013-reader.ts';
 import { createEmotionEngine } from '../../server/ml/engine/create-engine.ts';
 import type { EmotionEngine } from '../../server/ml/engine/types.ts';
-import { main as retrain } from '../../server/ml/retrain/cli.ts';
 import { SqliteDonationStore } from '../../server/store/donation-sqlite-store.ts';
 import { DONATION_CONSENT_TEXT } from '../../shared/donations.ts';
 import { type Emotion, emotionId } from '../../shared/emotions.ts';
+import { readFer2013, USAGES } from '../../training/data/fer2013-reader.ts';
+import { main as retrain } from '../../training/retrain/cli.ts';
 import {
   markerEngine,
   SHORT_TIMINGS,

@@ -9,7 +9,7 @@
  *   piecewise-linear, increasing map through (0, 0), a few knots and (1, 1). The network's
  *   probabilities are not comparable across emotions (a clear sad face may top out at 0.3
  *   while happy faces reach 0.95); the knots are fitted on PublicTest
- *   (server/ml/calibration/) so that the median meter over the faces whose FER+ majority
+ *   (training/calibration/) so that the median meter over the faces whose FER+ majority
  *   is e is the same for every emotion. Monotone: a face with more evidence for e never
  *   gets a lower meter.
  *

@@ -9,8 +9,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import type { ModelMetrics } from '../eval/report-types.ts';
-import { applyCalibration, readCalibration } from './calibration.ts';
+import type { ModelMetrics } from '../model-folder/metrics.ts';
 import {
   architectureOf,
   checkModelFolder,
@@ -18,7 +17,8 @@ import {
   readModelMetrics,
   resolveOnnxFile,
   servedTta,
-} from './model-folder.ts';
+} from '../model-folder/model-json.ts';
+import { applyCalibration, readCalibration } from './calibration.ts';
 import { loadOrt } from './onnx-engine.ts';
 import { createWorkerPool, type PoolLog } from './pool.ts';
 import type { EngineKind } from './pool-protocol.ts';
@@ -69,7 +69,7 @@ export async function chooseEngine(
   if (requested === 'onnx' || precision !== 'auto') {
     if (!onnx.ok) {
       throw new Error(
-        `engine 'onnx' requested but ${onnx.reason} in ${dir} (run server/ml/onnx/export-cli.ts --model ${dir})`,
+        `engine 'onnx' requested but ${onnx.reason} in ${dir} (run training/onnx/export-cli.ts --model ${dir})`,
       );
     }
     await loadOrt();

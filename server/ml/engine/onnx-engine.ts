@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type * as OrtTypes from 'onnxruntime-node';
 import { FRAME_BYTES, FRAME_CHANNELS, FRAME_HEIGHT, FRAME_WIDTH } from '../../../shared/frame.ts';
+import { MODEL_INT8_ONNX, MODEL_ONNX, ModelFolderError } from '../model-folder/model-json.ts';
 import { type ChunkForward, normalizeChunk, predictChunked, predictFrames } from './chunked-predict.ts';
-import { MODEL_INT8_ONNX, MODEL_ONNX, ModelFolderError } from './model-folder.ts';
 import type { EmotionEngine } from './types.ts';
 
 export interface OnnxEngineConfig {
@@ -51,7 +51,7 @@ export async function createOnnxEngine(config: OnnxEngineConfig): Promise<OnnxEn
   if (!existsSync(file)) {
     throw new ModelFolderError(
       dir,
-      `${MODEL_ONNX} is missing (export it: node --import tsx server/ml/onnx/export-cli.ts --model ${dir})`,
+      `${MODEL_ONNX} is missing (export it: node --import tsx training/onnx/export-cli.ts --model ${dir})`,
     );
   }
   const ort = await loadOrt();

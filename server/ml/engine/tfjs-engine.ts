@@ -6,10 +6,10 @@ import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_CHANNELS, FRAME_HEIGHT, FRAME_WIDTH } from '../../../shared/frame.ts';
-import { loadModelFolder } from '../model/model-io.ts';
+import { loadModelFolder } from '../../../training/model/model-io.ts';
+import { checkModelFolder, ModelFolderError } from '../model-folder/model-json.ts';
 import { type BackendName, initBackend } from '../runtime/backend.ts';
 import { type ChunkForward, normalizeChunk, predictChunked, predictFrames } from './chunked-predict.ts';
-import { checkModelFolder, ModelFolderError } from './model-folder.ts';
 import type { EmotionEngine } from './types.ts';
 
 export interface TfjsEngineConfig {

@@ -8,9 +8,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { registerBatchNormGrad } from './batch-norm-grad.ts';
-import { registerMeanGrad } from './mean-grad.ts';
-import { registerWasmTrainingKernels } from './wasm-kernels/index.ts';
+import { registerBatchNormGrad } from '../../../training/runtime/batch-norm-grad.ts';
+import { registerMeanGrad } from '../../../training/runtime/mean-grad.ts';
+import { registerWasmTrainingKernels } from '../../../training/runtime/wasm-kernels/index.ts';
 
 export const BACKEND_NAMES = ['node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../../server/ml/data/dataset.ts';
+import { PROJECT_ROOT } from '../../../training/data/dataset.ts';
 import { dropTestSchema, newTestSchema } from '../../helpers/pg.ts';
 import { FIXTURE_CSV } from '../../unit/engine/model-fixture.ts';
 import { sharedTestEngine } from '../server/harness.ts';
@@ -17,7 +17,7 @@ const engine = sharedTestEngine('loadtest-cluster.test');
 const schema = newTestSchema('loadtest');
 const prefix = newTestPrefix('loadtest');
 const nodes: InProcessNode[] = [];
-const loadtest = ['--import', 'tsx', join(PROJECT_ROOT, 'server/bench/loadtest.ts')];
+const loadtest = ['--import', 'tsx', join(PROJECT_ROOT, 'bench/loadtest.ts')];
 
 beforeAll(async () => {
   for (const id of ['node-a', 'node-b'])

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../server/donations/cli.ts';
-import { readFer2013 } from '../../../server/ml/data/fer2013-reader.ts';
 import { MemoryDonationStore } from '../../../server/store/donation-memory-store.ts';
 import { openPgDonationStore } from '../../../server/store/donation-pg-store.ts';
 import { SqliteDonationStore } from '../../../server/store/donation-sqlite-store.ts';
 import type { DonatedCrop, DonationStore, StoredCrop } from '../../../server/store/donation-types.ts';
+import { readFer2013 } from '../../../training/data/fer2013-reader.ts';
 import { dropTestSchema, newTestSchema, TEST_DATABASE_URL } from '../../helpers/pg.ts';
 
 const DAY = 86_400_000;

@@ -16,11 +16,11 @@ import { isValidationDonor } from '../../../server/donations/split.ts';
 import { createSystemClock } from '../../../server/game/clock.ts';
 import { publicIdFromToken } from '../../../server/game/player-id.ts';
 import { silentLogger } from '../../../server/logging.ts';
-import { readFer2013 } from '../../../server/ml/data/fer2013-reader.ts';
 import { SqliteDonationStore } from '../../../server/store/donation-sqlite-store.ts';
 import { EMOTIONS, type Emotion, emotionId } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
 import type { FinalStandings, JoinResult, RoundResults } from '../../../shared/protocol.ts';
+import { readFer2013 } from '../../../training/data/fer2013-reader.ts';
 import {
   ask,
   type Bot,

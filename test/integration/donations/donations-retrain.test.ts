@@ -10,11 +10,11 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { donorIdFromToken } from '../../../server/donations/donor-id.ts';
 import { exportDonations } from '../../../server/donations/export.ts';
 import { DEFAULT_VALIDATION_FRACTION, isValidationDonor } from '../../../server/donations/split.ts';
-import { readFer2013 } from '../../../server/ml/data/fer2013-reader.ts';
-import { main as retrain } from '../../../server/ml/retrain/cli.ts';
 import { SqliteDonationStore } from '../../../server/store/donation-sqlite-store.ts';
 import { EMOTIONS } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
+import { readFer2013 } from '../../../training/data/fer2013-reader.ts';
+import { main as retrain } from '../../../training/retrain/cli.ts';
 
 const FIXTURE = join(import.meta.dirname, '../../fixtures/fer2013-sample.csv');
 const tmp = mkdtempSync(join(tmpdir(), 'donations-retrain-'));

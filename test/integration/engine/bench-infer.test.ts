@@ -6,7 +6,7 @@ import { FIXTURE_CSV, saveRandomModel, type TempModel } from '../../unit/engine/
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../../..');
-const CLI = join(ROOT, 'server/bench/bench-infer.ts');
+const CLI = join(ROOT, 'bench/bench-infer.ts');
 let model: TempModel;
 
 beforeAll(async () => {

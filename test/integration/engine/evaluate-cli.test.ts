@@ -3,12 +3,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportOnnx } from '../../../server/ml/onnx/export.ts';
+import { exportOnnx } from '../../../training/onnx/export.ts';
 import { FIXTURE_CSV, saveRandomModel, type TempModel } from '../../unit/engine/model-fixture.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../../..');
-const CLI = join(ROOT, 'server/ml/evaluate-cli.ts');
+const CLI = join(ROOT, 'training/eval/evaluate-cli.ts');
 
 let model: TempModel;
 

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportOnnx } from '../../../server/ml/onnx/export.ts';
+import { exportOnnx } from '../../../training/onnx/export.ts';
 import { FIXTURE_CSV, saveRandomModel, type TempModel } from '../../unit/engine/model-fixture.ts';
 
 const run = promisify(execFile);
@@ -19,7 +19,7 @@ afterAll(async () => {
 
 describe('loadtest', () => {
   it('plays real games against a child server and reports the JSON fields', { timeout: 180_000 }, async () => {
-    const args = ['--import', 'tsx', join(ROOT, 'server/bench/loadtest.ts')];
+    const args = ['--import', 'tsx', join(ROOT, 'bench/loadtest.ts')];
     const r = await run(
       process.execPath,
       [
@@ -71,7 +71,7 @@ describe('loadtest', () => {
   it('rejects impossible room sizes with a clear error', async () => {
     const err = await run(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'server/bench/loadtest.ts'), '--players', '40', '--rooms', '1'],
+      ['--import', 'tsx', join(ROOT, 'bench/loadtest.ts'), '--players', '40', '--rooms', '1'],
       { cwd: ROOT },
     ).catch((e: { code: number; stderr: string }) => e);
     expect((err as { code: number }).code).not.toBe(0);

@@ -1,14 +1,14 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Fer2013Data } from '../../../server/ml/data/fer2013-reader.ts';
 import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts';
 import { createOnnxEngine } from '../../../server/ml/engine/onnx-engine.ts';
 import { createWorkerPool, WorkerDiedError } from '../../../server/ml/engine/pool.ts';
 import { createTfjsEngine } from '../../../server/ml/engine/tfjs-engine.ts';
-import type { OnnxGraph } from '../../../server/ml/onnx/convert.ts';
-import { encodeOnnxModel } from '../../../server/ml/onnx/encode.ts';
-import { exportOnnx } from '../../../server/ml/onnx/export.ts';
+import type { Fer2013Data } from '../../../training/data/fer2013-reader.ts';
+import type { OnnxGraph } from '../../../training/onnx/convert.ts';
+import { encodeOnnxModel } from '../../../training/onnx/encode.ts';
+import { exportOnnx } from '../../../training/onnx/export.ts';
 
 const emptyGraph: OnnxGraph = {
   name: 'broken',

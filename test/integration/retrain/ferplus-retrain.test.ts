@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ModelMetrics } from '../../../server/ml/eval/report-types.ts';
-import { main } from '../../../server/ml/retrain/cli.ts';
+import type { ModelMetrics } from '../../../server/ml/model-folder/metrics.ts';
+import { main } from '../../../training/retrain/cli.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const FIX = join(ROOT, 'test/fixtures');
@@ -40,7 +40,7 @@ async function evaluate(args: string[]): Promise<{ code: number; stdout: string;
   try {
     const r = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'server/ml/evaluate-cli.ts'), ...args],
+      ['--import', 'tsx', join(ROOT, 'training/eval/evaluate-cli.ts'), ...args],
       { cwd: ROOT },
     );
     return { code: 0, stdout: r.stdout, stderr: r.stderr };

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { selectUsage } from '../../../server/ml/data/dataset.ts';
-import { readFer2013 } from '../../../server/ml/data/fer2013-reader.ts';
-import { Replicas, type StepInput, toShared } from '../../../server/ml/retrain/replicas.ts';
+import { selectUsage } from '../../../training/data/dataset.ts';
+import { readFer2013 } from '../../../training/data/fer2013-reader.ts';
+import { Replicas, type StepInput, toShared } from '../../../training/retrain/replicas.ts';
 
 const FIXTURE = join(import.meta.dirname, '../../fixtures/fer2013-sample.csv');
 

@@ -2,14 +2,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { readFer2013 } from '../../../server/ml/data/fer2013-reader.ts';
 import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts';
-import type { ModelMetrics } from '../../../server/ml/eval/report-types.ts';
-import { readFolderWeights } from '../../../server/ml/model/model-io.ts';
-import { main } from '../../../server/ml/retrain/cli.ts';
-import { rewriteModelCard } from '../../../server/ml/retrain/publish.ts';
+import type { ModelMetrics } from '../../../server/ml/model-folder/metrics.ts';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
+import { readFer2013 } from '../../../training/data/fer2013-reader.ts';
+import { readFolderWeights } from '../../../training/model/model-io.ts';
+import { main } from '../../../training/retrain/cli.ts';
+import { rewriteModelCard } from '../../../training/retrain/publish.ts';
 
 const FIXTURE = join(import.meta.dirname, '../../fixtures/fer2013-sample.csv');
 const tmp = mkdtempSync(join(tmpdir(), 'retrain-'));

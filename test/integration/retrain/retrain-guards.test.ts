@@ -8,9 +8,9 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { verifyModelHashes } from '../../../server/ml/engine/model-hashes.ts';
-import type { ModelMetrics } from '../../../server/ml/eval/report-types.ts';
-import { main } from '../../../server/ml/retrain/cli.ts';
+import { verifyModelHashes } from '../../../server/ml/model-folder/hashes.ts';
+import type { ModelMetrics } from '../../../server/ml/model-folder/metrics.ts';
+import { main } from '../../../training/retrain/cli.ts';
 import { shippedModelDir } from '../server/harness.ts';
 
 const FIXTURE = join(import.meta.dirname, '../../fixtures/fer2013-sample.csv');

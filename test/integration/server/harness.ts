@@ -7,8 +7,6 @@ import { join, resolve } from 'node:path';
 import { type Socket as ClientSocket, io as connect } from 'socket.io-client';
 import { afterAll, beforeAll } from 'vitest';
 import { type AppDeps, type Application, createApplication } from '../../../server/app.ts';
-import { PROJECT_ROOT } from '../../../server/ml/data/dataset.ts';
-import { readFer2013 } from '../../../server/ml/data/fer2013-reader.ts';
 import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts';
 import type { EmotionEngine } from '../../../server/ml/engine/types.ts';
 import { SqliteLeaderboardStore } from '../../../server/store/sqlite-store.ts';
@@ -17,6 +15,8 @@ import { EMOTION_COUNT, EMOTIONS, type Emotion } from '../../../shared/emotions.
 import type { ClientToServerEvents, ServerToClientEvents } from '../../../shared/events.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
 import type { Ack } from '../../../shared/protocol.ts';
+import { PROJECT_ROOT } from '../../../training/data/dataset.ts';
+import { readFer2013 } from '../../../training/data/fer2013-reader.ts';
 
 export type Bot = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPromptSet } from '../../../server/game/prompts.ts';
 import { createEmotionEngine, type ServedEngine } from '../../../server/ml/engine/create-engine.ts';
-import { servedPublicRecall } from '../../../server/ml/eval/report-types.ts';
+import { servedPublicRecall } from '../../../server/ml/model-folder/metrics.ts';
 import { EMOTIONS, type Emotion } from '../../../shared/emotions.ts';
 import type { FinalStandings, JoinResult } from '../../../shared/protocol.ts';
 import { CameraLikeStream } from '../../helpers/camera-like.ts';

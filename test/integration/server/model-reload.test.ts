@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../server/logging.ts';
-import { type LoadedEngine, ModelHost } from '../../../server/model-host.ts';
+import { type LoadedEngine, ModelHost } from '../../../server/ml/engine/model-host.ts';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { startTestServer, type TestServer } from './harness.ts';
 

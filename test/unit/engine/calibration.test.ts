@@ -13,7 +13,7 @@ import {
   parseCalibration,
   readCalibration,
 } from '../../../server/ml/engine/calibration.ts';
-import { type ModelMetrics, servedPublicRecall } from '../../../server/ml/eval/report-types.ts';
+import { type ModelMetrics, servedPublicRecall } from '../../../server/ml/model-folder/metrics.ts';
 import { EMOTIONS, type Emotion } from '../../../shared/emotions.ts';
 
 const sum = (a: ArrayLike<number>) => Array.from(a).reduce((s, v) => s + v, 0);

@@ -6,7 +6,7 @@ import {
   parseProcSample,
   percentile,
   summarise,
-} from '../../../server/bench/loadtest-stats.ts';
+} from '../../../bench/loadtest-stats.ts';
 
 describe('loadtest stats', () => {
   it('nearest-rank percentiles', () => {

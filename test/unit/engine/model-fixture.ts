@@ -3,10 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { type Fer2013Data, readFer2013 } from '../../../server/ml/data/fer2013-reader.ts';
-import { type Architecture, buildArchitecture } from '../../../server/ml/model/architectures.ts';
-import { saveModelFolder } from '../../../server/ml/model/model-io.ts';
 import { initBackend } from '../../../server/ml/runtime/backend.ts';
+import { type Fer2013Data, readFer2013 } from '../../../training/data/fer2013-reader.ts';
+import { type Architecture, buildArchitecture } from '../../../training/model/architectures.ts';
+import { saveModelFolder } from '../../../training/model/model-io.ts';
 
 export const FIXTURE_CSV = resolve(import.meta.dirname, '../../fixtures/fer2013-sample.csv');
 
