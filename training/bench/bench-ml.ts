@@ -4,9 +4,10 @@
  * time ratio (backprop costs about 2× the forward FLOPs, so ~3 is the ideal).
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { type BackendName, initBackend, isBackendName } from '../../server/ml/runtime/backend.ts';
+import { type BackendName, isBackendName } from '../../server/ml/runtime/backend.ts';
 import { ARCHITECTURES, type Architecture, isArchitecture } from '../model/architectures.ts';
 import { measureTrainVsForward, type TrainVsForward } from '../runtime/train-vs-forward.ts';
+import { initTrainingBackend } from '../runtime/training-backend.ts';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -64,7 +65,7 @@ const o = program.opts<{
  */
 async function defaultBackends(): Promise<BackendName[]> {
   try {
-    await initBackend({ force: 'node' });
+    await initTrainingBackend({ force: 'node' });
     return ['node', 'wasm'];
   } catch {
     return ['wasm'];
@@ -74,7 +75,7 @@ async function defaultBackends(): Promise<BackendName[]> {
 const backends = o.backends ?? (await defaultBackends());
 const rows: TrainVsForward[] = [];
 for (const backend of backends) {
-  await initBackend({ force: backend, log: o.json ? undefined : (m) => console.error(m) });
+  await initTrainingBackend({ force: backend, log: o.json ? undefined : (m) => console.error(m) });
   for (const model of o.models) {
     const r = await measureTrainVsForward(model, o.batch, o.iters, o.maxSeconds * 1000);
     rows.push(r);

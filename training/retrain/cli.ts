@@ -7,7 +7,6 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } 
 import { availableParallelism } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { initBackend } from '../../server/ml/runtime/backend.ts';
 import {
   concatImages,
   defaultFerPlusPath,
@@ -23,6 +22,7 @@ import { ferPlusMajorities } from '../data/ferplus-labels.ts';
 import { alignFerPlus, type FerPlusData, FerPlusFormatError, readFerPlus } from '../data/ferplus-reader.ts';
 import { ARCHITECTURES, type Architecture, DEFAULT_ARCHITECTURE } from '../model/architectures.ts';
 import { MODEL_JSON } from '../model/model-io.ts';
+import { initTrainingBackend } from '../runtime/training-backend.ts';
 import { faceApiProbsCached } from '../teachers/faceapi-cache.ts';
 import { donatedValidationAccuracy, holdOutExtraValidation } from './donated-validation.ts';
 import { KERNEL_INITS, type KernelInit } from './init-weights.ts';
@@ -321,7 +321,7 @@ export async function main(argv: string[]): Promise<number> {
     const selection: Selection = o.selection ?? (ferplusFile ? 'fer+ferplus' : 'fer');
     if (selection === 'fer+ferplus' && !ferplusFile) throw new UsageError('--selection fer+ferplus needs a FER+ file');
 
-    const choice = await initBackend({ force: o.backend, log: (m) => console.log(m) });
+    const choice = await initTrainingBackend({ force: o.backend, log: (m) => console.log(m) });
     const [fer, ...extraFiles] = await loadData(files, o.skipBadRows);
     // Extra files (e.g. donated crops) train on their Training rows; their PublicTest rows are only reported.
     const { train: extra, heldOut } = holdOutExtraValidation(files.slice(1), extraFiles);

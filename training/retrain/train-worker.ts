@@ -6,11 +6,11 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { normalizePixels } from '../../server/ml/engine/preprocess.ts';
-import { initBackend } from '../../server/ml/runtime/backend.ts';
 import { EMOTION_COUNT } from '../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../shared/frame.ts';
 import { createRng } from '../data/rng.ts';
 import { buildArchitecture } from '../model/architectures.ts';
+import { initTrainingBackend } from '../runtime/training-backend.ts';
 import { augmentInto } from './augment.ts';
 import { batchNormTraining } from './fast-batch-norm.ts';
 import type { FromWorker, InitMessage, PredictMessage, StepMessage, ToWorker, WeightSpec } from './messages.ts';
@@ -42,7 +42,7 @@ function toData(s: { images: SharedArrayBuffer; labels: SharedArrayBuffer; count
 }
 
 async function init(msg: InitMessage): Promise<void> {
-  const choice = await initBackend({ force: msg.backend });
+  const choice = await initTrainingBackend({ force: msg.backend });
   model = buildArchitecture(msg.arch);
   specs = model.weights.map((w) => ({
     name: w.originalName,

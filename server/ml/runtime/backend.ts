@@ -1,16 +1,14 @@
 /**
  * Picks the TensorFlow.js backend for this process: tfjs-node (native
- * TensorFlow) when it can be loaded, else wasm (XNNPACK) with our training
- * kernels, else the pure-JS cpu backend. EMOTION_TF_BACKEND or options.force
- * pins one.
+ * TensorFlow) when it can be loaded, else wasm (XNNPACK), else the pure-JS cpu
+ * backend. EMOTION_TF_BACKEND or options.force pins one. The wasm backend runs
+ * with tfjs's own kernels here; training adds its kernel replacements itself
+ * (training/runtime/training-backend.ts), so the served fallback never runs on them.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { registerBatchNormGrad } from '../../../training/runtime/batch-norm-grad.ts';
-import { registerMeanGrad } from '../../../training/runtime/mean-grad.ts';
-import { registerWasmTrainingKernels } from '../../../training/runtime/wasm-kernels/index.ts';
 
 export const BACKEND_NAMES = ['node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -86,12 +84,7 @@ function configureWasmPaths(): void {
 
 async function activate(name: BackendName): Promise<void> {
   const tfName = TF_NAME[name];
-  if (name === 'wasm') {
-    registerWasmTrainingKernels();
-    registerMeanGrad();
-    registerBatchNormGrad();
-    if (tf.getBackend() !== tfName) configureWasmPaths();
-  }
+  if (name === 'wasm' && tf.getBackend() !== tfName) configureWasmPaths();
   if (tf.getBackend() === tfName) return;
   const ok = await tf.setBackend(tfName);
   if (!ok) throw new Error(`TensorFlow.js backend '${tfName}' failed to initialise`);
@@ -134,7 +127,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
         await activate('wasm');
         choice = {
           backend: 'wasm',
-          reason: `@tensorflow/tfjs-node unavailable (${node.error}); using wasm with fast training kernels`,
+          reason: `@tensorflow/tfjs-node unavailable (${node.error}); using wasm`,
         };
       } catch (err) {
         await activate('cpu');

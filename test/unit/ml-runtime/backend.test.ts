@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BACKEND_ENV_VAR, backendFromEnv, initBackend } from '../../../server/ml/runtime/backend.ts';
+import { registerWasmTrainingKernels, WASM_KERNEL_OVERRIDES } from '../../../training/runtime/wasm-kernels/index.ts';
 
 const require = createRequire(import.meta.url);
 const hasTfjsNode = (() => {
@@ -79,5 +80,12 @@ describe('initBackend', () => {
     expect(second).toEqual(first);
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBe(kernel);
     expect(tf.getBackend()).toBe('wasm');
+  });
+
+  // Last on purpose: registering the training kernels changes the process's wasm kernels.
+  it('serves wasm inference on tfjs kernels: the training replacements are not installed', async () => {
+    await initBackend({ force: 'wasm' });
+    // Had initBackend installed them, this call would find them in place and change nothing.
+    expect(registerWasmTrainingKernels().sort()).toEqual(WASM_KERNEL_OVERRIDES.map((o) => o.kernelName).sort());
   });
 });

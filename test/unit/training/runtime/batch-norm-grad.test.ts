@@ -6,12 +6,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../../server/ml/runtime/backend.ts';
 import { makeBatchNormGrad } from '../../../../training/runtime/batch-norm-grad.ts';
+import { initTrainingBackend } from '../../../../training/runtime/training-backend.ts';
 import { randomTensor, relativeError, runOn } from './compare.ts';
 
 beforeAll(async () => {
-  await initBackend({ force: 'wasm' });
+  await initTrainingBackend({ force: 'wasm' });
 });
 
 const EPS = 1e-3;

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../../server/ml/runtime/backend.ts';
+import { initTrainingBackend } from '../../../../training/runtime/training-backend.ts';
 import { compareBackends, randomTensor } from './compare.ts';
 
 const TOL = 1e-3;
 
 beforeAll(async () => {
-  await initBackend({ force: 'wasm' });
+  await initTrainingBackend({ force: 'wasm' });
 });
 
 type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;

@@ -4,16 +4,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../../server/ml/runtime/backend.ts';
 import { meanGradConfig } from '../../../../training/runtime/mean-grad.ts';
+import { initTrainingBackend } from '../../../../training/runtime/training-backend.ts';
 import { randomTensor, relativeError, runOn } from './compare.ts';
 
 beforeAll(async () => {
-  await initBackend({ force: 'wasm' });
+  await initTrainingBackend({ force: 'wasm' });
 });
 
 describe('Mean gradient', () => {
-  it('is the one registered once the wasm backend is initialised', () => {
+  it('is the one registered once the training backend is initialised', () => {
     expect(tf.getGradient('Mean')).toBe(meanGradConfig);
   });
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../../server/ml/runtime/backend.ts';
+import { initTrainingBackend } from '../../../../training/runtime/training-backend.ts';
 import { matMulCopyCosts } from '../../../../training/runtime/wasm-kernels/batch-matmul.ts';
 import { channelOperands } from '../../../../training/runtime/wasm-kernels/channel-binary.ts';
 import { registerWasmTrainingKernels, WASM_KERNEL_OVERRIDES } from '../../../../training/runtime/wasm-kernels/index.ts';
@@ -11,7 +11,7 @@ import { compareBackends, randomTensor, runOn } from './compare.ts';
 const TOL = 1e-3;
 
 beforeAll(async () => {
-  await initBackend({ force: 'wasm' });
+  await initTrainingBackend({ force: 'wasm' });
 });
 
 describe('registration', () => {

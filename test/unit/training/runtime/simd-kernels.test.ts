@@ -2,12 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assembleTrainingKernels } from '../../../../scripts/wasm-kernels-source.ts';
-import { initBackend } from '../../../../server/ml/runtime/backend.ts';
+import { initTrainingBackend } from '../../../../training/runtime/training-backend.ts';
 import { simdTrainingKernels } from '../../../../training/runtime/wasm-kernels/simd/training-kernels.ts';
 import { TRAINING_KERNELS_WASM_BASE64 } from '../../../../training/runtime/wasm-kernels/simd/training-kernels.wasm.ts';
 
 beforeAll(async () => {
-  await initBackend({ force: 'wasm' });
+  await initTrainingBackend({ force: 'wasm' });
 });
 
 describe('SIMD training kernels', () => {

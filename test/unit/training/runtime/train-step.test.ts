@@ -5,13 +5,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../../server/ml/runtime/backend.ts';
 import { type Architecture, buildArchitecture } from '../../../../training/model/architectures.ts';
 import { syntheticBatch } from '../../../../training/runtime/train-vs-forward.ts';
+import { initTrainingBackend } from '../../../../training/runtime/training-backend.ts';
 import { relativeError, runOn } from './compare.ts';
 
 beforeAll(async () => {
-  await initBackend({ force: 'wasm' });
+  await initTrainingBackend({ force: 'wasm' });
 });
 
 async function lossAndGrads(arch: Architecture, batch: number) {

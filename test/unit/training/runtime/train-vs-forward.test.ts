@@ -1,15 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../../server/ml/runtime/backend.ts';
 import {
   measureTrainVsForward,
   median,
   summarise,
   syntheticBatch,
 } from '../../../../training/runtime/train-vs-forward.ts';
+import { initTrainingBackend } from '../../../../training/runtime/training-backend.ts';
 
 beforeAll(async () => {
-  await initBackend({ force: 'wasm' });
+  await initTrainingBackend({ force: 'wasm' });
 });
 
 describe('bench:ml measurement', () => {
