@@ -18,19 +18,16 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { createEmotionEngine } from '../server/ml/engine/create-engine.ts';
 import { createOnnxEngine, loadOrt } from '../server/ml/engine/onnx-engine.ts';
 import { createTfjsEngine } from '../server/ml/engine/tfjs-engine.ts';
-import {
-  hasOnnx,
-  MODEL_INT8_ONNX,
-  MODEL_ONNX,
-  readModelMetrics,
-  servedTta,
-} from '../server/ml/model-folder/model-json.ts';
+import { loadModelFolder } from '../server/ml/engine/tfjs-model.ts';
+import { MODEL_INT8_ONNX, MODEL_ONNX } from '../server/ml/model-folder/files.ts';
+import { readModelMetrics, servedTta } from '../server/ml/model-folder/metrics.ts';
+import { hasOnnx } from '../server/ml/model-folder/onnx-file.ts';
 import { type BackendName, initBackend } from '../server/ml/runtime/backend.ts';
 import { FRAME_BYTES } from '../shared/frame.ts';
 import { resolveDataPath } from '../training/data/dataset.ts';
 import { readFer2013 } from '../training/data/fer2013-reader.ts';
 import { ARCHITECTURES, type Architecture, buildArchitecture, countFlops } from '../training/model/architectures.ts';
-import { loadModelFolder, saveModelFolder } from '../training/model/model-io.ts';
+import { saveModelFolder } from '../training/model/save-model.ts';
 import { exportOnnx } from '../training/onnx/export.ts';
 import { exportInt8Onnx } from '../training/onnx/int8.ts';
 

@@ -26,7 +26,7 @@ import {
 import { PROJECT_ROOT, resolveDataPath, selectUsage } from '../training/data/dataset.ts';
 import { readFer2013 } from '../training/data/fer2013-reader.ts';
 import { buildArchitecture } from '../training/model/architectures.ts';
-import { saveModelFolder } from '../training/model/model-io.ts';
+import { saveModelFolder } from '../training/model/save-model.ts';
 import { exportOnnx } from '../training/onnx/export.ts';
 import type { BotWorkerInit, BotWorkerMessage } from './loadtest-bot-worker.ts';
 import {

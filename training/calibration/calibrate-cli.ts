@@ -24,7 +24,8 @@ import {
   parseCalibration,
 } from '../../server/ml/engine/calibration.ts';
 import { createEmotionEngine } from '../../server/ml/engine/create-engine.ts';
-import { HASHES_FILE, writeModelHashes } from '../../server/ml/model-folder/hashes.ts';
+import { HASHES_FILE } from '../../server/ml/model-folder/files.ts';
+import { writeModelHashes } from '../../server/ml/model-folder/hashes.ts';
 import type { EvalReport } from '../../server/ml/model-folder/metrics.ts';
 import { EMOTION_COUNT, EMOTIONS, type Emotion, isEmotion } from '../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../shared/frame.ts';

@@ -5,7 +5,8 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { HASHES_FILE, writeModelHashes } from '../../server/ml/model-folder/hashes.ts';
+import { HASHES_FILE } from '../../server/ml/model-folder/files.ts';
+import { writeModelHashes } from '../../server/ml/model-folder/hashes.ts';
 
 async function main(): Promise<void> {
   const dirs = process.argv.slice(2).filter((a) => a !== '--');

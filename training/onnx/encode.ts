@@ -1,6 +1,9 @@
-/** Serialises an OnnxGraph description to ONNX ModelProto bytes with onnx-proto. */
+/**
+ * Serialises an OnnxGraph description to ONNX ModelProto bytes with onnx-proto
+ * (reading an encoded file's metadata is server/ml/model-folder/onnx-file.ts).
+ */
 import onnxProto from 'onnx-proto';
-import type { OnnxAttribute, OnnxGraph, OnnxValueInfo } from './convert.ts';
+import type { OnnxAttribute, OnnxGraph, OnnxValueInfo } from './graph.ts';
 
 const { onnx } = onnxProto;
 
@@ -79,12 +82,4 @@ export function encodeOnnxModel(
     },
   };
   return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
-}
-
-/** metadata_props of an encoded model (decodes the whole file: fine for models of a few MB). */
-export function readOnnxMetadata(bytes: Uint8Array): Record<string, string> {
-  const m = onnx.ModelProto.decode(bytes);
-  const out: Record<string, string> = {};
-  for (const p of m.metadataProps ?? []) if (p.key) out[p.key] = p.value ?? '';
-  return out;
 }

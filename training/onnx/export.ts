@@ -1,7 +1,8 @@
 /** exportOnnx(modelDir): model.json + weights.bin → model.onnx in the same folder. */
-import { rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { MODEL_ONNX, ONNX_WEIGHTS_HASH_KEY, weightsSha256 } from '../../server/ml/model-folder/model-json.ts';
+import { MODEL_ONNX, ONNX_WEIGHTS_HASH_KEY } from '../../server/ml/model-folder/files.ts';
+import { weightsSha256 } from '../../server/ml/model-folder/weights.ts';
+import { writeFileAtomic } from '../../server/util/write-file-atomic.ts';
 import { convertToOnnxGraph } from './convert.ts';
 import { encodeOnnxModel } from './encode.ts';
 import { readKerasModel } from './keras-model.ts';
@@ -21,10 +22,8 @@ export async function exportOnnx(modelDir: string, options: { outFile?: string }
     [ONNX_WEIGHTS_HASH_KEY]: await weightsSha256(dir),
   });
   const file = resolve(options.outFile ?? join(dir, MODEL_ONNX));
-  // Write then rename: a server reading the folder never sees half a file.
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, file);
+  // A server reading the folder never sees half a file.
+  await writeFileAtomic(file, bytes);
   const ops: Record<string, number> = {};
   for (const n of graph.nodes) ops[n.opType] = (ops[n.opType] ?? 0) + 1;
   return { file, bytes: bytes.byteLength, nodes: graph.nodes.length, ops };

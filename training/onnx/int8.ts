@@ -6,20 +6,17 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createOnnxEngine, loadOrt } from '../../server/ml/engine/onnx-engine.ts';
 import { normalizePixels } from '../../server/ml/engine/preprocess.ts';
-import {
-  MODEL_INT8_ONNX,
-  MODEL_ONNX,
-  ONNX_WEIGHTS_HASH_KEY,
-  readModelMetrics,
-  servedTta,
-  weightsSha256,
-} from '../../server/ml/model-folder/model-json.ts';
+import { MODEL_INT8_ONNX, MODEL_ONNX, ONNX_WEIGHTS_HASH_KEY } from '../../server/ml/model-folder/files.ts';
+import { readModelMetrics, servedTta } from '../../server/ml/model-folder/metrics.ts';
+import { weightsSha256 } from '../../server/ml/model-folder/weights.ts';
+import { writeFileAtomic } from '../../server/util/write-file-atomic.ts';
 import { FRAME_BYTES, FRAME_CHANNELS, FRAME_HEIGHT, FRAME_WIDTH } from '../../shared/frame.ts';
 import { type LabeledImages, selectUsage } from '../data/dataset.ts';
 import type { Fer2013Data } from '../data/fer2013-reader.ts';
 import { evaluateClassification } from '../eval/classification-metrics.ts';
-import { convertToOnnxGraph, type OnnxGraph } from './convert.ts';
+import { convertToOnnxGraph } from './convert.ts';
 import { encodeOnnxModel } from './encode.ts';
+import type { OnnxGraph } from './graph.ts';
 import { readKerasModel } from './keras-model.ts';
 import { quantizeGraph, type Range, tensorsToCalibrate } from './quantize.ts';
 
@@ -69,9 +66,7 @@ export async function exportInt8Onnx(
     [ONNX_WEIGHTS_HASH_KEY]: await weightsSha256(dir),
   });
   const file = resolve(options.outFile ?? join(dir, MODEL_INT8_ONNX));
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, file);
+  await writeFileAtomic(file, bytes);
   const ops: Record<string, number> = {};
   for (const n of q.nodes) ops[n.opType] = (ops[n.opType] ?? 0) + 1;
   return { file, bytes: bytes.byteLength, ops };

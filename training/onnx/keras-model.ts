@@ -3,9 +3,10 @@
  * data — layer configs and float32 weights by name — without tfjs, so the ONNX
  * exporter needs no backend and works on any folder the trainer writes.
  */
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { checkModelFolder, ModelFolderError, type ModelJsonFile } from '../../server/ml/model-folder/model-json.ts';
+import { resolve } from 'node:path';
+import { ModelFolderError } from '../../server/ml/model-folder/files.ts';
+import type { ModelJsonFile } from '../../server/ml/model-folder/model-json.ts';
+import { type FolderWeight, readWeightBytes, splitWeights } from '../../server/ml/model-folder/weights.ts';
 
 export interface WeightArray {
   shape: number[];
@@ -32,8 +33,15 @@ interface RawLayer {
   config: Record<string, unknown> & { name?: string; batch_input_shape?: (number | null)[] };
 }
 
-/** Builds a KerasModel from parsed model.json and the concatenated weight bytes (pure). */
-export function kerasModelFromJson(json: ModelJsonFile, weightBytes: Uint8Array, dir = '<memory>'): KerasModel {
+/**
+ * Builds a KerasModel from parsed model.json and its weights by name (pure). The
+ * weight arrays are used as they are: the exporter folds batch norms into them.
+ */
+export function kerasModelFromJson(
+  json: ModelJsonFile,
+  weights: ReadonlyMap<string, FolderWeight>,
+  dir = '<memory>',
+): KerasModel {
   const topo = json.modelTopology as { class_name?: string; config?: { name?: string; layers?: RawLayer[] } };
   // Keras 2-style files nest the topology under model_config.
   const top = (topo as { model_config?: typeof topo }).model_config ?? topo;
@@ -45,23 +53,8 @@ export function kerasModelFromJson(json: ModelJsonFile, weightBytes: Uint8Array,
   }
   const rawLayers = top.config.layers;
 
-  // Weights: the manifest lists them in file order; values are float32 (the trainer saves no quantised weights).
   const byName = new Map<string, WeightArray>();
-  let off = 0;
-  for (const group of json.weightsManifest) {
-    for (const spec of group.weights) {
-      const count = spec.shape.reduce((a, b) => a * b, 1);
-      if (spec.dtype !== 'float32')
-        throw new ModelFolderError(dir, `weight ${spec.name} is ${spec.dtype}, expected float32`);
-      if (off + count * 4 > weightBytes.byteLength)
-        throw new ModelFolderError(dir, 'weights file is shorter than model.json says');
-      // Copy: the source offset may not be 4-byte aligned, and callers may modify weights (BN folding).
-      const data = new Float32Array(count);
-      new Uint8Array(data.buffer).set(weightBytes.subarray(off, off + count * 4));
-      off += count * 4;
-      byName.set(spec.name, { shape: [...spec.shape], data });
-    }
-  }
+  for (const [name, w] of weights) byName.set(name, { shape: w.shape, data: w.values });
 
   let inputShape: number[] | null = null;
   const layers: KerasLayer[] = [];
@@ -90,15 +83,6 @@ export function kerasModelFromJson(json: ModelJsonFile, weightBytes: Uint8Array,
 
 export async function readKerasModel(dirIn: string): Promise<KerasModel> {
   const dir = resolve(dirIn);
-  const json = await checkModelFolder(dir);
-  const parts: Uint8Array[] = [];
-  for (const group of json.weightsManifest) for (const p of group.paths) parts.push(await readFile(join(dir, p)));
-  const total = parts.reduce((s, b) => s + b.byteLength, 0);
-  const bytes = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    bytes.set(p, o);
-    o += p.byteLength;
-  }
-  return kerasModelFromJson(json, bytes, dir);
+  const { json, specs, bytes } = await readWeightBytes(dir);
+  return kerasModelFromJson(json, splitWeights(specs, bytes, dir), dir);
 }

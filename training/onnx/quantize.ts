@@ -1,3 +1,4 @@
+import type { OnnxAttribute, OnnxGraph, OnnxInitializer, OnnxNode } from './graph.ts';
 /**
  * Static int8 quantisation of an exported graph in the QDQ format (pure).
  * Weights: int8, symmetric, per output channel. Activations: uint8, per tensor,
@@ -6,7 +7,6 @@
  * everything it cannot fuse still runs in float after a DequantizeLinear, so the
  * graph is always correct, only faster where fused.
  */
-import type { OnnxAttribute, OnnxGraph, OnnxInitializer, OnnxNode } from './convert.ts';
 
 export interface Range {
   min: number;

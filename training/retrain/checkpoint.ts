@@ -4,8 +4,9 @@
  * to a temp name and renamed, so an interruption never leaves a torn checkpoint.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../server/util/write-file-atomic.ts';
 
 export interface EpochRecord {
   epoch: number;
@@ -50,12 +51,6 @@ export interface CheckpointData {
   v: Float32Array[];
 }
 
-async function atomicWrite(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
-}
-
 function pack(arrays: readonly Float32Array[]): Uint8Array {
   const total = arrays.reduce((s, a) => s + a.length, 0);
   const out = new Float32Array(total);
@@ -82,16 +77,16 @@ function unpack(bytes: Buffer, sizes: readonly number[]): Float32Array[] {
 
 export async function saveCheckpoint(dir: string, data: CheckpointData): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await atomicWrite(join(dir, WEIGHTS), pack(data.weights));
-  await atomicWrite(join(dir, OPT_M), pack(data.m));
-  await atomicWrite(join(dir, OPT_V), pack(data.v));
+  await writeFileAtomic(join(dir, WEIGHTS), pack(data.weights));
+  await writeFileAtomic(join(dir, OPT_M), pack(data.m));
+  await writeFileAtomic(join(dir, OPT_V), pack(data.v));
   // The meta file goes last: it is what marks the checkpoint complete.
-  await atomicWrite(join(dir, META), JSON.stringify(data.meta, null, 2));
+  await writeFileAtomic(join(dir, META), JSON.stringify(data.meta, null, 2));
 }
 
 export async function saveBestWeights(dir: string, weights: readonly Float32Array[]): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await atomicWrite(join(dir, BEST), pack(weights));
+  await writeFileAtomic(join(dir, BEST), pack(weights));
 }
 
 export async function loadBestWeights(dir: string, sizes: readonly number[]): Promise<Float32Array[]> {

@@ -7,6 +7,7 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } 
 import { availableParallelism } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { MODEL_JSON } from '../../server/ml/model-folder/files.ts';
 import {
   concatImages,
   defaultFerPlusPath,
@@ -21,7 +22,6 @@ import { type Fer2013Data, Fer2013FormatError, readFer2013 } from '../data/fer20
 import { ferPlusMajorities } from '../data/ferplus-labels.ts';
 import { alignFerPlus, type FerPlusData, FerPlusFormatError, readFerPlus } from '../data/ferplus-reader.ts';
 import { ARCHITECTURES, type Architecture, DEFAULT_ARCHITECTURE } from '../model/architectures.ts';
-import { MODEL_JSON } from '../model/model-io.ts';
 import { initTrainingBackend } from '../runtime/training-backend.ts';
 import { faceApiProbsCached } from '../teachers/faceapi-cache.ts';
 import { donatedValidationAccuracy, holdOutExtraValidation } from './donated-validation.ts';

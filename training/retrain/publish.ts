@@ -12,7 +12,7 @@ import type { ModelMetrics } from '../../server/ml/model-folder/metrics.ts';
 import type { Fer2013Data } from '../data/fer2013-reader.ts';
 import type { Architecture } from '../model/architectures.ts';
 import { buildArchitecture, countFlops } from '../model/architectures.ts';
-import { saveModelFolder } from '../model/model-io.ts';
+import { saveModelFolder } from '../model/save-model.ts';
 import { exportOnnx } from '../onnx/export.ts';
 import { exportInt8WithGate, type Int8GateResult } from '../onnx/int8.ts';
 import { renderModelCard } from './model-card.ts';

@@ -8,13 +8,13 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { EvalReport, SplitReports } from '../../server/ml/model-folder/metrics.ts';
+import { readFolderWeights } from '../../server/ml/model-folder/weights.ts';
 import { EMOTION_COUNT } from '../../shared/emotions.ts';
 import { batchIndices, classCounts, type LabeledImages } from '../data/dataset.ts';
 import { createRng } from '../data/rng.ts';
 import { evaluateClassification } from '../eval/classification-metrics.ts';
 import { ferPlusReport } from '../eval/ferplus-eval.ts';
 import type { Architecture } from '../model/architectures.ts';
-import { readFolderWeights } from '../model/model-io.ts';
 import { adamWStep, createAdamWState, DEFAULT_ADAMW } from './adamw.ts';
 import {
   type CheckpointMeta,

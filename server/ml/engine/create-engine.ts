@@ -10,14 +10,9 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { ModelMetrics } from '../model-folder/metrics.ts';
-import {
-  architectureOf,
-  checkModelFolder,
-  type OnnxPrecision,
-  readModelMetrics,
-  resolveOnnxFile,
-  servedTta,
-} from '../model-folder/model-json.ts';
+import { readModelMetrics, servedTta } from '../model-folder/metrics.ts';
+import { architectureOf, checkModelFolder } from '../model-folder/model-json.ts';
+import { type OnnxPrecision, resolveOnnxFile } from '../model-folder/onnx-file.ts';
 import { applyCalibration, readCalibration } from './calibration.ts';
 import { loadOrt } from './onnx-engine.ts';
 import { createWorkerPool, type PoolLog } from './pool.ts';

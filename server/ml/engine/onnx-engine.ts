@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type * as OrtTypes from 'onnxruntime-node';
 import { FRAME_BYTES, FRAME_CHANNELS, FRAME_HEIGHT, FRAME_WIDTH } from '../../../shared/frame.ts';
-import { MODEL_INT8_ONNX, MODEL_ONNX, ModelFolderError } from '../model-folder/model-json.ts';
+import { MODEL_INT8_ONNX, MODEL_ONNX, ModelFolderError } from '../model-folder/files.ts';
 import { type ChunkForward, normalizeChunk, predictChunked, predictFrames } from './chunked-predict.ts';
 import type { EmotionEngine } from './types.ts';
 

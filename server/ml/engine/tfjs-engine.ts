@@ -6,10 +6,11 @@ import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_CHANNELS, FRAME_HEIGHT, FRAME_WIDTH } from '../../../shared/frame.ts';
-import { loadModelFolder } from '../../../training/model/model-io.ts';
-import { checkModelFolder, ModelFolderError } from '../model-folder/model-json.ts';
+import { ModelFolderError } from '../model-folder/files.ts';
+import { checkModelFolder } from '../model-folder/model-json.ts';
 import { type BackendName, initBackend } from '../runtime/backend.ts';
 import { type ChunkForward, normalizeChunk, predictChunked, predictFrames } from './chunked-predict.ts';
+import { loadModelFolder } from './tfjs-model.ts';
 import type { EmotionEngine } from './types.ts';
 
 export interface TfjsEngineConfig {

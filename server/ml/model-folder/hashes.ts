@@ -10,11 +10,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ModelFolderError } from './model-json.ts';
-
-export const HASHES_FILE = 'SHA256SUMS';
+import { writeFileAtomic } from '../../util/write-file-atomic.ts';
+import { HASHES_FILE, ModelFolderError } from './files.ts';
 
 function isHashed(name: string): boolean {
   return name !== HASHES_FILE && !name.startsWith('.') && !/\.(md|svg)$/i.test(name);
@@ -39,14 +38,12 @@ export function sha256File(file: string): Promise<string> {
   });
 }
 
-/** Writes SHA256SUMS for every file the list covers (temp file + rename). Returns the names hashed. */
+/** Writes SHA256SUMS for every file the list covers (atomically). Returns the names hashed. */
 export async function writeModelHashes(dir: string): Promise<string[]> {
   const names = await hashedFiles(dir);
   const lines: string[] = [];
   for (const name of names) lines.push(`${await sha256File(join(dir, name))}  ${name}`);
-  const tmp = join(dir, `.${HASHES_FILE}.tmp-${process.pid}`);
-  await writeFile(tmp, `${lines.join('\n')}\n`);
-  await rename(tmp, join(dir, HASHES_FILE));
+  await writeFileAtomic(join(dir, HASHES_FILE), `${lines.join('\n')}\n`);
   return names;
 }
 

@@ -1,5 +1,9 @@
-/** Shapes of evaluation reports and of a model folder's metrics.json. */
+/** Shapes of evaluation reports and of a model folder's metrics.json, and its reading. */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Emotion } from '../../../shared/emotions.ts';
+import { METRICS_JSON } from './files.ts';
 
 export interface ClassReport {
   precision: number;
@@ -61,4 +65,21 @@ export function servedPublicRecall(m: ModelMetrics): Partial<Record<Emotion, num
   const out: Partial<Record<Emotion, number>> = {};
   for (const [k, v] of Object.entries(r.perClass)) if (v) out[k as Emotion] = v.recall;
   return out;
+}
+
+/** metrics.json when present and parseable; null otherwise (a missing file is normal for fresh models). */
+export async function readModelMetrics(dir: string): Promise<ModelMetrics | null> {
+  const file = join(dir, METRICS_JSON);
+  if (!existsSync(file)) return null;
+  try {
+    const m = JSON.parse(await readFile(file, 'utf8')) as ModelMetrics;
+    return m && typeof m === 'object' ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the folder asks for flip TTA at serving time (metrics.json served.tta). */
+export function servedTta(metrics: ModelMetrics | null): boolean {
+  return metrics?.served?.tta === true;
 }

@@ -1,37 +1,21 @@
 /**
- * Checks and describes a model folder (model.json + weights.bin [+ model.onnx]
- * [+ metrics.json]) before any runtime touches it, so that a broken folder fails
- * with a message that names the file and the problem instead of a tfjs or
- * onnxruntime stack trace.
+ * model.json of a model folder: parsing and the check that the weight files
+ * it lists exist and hold exactly the bytes its manifest describes. Every
+ * reader (engines, exporter, trainer) goes through checkModelFolder first.
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { MODEL_JSON } from '../../../training/model/model-io.ts';
-import { readOnnxMetadata } from '../../../training/onnx/encode.ts';
+import { MODEL_JSON, ModelFolderError } from './files.ts';
 import type { ModelMetrics } from './metrics.ts';
 
-export const MODEL_ONNX = 'model.onnx';
-export const MODEL_INT8_ONNX = 'model.int8.onnx';
-/** metadata_props key in exported ONNX files: sha256 of the weights they were exported from. */
-export const ONNX_WEIGHTS_HASH_KEY = 'emotion_arena.weights_sha256';
-export const METRICS_JSON = 'metrics.json';
-
-export class ModelFolderError extends Error {
-  constructor(
-    readonly dir: string,
-    message: string,
-  ) {
-    super(`model folder ${dir}: ${message}`);
-    this.name = 'ModelFolderError';
-  }
-}
-
+/** One weight in model.json's manifest; the trainer writes float32 only. */
 export interface WeightSpec {
   name: string;
   shape: number[];
   dtype: string;
+  /** Present only in quantised tfjs models, which this project neither writes nor reads. */
+  quantization?: unknown;
 }
 
 export interface ModelJsonFile {
@@ -105,75 +89,8 @@ export async function checkModelFolder(dirIn: string): Promise<ModelJsonFile> {
   return json;
 }
 
-/** metrics.json when present and parseable; null otherwise (a missing file is normal for fresh models). */
-export async function readModelMetrics(dir: string): Promise<ModelMetrics | null> {
-  const file = join(dir, METRICS_JSON);
-  if (!existsSync(file)) return null;
-  try {
-    const m = JSON.parse(await readFile(file, 'utf8')) as ModelMetrics;
-    return m && typeof m === 'object' ? m : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Architecture name: metrics.json's, else the Sequential model's name in model.json. */
 export function architectureOf(json: ModelJsonFile, metrics: ModelMetrics | null): string {
   if (metrics && typeof metrics.architecture === 'string') return metrics.architecture;
   return json.modelTopology.config?.name ?? 'unknown';
-}
-
-/** Whether the folder asks for flip TTA at serving time (metrics.json served.tta). */
-export function servedTta(metrics: ModelMetrics | null): boolean {
-  return metrics?.served?.tta === true;
-}
-
-export function hasOnnx(dir: string): boolean {
-  return existsSync(join(dir, MODEL_ONNX));
-}
-
-/** sha256 of the folder's weight files, in manifest order (identifies what an ONNX file was exported from). */
-export async function weightsSha256(dir: string, json?: ModelJsonFile): Promise<string> {
-  const j = json ?? (await checkModelFolder(dir));
-  const h = createHash('sha256');
-  for (const group of j.weightsManifest) for (const p of group.paths) h.update(await readFile(join(dir, p)));
-  return h.digest('hex');
-}
-
-export type OnnxPrecision = 'fp32' | 'int8';
-export type OnnxChoice = { ok: true; file: string; precision: OnnxPrecision } | { ok: false; reason: string };
-
-/**
- * The ONNX file to serve from a folder. An exported file records the sha256 of
- * the weights it came from; a file whose weights have changed since (re-saved
- * model, forgotten re-export) is stale and never served. `auto` prefers the int8
- * file, which export-cli only keeps when it passed the accuracy gate.
- */
-export async function resolveOnnxFile(dirIn: string, precision: OnnxPrecision | 'auto' = 'auto'): Promise<OnnxChoice> {
-  const dir = resolve(dirIn);
-  let hash: string | null = null;
-  const check = async (name: string, p: OnnxPrecision): Promise<OnnxChoice> => {
-    const file = join(dir, name);
-    if (!existsSync(file)) return { ok: false, reason: `${name} is missing` };
-    let meta: Record<string, string>;
-    try {
-      meta = readOnnxMetadata(await readFile(file));
-    } catch (err) {
-      return { ok: false, reason: `${name} is not a valid ONNX file (${(err as Error).message})` };
-    }
-    const recorded = meta[ONNX_WEIGHTS_HASH_KEY];
-    if (recorded) {
-      hash ??= await weightsSha256(dir);
-      if (recorded !== hash)
-        return { ok: false, reason: `${name} is stale: the weights changed after it was exported (re-export it)` };
-    }
-    return { ok: true, file, precision: p };
-  };
-  if (precision === 'fp32') return check(MODEL_ONNX, 'fp32');
-  if (precision === 'int8') return check(MODEL_INT8_ONNX, 'int8');
-  const int8 = await check(MODEL_INT8_ONNX, 'int8');
-  if (int8.ok) return int8;
-  const fp32 = await check(MODEL_ONNX, 'fp32');
-  if (fp32.ok) return fp32;
-  return existsSync(join(dir, MODEL_INT8_ONNX)) ? int8 : fp32;
 }

@@ -6,7 +6,6 @@ import { createOnnxEngine } from '../../../server/ml/engine/onnx-engine.ts';
 import { createWorkerPool, WorkerDiedError } from '../../../server/ml/engine/pool.ts';
 import { createTfjsEngine } from '../../../server/ml/engine/tfjs-engine.ts';
 import type { Fer2013Data } from '../../../training/data/fer2013-reader.ts';
-import type { OnnxGraph } from '../../../training/onnx/convert.ts';
 import { encodeOnnxModel } from '../../../training/onnx/encode.ts';
 import { exportOnnx } from '../../../training/onnx/export.ts';
 
@@ -20,6 +19,7 @@ const emptyGraph: OnnxGraph = {
 
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
+import type { OnnxGraph } from '../../../training/onnx/graph.ts';
 import { loadFixture, saveRandomModel, type TempModel } from '../../unit/engine/model-fixture.ts';
 
 let data: Fer2013Data;

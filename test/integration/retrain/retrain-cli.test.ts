@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts';
 import type { ModelMetrics } from '../../../server/ml/model-folder/metrics.ts';
+import { readFolderWeights } from '../../../server/ml/model-folder/weights.ts';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
 import { readFer2013 } from '../../../training/data/fer2013-reader.ts';
-import { readFolderWeights } from '../../../training/model/model-io.ts';
 import { main } from '../../../training/retrain/cli.ts';
 import { rewriteModelCard } from '../../../training/retrain/publish.ts';
 

@@ -12,7 +12,8 @@ import type { Logger } from '../../../server/logging.ts';
 import { silentLogger } from '../../../server/logging.ts';
 import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts';
 import { type LoadedEngine, ModelHost, verifyingLoader } from '../../../server/ml/engine/model-host.ts';
-import { HASHES_FILE, verifyModelHashes, writeModelHashes } from '../../../server/ml/model-folder/hashes.ts';
+import { HASHES_FILE } from '../../../server/ml/model-folder/files.ts';
+import { verifyModelHashes, writeModelHashes } from '../../../server/ml/model-folder/hashes.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
 import { shippedModelDir, startTestServer } from './harness.ts';
 

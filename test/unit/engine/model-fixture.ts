@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../server/ml/runtime/backend.ts';
 import { type Fer2013Data, readFer2013 } from '../../../training/data/fer2013-reader.ts';
 import { type Architecture, buildArchitecture } from '../../../training/model/architectures.ts';
-import { saveModelFolder } from '../../../training/model/model-io.ts';
+import { saveModelFolder } from '../../../training/model/save-model.ts';
 
 export const FIXTURE_CSV = resolve(import.meta.dirname, '../../fixtures/fer2013-sample.csv');
 

@@ -5,10 +5,10 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizePixels } from '../../../server/ml/engine/preprocess.ts';
 import { createTfjsEngine } from '../../../server/ml/engine/tfjs-engine.ts';
+import { loadModelFolder } from '../../../server/ml/engine/tfjs-model.ts';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
 import type { Fer2013Data } from '../../../training/data/fer2013-reader.ts';
-import { loadModelFolder } from '../../../training/model/model-io.ts';
 import { loadFixture, saveRandomModel, type TempModel } from './model-fixture.ts';
 
 let seed: TempModel;

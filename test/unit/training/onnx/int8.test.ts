@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseEngine } from '../../../../server/ml/engine/create-engine.ts';
 import { createOnnxEngine } from '../../../../server/ml/engine/onnx-engine.ts';
-import { resolveOnnxFile } from '../../../../server/ml/model-folder/model-json.ts';
+import { resolveOnnxFile } from '../../../../server/ml/model-folder/onnx-file.ts';
 import { EMOTION_COUNT } from '../../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../../shared/frame.ts';
 import type { Fer2013Data } from '../../../../training/data/fer2013-reader.ts';
