@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sha256File } from '../../server/ml/engine/model-hashes.ts';
+import { sha256File } from '../../server/ml/model-folder/hashes.ts';
 import type { ManifestEntry } from './manifest.ts';
 
 export type FolderMatch = { same: true } | { same: false; reason: string };

@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HASHES_FILE, sha256File, verifyModelHashes, writeModelHashes } from '../../server/ml/engine/model-hashes.ts';
+import { HASHES_FILE } from '../../server/ml/model-folder/files.ts';
+import { sha256File, verifyModelHashes, writeModelHashes } from '../../server/ml/model-folder/hashes.ts';
 import {
   findEntry,
   type Manifest,

@@ -16,8 +16,8 @@ import { emptyManifest } from '../../../scripts/models/manifest.ts';
 import { writeManifest } from '../../../scripts/models/manifest-file.ts';
 import { packModel } from '../../../scripts/models/pack-model.ts';
 import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts';
-import { verifyModelHashes } from '../../../server/ml/engine/model-hashes.ts';
-import { verifyingLoader } from '../../../server/model-host.ts';
+import { verifyingLoader } from '../../../server/ml/engine/model-host.ts';
+import { verifyModelHashes } from '../../../server/ml/model-folder/hashes.ts';
 import { saveRandomModel, type TempModel } from '../../unit/engine/model-fixture.ts';
 
 let model: TempModel;
