@@ -19,6 +19,7 @@ import { acceptFromPrimary, underLocalCluster } from './local-cluster-worker.ts'
 import { createLogger, type Logger } from './logging.ts';
 import { createMetrics } from './metrics.ts';
 import { createEmotionEngine } from './ml/engine/create-engine.ts';
+import { watchModelFolder } from './ml/engine/model-folder-watcher.ts';
 import { type LoadedEngine, ModelHost, verifyingLoader } from './ml/engine/model-host.ts';
 import { openLeaderboardStore } from './store/create-store.ts';
 import { openDonationStore } from './store/donation-create-store.ts';
@@ -150,9 +151,17 @@ async function main(): Promise<void> {
     inference: { maxBatch: config.inferenceMaxBatch, maxInFlight: config.inferenceWorkers ?? availableParallelism() },
     ...(cluster ? { cluster } : {}),
   });
-  if (config.modelWatch) {
-    model.watch((r) => metrics.modelReloads.inc({ result: r.ok ? 'ok' : 'refused' }));
-  }
+  const servedDir = model.modelInfo.dir;
+  const modelWatch = config.modelWatch
+    ? watchModelFolder(
+        servedDir,
+        async () => {
+          const r = await model.reload(servedDir);
+          metrics.modelReloads.inc({ result: r.ok ? 'ok' : 'refused' });
+        },
+        log.child({ module: 'model' }),
+      )
+    : null;
 
   if (underLocalCluster()) {
     // One of start:multi's processes (server/local-cluster.ts): the primary owns the port.
@@ -195,6 +204,7 @@ async function main(): Promise<void> {
       }
       await application.shutdown();
       await cluster?.close();
+      modelWatch?.stop();
       await model.dispose();
       await donations.close();
       await donationStore.close();

@@ -3,9 +3,8 @@
  * games: the new folder is loaded and checked first; only then does it replace the
  * old engine, which is disposed once its in-flight predictions finish. A broken
  * folder is refused with a clear log line and the old model keeps serving.
+ * What triggers a reload (the admin route, model-folder-watcher.ts) is wired in main.ts.
  */
-import { type FSWatcher, watch } from 'node:fs';
-import { basename, dirname } from 'node:path';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
 import type { Logger } from '../../logging.ts';
@@ -63,8 +62,6 @@ export class ModelHost implements EmotionEngine {
   private readonly inFlight = new Map<LoadedEngine, number>();
   private readonly retired = new Set<LoadedEngine>();
   private reloading: Promise<ReloadResult> | null = null;
-  private watchers: FSWatcher[] = [];
-  private debounce: NodeJS.Timeout | null = null;
   private disposed = false;
   private lastEngineChange: EngineChange | null = null;
 
@@ -165,69 +162,8 @@ export class ModelHost implements EmotionEngine {
     engine.dispose().catch((err: unknown) => this.log.warn({ err }, 'disposing the previous model failed'));
   }
 
-  /**
-   * Watches the served folder and its parent (retraining publishes by renaming a new
-   * folder over the old one, which a watch on the folder alone would miss) and
-   * reloads after changes settle.
-   */
-  watch(onResult: (r: ReloadResult) => void = () => {}, settleMs = 1500): void {
-    const dir = this.current.modelInfo.dir;
-    const name = basename(dir);
-    const trigger = () => {
-      if (this.debounce) clearTimeout(this.debounce);
-      this.debounce = setTimeout(() => {
-        this.debounce = null;
-        this.reload(dir).then((r) => {
-          this.rewatchFolder(dir, trigger);
-          onResult(r);
-        });
-      }, settleMs);
-      this.debounce.unref?.();
-    };
-    try {
-      const parent = watch(dirname(dir), (_event, file) => {
-        if (file === null || file === name || String(file).startsWith(`${name}`)) trigger();
-      });
-      parent.on('error', (err) => this.log.warn({ err: err.message }, 'model folder watch failed'));
-      this.watchers.push(parent);
-    } catch (err) {
-      this.log.warn(
-        { dir, err: (err as Error).message },
-        'cannot watch the model folder; use the admin reload instead',
-      );
-    }
-    this.rewatchFolder(dir, trigger);
-  }
-
-  private folderWatcher: FSWatcher | null = null;
-
-  private rewatchFolder(dir: string, trigger: () => void): void {
-    if (this.disposed) return;
-    this.folderWatcher?.close();
-    this.folderWatcher = null;
-    try {
-      const w = watch(dir, (_event, file) => {
-        if (file === null || /\.(json|bin|onnx)$/.test(String(file))) trigger();
-      });
-      w.on('error', () => {});
-      this.folderWatcher = w;
-    } catch {
-      // The folder may be mid-rename; the parent watch will trigger again.
-    }
-  }
-
-  stopWatching(): void {
-    if (this.debounce) clearTimeout(this.debounce);
-    this.debounce = null;
-    for (const w of this.watchers) w.close();
-    this.watchers = [];
-    this.folderWatcher?.close();
-    this.folderWatcher = null;
-  }
-
   async dispose(): Promise<void> {
     this.disposed = true;
-    this.stopWatching();
     if (this.reloading) await this.reloading.catch(() => {});
     await this.current.dispose();
     for (const e of [...this.retired]) await e.dispose().catch(() => {});

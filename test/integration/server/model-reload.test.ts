@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../server/logging.ts';
+import { type FolderWatch, watchModelFolder } from '../../../server/ml/engine/model-folder-watcher.ts';
 import { type LoadedEngine, ModelHost } from '../../../server/ml/engine/model-host.ts';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { startTestServer, type TestServer } from './harness.ts';
@@ -40,9 +41,11 @@ function writeModel(dir: string, body: object) {
 describe('model reload', () => {
   let server: TestServer | null = null;
   let host: ModelHost | null = null;
+  let folderWatch: FolderWatch | null = null;
   let root = '';
   afterEach(async () => {
-    host?.stopWatching();
+    folderWatch?.stop();
+    folderWatch = null;
     await server?.close();
     server = null;
     if (root) rmSync(root, { recursive: true, force: true });
@@ -92,13 +95,20 @@ describe('model reload', () => {
     writeModel(dir, { version: 'v1' });
     const load = fakeLoader([]);
     host = new ModelHost(await load(dir), load, silentLogger());
+    const h = host;
     const results: string[] = [];
-    const swapped = new Promise<void>((resolve) =>
-      host?.watch((r) => {
-        results.push(r.ok ? r.model.architecture : `refused: ${r.error}`);
-        if (r.ok) resolve();
-      }, 200),
-    );
+    const swapped = new Promise<void>((resolve) => {
+      folderWatch = watchModelFolder(
+        dir,
+        async () => {
+          const r = await h.reload(dir);
+          results.push(r.ok ? r.model.architecture : `refused: ${r.error}`);
+          if (r.ok) resolve();
+        },
+        silentLogger(),
+        200,
+      );
+    });
     const tmp = join(root, 'emotion.tmp');
     writeModel(tmp, { version: 'v2' });
     renameSync(dir, join(root, 'emotion.old'));
