@@ -31,15 +31,15 @@ import { PublishRefused } from './publish-guard.ts';
 import type { SoftSource } from './soft-targets.ts';
 import {
   DEFAULT_DISTILL_WEIGHT,
-  evaluateRunBest,
   SELECTIONS,
   type Selection,
   type TrainConfig,
   type TrainData,
   TrainingDiverged,
   TrainingInterrupted,
-  train,
-} from './trainer.ts';
+  type TrainResult,
+} from './train-types.ts';
+import { evaluateRunBest, train } from './trainer.ts';
 import { ferPlusTrainingRows, pickRows, sourceWithExtraRows } from './training-set.ts';
 
 /** Weight of the FER+ vote distribution in each target when a FER+ file is used, unless --ferplus-weight says otherwise. */
@@ -284,6 +284,27 @@ function pickMajority(plus: FerPlusData, fer: Fer2013Data, usage: 'PublicTest' |
   return Int8Array.from(usageIndices(fer, usage), (r) => all[r] as number);
 }
 
+/**
+ * Trains with Ctrl-C (or SIGTERM) turned into a stop request: the trainer finishes
+ * the current step and saves a checkpoint to resume from; a second signal quits at once.
+ */
+async function trainUntilSignalled(config: TrainConfig, data: TrainData): Promise<TrainResult> {
+  const stop = new AbortController();
+  const onSignal = () => {
+    if (stop.signal.aborted) process.exit(130);
+    console.log('(Ctrl-C again to quit at once)');
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await train(config, data, (line) => console.log(line), { stop: stop.signal });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -389,7 +410,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(`training ${config.arch} (${o.recipe} recipe) on ${data.train.count} images; run folder ${runDir}`);
     const result = o.publishCheckpoint
       ? await evaluateRunBest(config, data, (line) => console.log(line))
-      : await train(config, data, (line) => console.log(line));
+      : await trainUntilSignalled(config, data);
     const donatedValidation = donatedValidationAccuracy(o.arch, result.weights, heldOut, (line) => console.log(line));
     const { progress: _p, resume: _r, runDir: _d, ...recorded } = config;
     await publishModel({

@@ -18,7 +18,7 @@ import { exportInt8WithGate, type Int8GateResult } from '../onnx/int8.ts';
 import { renderModelCard } from './model-card.ts';
 import { confusionMatrixSvg, trainingCurveSvg } from './plots.ts';
 import { PublishRefused, publishVerdict, servedPublicAccuracy } from './publish-guard.ts';
-import type { TrainResult } from './trainer.ts';
+import type { TrainResult } from './train-types.ts';
 
 export interface PublishInput {
   out: string;
