@@ -130,7 +130,7 @@ async function measureConfig(config: string, o: Options, dataDir: string): Promi
         [
           '--import',
           'tsx',
-          'server/bench/loadtest.ts',
+          'bench/loadtest.ts',
           '--url',
           base,
           '--players',

@@ -24,7 +24,7 @@ import { LatestFrameQueue } from '../server/net/latest-frame-queue.ts';
 import { EMOTION_COUNT } from '../shared/emotions.ts';
 import { FRAME_BYTES } from '../shared/frame.ts';
 import { type Architecture, buildArchitecture, isArchitecture } from '../training/model/architectures.ts';
-import { saveModelFolder } from '../training/model/model-io.ts';
+import { saveModelFolder } from '../training/model/save-model.ts';
 import { exportOnnx } from '../training/onnx/export.ts';
 
 const positiveInt = (v: string): number => {

@@ -1,5 +1,5 @@
 /**
- * node --import tsx server/bench/cpu-profile-summary.ts <dir-or-.cpuprofile>... [--top 12]
+ * node --import tsx bench/cpu-profile-summary.ts <dir-or-.cpuprofile>... [--top 12]
  *
  * Self time of `node --cpu-prof` profiles by category (socket writes, worker hand-off,
  * Socket.IO / engine.io / ws parsing, GC, ...), as a markdown table per profile. A folder

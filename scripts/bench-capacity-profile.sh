@@ -17,9 +17,9 @@ PORT=$port HOST=127.0.0.1 MODEL_WATCH=0 LEADERBOARD_STORE=memory LOG_LEVEL=warn 
   node --cpu-prof --cpu-prof-dir="$out" --import tsx server/main.ts > "$out/server.log" 2>&1 &
 server=$!
 trap 'kill -INT $server 2>/dev/null || true' EXIT
-node --import tsx server/bench/loadtest.ts --url "http://127.0.0.1:$port" --players "$players" --rooms "$rooms" \
+node --import tsx bench/loadtest.ts --url "http://127.0.0.1:$port" --players "$players" --rooms "$rooms" \
   --fps 5 --duration "$seconds" --json | tee "$out/loadtest.txt" | grep -v '^{' || true
 kill -INT $server
 wait $server || true
 trap - EXIT
-node --import tsx server/bench/cpu-profile-summary.ts "$out" | tee "$out/summary.md"
+node --import tsx bench/cpu-profile-summary.ts "$out" | tee "$out/summary.md"

@@ -24,12 +24,13 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { cropRectForBox, largestBox } from '../client/src/capture/crop-geometry.ts';
 import { cropToGray } from '../client/src/capture/grayscale.ts';
 import { frameMatch } from '../server/game/scoring.ts';
-import { type PhotoMeasurement, updateCalibrationCard } from '../server/ml/calibration/card-section.ts';
-import { type PhotoScore, summarisePhotos } from '../server/ml/calibration/photo-summary.ts';
 import { applyCalibration, readCalibration } from '../server/ml/engine/calibration.ts';
 import { createEmotionEngine } from '../server/ml/engine/create-engine.ts';
-import { HASHES_FILE, writeModelHashes } from '../server/ml/engine/model-hashes.ts';
+import { HASHES_FILE } from '../server/ml/model-folder/files.ts';
+import { writeModelHashes } from '../server/ml/model-folder/hashes.ts';
 import { EMOTIONS, type Emotion, emotionId, isEmotion } from '../shared/emotions.ts';
+import { type PhotoMeasurement, updateCalibrationCard } from '../training/calibration/card-section.ts';
+import { type PhotoScore, summarisePhotos } from '../training/calibration/photo-summary.ts';
 
 type FaceApi = typeof import('@vladmandic/face-api');
 const require = createRequire(import.meta.url);

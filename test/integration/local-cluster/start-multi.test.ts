@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planProcesses } from '../../../server/local-cluster.ts';
-import { PROJECT_ROOT } from '../../../server/ml/data/dataset.ts';
 import type { JoinResult, RoomState } from '../../../shared/protocol.ts';
+import { PROJECT_ROOT } from '../../../training/data/dataset.ts';
 import { dropTestSchema, newTestSchema, TEST_DATABASE_URL } from '../../helpers/pg.ts';
 import { ask, type Bot, connectBot, newToken, waitFor } from '../server/harness.ts';
 
