@@ -227,7 +227,7 @@ export async function main(argv = process.argv): Promise<void> {
   if (dataPath && existsSync(dataPath)) {
     pool = (await readFer2013(dataPath)).images.subarray(0, 256 * FRAME_BYTES);
   } else {
-    const fixture = resolve(import.meta.dirname, '../../test/fixtures/fer2013-sample.csv');
+    const fixture = resolve(import.meta.dirname, '../test/fixtures/fer2013-sample.csv');
     pool = existsSync(fixture)
       ? (await readFer2013(fixture)).images
       : Uint8Array.from({ length: 256 * FRAME_BYTES }, (_, i) => (i * 7919) & 255);

@@ -13,7 +13,7 @@ export interface LabeledImages {
   count: number;
 }
 
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_DATA_PATH = resolve(PROJECT_ROOT, '../shared/data/fer2013.csv.gz');
 /** Microsoft's FER+ votes (optional input) are looked for under this name beside the FER2013 file. */
 export const FERPLUS_FILE_NAME = 'fer2013new.csv';

@@ -1,11 +1,23 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { batchIndices, classCounts, resolveDataPath, selectUsage } from '../../../../training/data/dataset.ts';
+import {
+  batchIndices,
+  classCounts,
+  PROJECT_ROOT,
+  resolveDataPath,
+  selectUsage,
+} from '../../../../training/data/dataset.ts';
 import { readFer2013 } from '../../../../training/data/fer2013-reader.ts';
 
 const FIX = join(import.meta.dirname, '../../../fixtures/fer2013-sample.csv');
 
 describe('dataset helpers', () => {
+  it('PROJECT_ROOT is the repository root (the default data path and the CLIs resolve from it)', () => {
+    expect(PROJECT_ROOT).toBe(join(import.meta.dirname, '../../../..'));
+    expect(existsSync(join(PROJECT_ROOT, 'package.json'))).toBe(true);
+  });
+
   it('selects rows by Usage and counts classes', async () => {
     const d = await readFer2013(FIX);
     const pub = selectUsage(d, 'PublicTest');
