@@ -12,6 +12,8 @@
  * Only the layer types and activations that buildArchitecture uses are converted;
  * anything else is refused by name.
  */
+
+import type { FolderWeight } from '../../server/ml/model-folder/weights.ts';
 import {
   BATCH_DIM,
   ONNX_INPUT,
@@ -21,7 +23,7 @@ import {
   type OnnxInitializer,
   type OnnxNode,
 } from './graph.ts';
-import type { KerasLayer, KerasModel, WeightArray } from './keras-model.ts';
+import type { KerasLayer, KerasModel } from './keras-model.ts';
 
 /** The activations buildArchitecture uses; anything else is refused rather than half-supported. */
 const ACTIVATIONS: Record<string, string | null> = {
@@ -62,14 +64,14 @@ export function tfPadding(
 }
 
 /** Keras kernel [kh,kw,cin,cout] → ONNX Conv weight [cout,cin,kh,kw]. */
-export function convKernelToOihw(k: WeightArray): Float32Array {
+export function convKernelToOihw(k: FolderWeight): Float32Array {
   const [kh, kw, cin, cout] = k.shape as [number, number, number, number];
-  const out = new Float32Array(k.data.length);
+  const out = new Float32Array(k.values.length);
   for (let y = 0; y < kh; y++)
     for (let x = 0; x < kw; x++)
       for (let i = 0; i < cin; i++)
         for (let o = 0; o < cout; o++) {
-          out[((o * cin + i) * kh + y) * kw + x] = k.data[((y * kw + x) * cin + i) * cout + o] as number;
+          out[((o * cin + i) * kh + y) * kw + x] = k.values[((y * kw + x) * cin + i) * cout + o] as number;
         }
   return out;
 }
@@ -97,9 +99,9 @@ export function batchNormAffine(layer: KerasLayer, channels: number): { scale: F
   const get = (n: string, dflt: number): Float32Array => {
     const w = layer.weights.get(n);
     if (w) {
-      if (w.data.length !== channels)
-        throw new UnsupportedLayer(layer, `${n} has ${w.data.length} values for ${channels} channels`);
-      return w.data;
+      if (w.values.length !== channels)
+        throw new UnsupportedLayer(layer, `${n} has ${w.values.length} values for ${channels} channels`);
+      return w.values;
     }
     if (n === 'moving_mean' || n === 'moving_variance') throw new UnsupportedLayer(layer, `weight ${n} is missing`);
     return new Float32Array(channels).fill(dflt);
@@ -195,7 +197,7 @@ export function convertToOnnxGraph(model: KerasModel): OnnxGraph {
         let biasName: string | null = null;
         const bias = layer.weights.get('bias');
         if (cfg.use_bias !== false && bias) {
-          biasName = init(`${layer.name}/B`, [cout], Float32Array.from(bias.data));
+          biasName = init(`${layer.name}/B`, [cout], Float32Array.from(bias.values));
           inputs.push(biasName);
         }
         cur = emit('Conv', layer.name, inputs, {
@@ -292,11 +294,12 @@ export function convertToOnnxGraph(model: KerasModel): OnnxGraph {
         const [fin, units] = k.shape as [number, number];
         if (fin !== c) throw new UnsupportedLayer(layer, `kernel expects ${fin} inputs, got ${c}`);
         const f = flattened as { c: number; h: number; w: number } | null;
-        const kernel = f ? permuteFlattenRows(k.data, f.c, f.h, f.w, units) : Float32Array.from(k.data);
+        const kernel = f ? permuteFlattenRows(k.values, f.c, f.h, f.w, units) : Float32Array.from(k.values);
         flattened = null;
         const inputs = [cur, init(`${layer.name}/W`, [fin, units], kernel)];
         const bias = layer.weights.get('bias');
-        if (cfg.use_bias !== false && bias) inputs.push(init(`${layer.name}/B`, [units], Float32Array.from(bias.data)));
+        if (cfg.use_bias !== false && bias)
+          inputs.push(init(`${layer.name}/B`, [units], Float32Array.from(bias.values)));
         cur = emit('Gemm', layer.name, inputs);
         c = units;
         foldable = null;

@@ -8,17 +8,12 @@ import { ModelFolderError } from '../../server/ml/model-folder/files.ts';
 import type { ModelJsonFile } from '../../server/ml/model-folder/model-json.ts';
 import { type FolderWeight, readWeightBytes, splitWeights } from '../../server/ml/model-folder/weights.ts';
 
-export interface WeightArray {
-  shape: number[];
-  data: Float32Array;
-}
-
 export interface KerasLayer {
   className: string;
   name: string;
   config: Record<string, unknown>;
   /** Weights of this layer by parameter name ("kernel", "bias", "gamma", "moving_mean", …). */
-  weights: Map<string, WeightArray>;
+  weights: Map<string, FolderWeight>;
 }
 
 export interface KerasModel {
@@ -53,9 +48,6 @@ export function kerasModelFromJson(
   }
   const rawLayers = top.config.layers;
 
-  const byName = new Map<string, WeightArray>();
-  for (const [name, w] of weights) byName.set(name, { shape: w.shape, data: w.values });
-
   let inputShape: number[] | null = null;
   const layers: KerasLayer[] = [];
   for (const raw of rawLayers) {
@@ -63,14 +55,14 @@ export function kerasModelFromJson(
     if (raw.config.batch_input_shape && !inputShape) {
       inputShape = raw.config.batch_input_shape.slice(1).map((d) => d ?? Number.NaN);
     }
-    const weights = new Map<string, WeightArray>();
-    for (const [wName, w] of byName) {
+    const layerWeights = new Map<string, FolderWeight>();
+    for (const [wName, w] of weights) {
       const slash = wName.lastIndexOf('/');
       // tfjs may suffix the layer scope with _1, _2 … when a process builds several models.
       const scope = wName.slice(0, slash);
-      if (scope === name) weights.set(wName.slice(slash + 1).replace(/_\d+$/, ''), w);
+      if (scope === name) layerWeights.set(wName.slice(slash + 1).replace(/_\d+$/, ''), w);
     }
-    layers.push({ className: raw.class_name, name, config: raw.config, weights });
+    layers.push({ className: raw.class_name, name, config: raw.config, weights: layerWeights });
   }
   if (!inputShape || inputShape.some((d) => !Number.isFinite(d))) {
     throw new ModelFolderError(
