@@ -1,5 +1,5 @@
 /**
- * node --import tsx server/bench/bench-wake.ts [post|async|sync] [N]
+ * node --import tsx bench/bench-wake.ts [post|async|sync] [N]
  *
  * The bare cost, on the main thread, of waking an inference worker and hearing back, N round
  * trips: `post` = postMessage both ways with a 4-frame buffer (the pool before shared memory);

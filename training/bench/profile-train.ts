@@ -1,5 +1,5 @@
 /**
- * `node --import tsx server/bench/profile-train.ts [--model vgg16] [--batch 64] [--by-shape]`:
+ * `node --import tsx training/bench/profile-train.ts [--model vgg16] [--batch 64] [--by-shape]`:
  * where a train step's time goes on the wasm backend, per kernel, as this
  * process's CPU time (wall time on a shared machine mostly measures the
  * neighbours). One model.trainOnBatch under tf.profile after a warm-up.
@@ -10,9 +10,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Command, Option } from 'commander';
-import { ARCHITECTURES, type Architecture, buildArchitecture } from '../ml/model/architectures.ts';
-import { initBackend } from '../ml/runtime/backend.ts';
-import { syntheticBatch } from '../ml/runtime/train-vs-forward.ts';
+import { ARCHITECTURES, type Architecture, buildArchitecture } from '../model/architectures.ts';
+import { syntheticBatch } from '../runtime/train-vs-forward.ts';
+import { initTrainingBackend } from '../runtime/training-backend.ts';
 
 const o = new Command('profile-train')
   .addOption(new Option('--model <name>').choices(ARCHITECTURES).default('vgg16'))
@@ -22,7 +22,7 @@ const o = new Command('profile-train')
   .parse()
   .opts<{ model: Architecture; batch: number; top: number; byShape: boolean }>();
 
-await initBackend({ force: 'wasm' });
+await initTrainingBackend({ force: 'wasm' });
 // The profiler times each kernel through backend.time (wall clock on wasm); make it CPU time.
 const backend = tf.backend() as unknown as { time: (f: () => void) => Promise<{ kernelMs: number }> };
 backend.time = async (f) => {
