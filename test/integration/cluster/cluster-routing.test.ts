@@ -44,8 +44,10 @@ describe('a room on one node, players on two', () => {
   let a: InProcessNode;
   let b: InProcessNode;
   beforeAll(async () => {
-    a = await startInProcessNode({ engine: engine(), prefix, schema, nodeId: 'node-a' });
-    b = await startInProcessNode({ engine: engine(), prefix, schema, nodeId: 'node-b' });
+    // The burst test creates a dozen rooms from one address; the limits have their own tests below.
+    const app = { roomsPerIpPerMinute: 100 };
+    a = await startInProcessNode({ engine: engine(), prefix, schema, nodeId: 'node-a', app });
+    b = await startInProcessNode({ engine: engine(), prefix, schema, nodeId: 'node-b', app });
   });
   afterAll(async () => {
     await a?.close();
@@ -103,6 +105,18 @@ describe('a room on one node, players on two', () => {
     expect((await told).reason).toMatch(/removed/);
     host.socket.disconnect();
     guest.socket.disconnect();
+  });
+
+  it('a burst of rooms created on node A can each be joined at once from node B', async () => {
+    // Creations outnumber the codes a node keeps claimed ahead; every room must still be findable.
+    const hosts = await Promise.all(Array.from({ length: 12 }, (_, i) => createRoomOn(a.url, `Burst${i}`)));
+    const codes = hosts.map((h) => h.join.state.code);
+    expect(new Set(codes).size).toBe(12);
+    const guests = await Promise.all(codes.map((code, i) => joinRoomOn(b.url, code, `Guest${i}`)));
+    const refused = guests.filter((g) => !g.r.ok).map((g) => (g.r.ok ? '' : g.r.error.code));
+    expect(refused).toEqual([]);
+    for (const code of codes) expect(await redis.get(`${prefix}room:${code}`)).toBe('node-a');
+    for (const s of [...hosts, ...guests]) s.socket.disconnect();
   });
 
   it('/healthz of each node shows its cluster view: node id, rooms owned, Redis and PostgreSQL reachability', async () => {
