@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   } catch (err) {
     log.fatal(
       { modelDir: config.modelDir, err: (err as Error).message },
-      'cannot load the emotion model; set MODEL_DIR to a model folder (model.json + weights.bin), e.g. models/seed',
+      'cannot load the emotion model; set MODEL_DIR to a model folder (model.json + weights.bin), e.g. models/emotion, or fetch one with npm run models:fetch',
     );
     process.exit(1);
   }

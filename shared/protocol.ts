@@ -222,7 +222,7 @@ export interface FrameResult {
   seq: number;
   /** 7 probabilities in FER2013 order. */
   probabilities: number[];
-  /** Probability of the prompted emotion in this frame (0 outside rounds). */
+  /** The meter: the prompted emotion's probability through the model's per-emotion meter map (docs/scoring.md); 0 outside rounds. */
   match: number;
   /** False when the frame was not counted (e.g. replayed still image). */
   counted: boolean;
