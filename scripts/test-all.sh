@@ -10,8 +10,8 @@ bash scripts/ensure-services.sh
 bash scripts/build-client.sh
 echo "› lint (biome)"
 npx biome check .
-echo "› typecheck (tsc)"
-npx tsc --noEmit -p tsconfig.json
+echo "› typecheck (tsc -b: shared, client, server, training, tools)"
+npx tsc -b
 echo "› unit and integration tests (vitest)"
 npx vitest run
 echo "› browser end-to-end tests (vitest + playwright-core + Debian chromium)"

@@ -77,7 +77,10 @@ export function concatImages(parts: LabeledImages[]): LabeledImages {
 
 export function classCounts(labels: ArrayLike<number>, count = labels.length): number[] {
   const counts = new Array<number>(EMOTION_COUNT).fill(0);
-  for (let i = 0; i < count; i++) counts[labels[i] as number]++;
+  for (let i = 0; i < count; i++) {
+    const c = labels[i] as number;
+    counts[c] = (counts[c] ?? 0) + 1;
+  }
   return counts;
 }
 

@@ -23,7 +23,8 @@ export function evaluateClassification(labels: ArrayLike<number>, probs: ArrayLi
   for (let i = 0; i < n; i++) {
     const y = labels[i] as number;
     const p = argmax(probs, i * EMOTION_COUNT);
-    (confusion[y] as number[])[p]++;
+    const row = confusion[y] as number[];
+    row[p] = (row[p] ?? 0) + 1;
     if (p === y) correct++;
   }
   const perClass: EvalReport['perClass'] = {};

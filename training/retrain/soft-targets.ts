@@ -44,10 +44,11 @@ export function composeSoftTargets(labels: Uint8Array, count: number, sources: S
     for (let i = 0; i < count; i++) {
       const o = i * EMOTION_COUNT;
       if (s.missing?.[i]) {
-        probs[o + (labels[i] as number)] += f;
+        const k = o + (labels[i] as number);
+        probs[k] = (probs[k] as number) + f;
         continue;
       }
-      for (let c = 0; c < EMOTION_COUNT; c++) probs[o + c] += f * (s.probs[o + c] as number);
+      for (let c = 0; c < EMOTION_COUNT; c++) probs[o + c] = (probs[o + c] as number) + f * (s.probs[o + c] as number);
     }
   }
   return { probs, weight };

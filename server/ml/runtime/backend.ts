@@ -55,20 +55,23 @@ let nodeLoad: Promise<{ ok: true } | { ok: false; error: string }> | undefined;
 
 /** Loads @tensorflow/tfjs-node once; it is an optional dependency. */
 function loadTfjsNode(): Promise<{ ok: true } | { ok: false; error: string }> {
-  nodeLoad ??= (async () => {
-    // A variable specifier keeps TypeScript from requiring the package's types.
-    const specifier = '@tensorflow/tfjs-node';
-    try {
-      await import(specifier);
-      if (!tf.findBackendFactory(TF_NAME.node)) {
-        return { ok: false as const, error: 'package loaded but registered no "tensorflow" backend' };
+  const load =
+    nodeLoad ??
+    (async () => {
+      // A variable specifier keeps TypeScript from requiring the package's types.
+      const specifier = '@tensorflow/tfjs-node';
+      try {
+        await import(specifier);
+        if (!tf.findBackendFactory(TF_NAME.node)) {
+          return { ok: false as const, error: 'package loaded but registered no "tensorflow" backend' };
+        }
+        return { ok: true as const };
+      } catch (err) {
+        return { ok: false as const, error: err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err) };
       }
-      return { ok: true as const };
-    } catch (err) {
-      return { ok: false as const, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
-    }
-  })();
-  return nodeLoad;
+    })();
+  nodeLoad = load;
+  return load;
 }
 
 let wasmPathsSet = false;

@@ -73,7 +73,10 @@ beforeAll(async () => {
       return;
     }
     const body = await readFile(file);
-    if (corruptFile && rel.endsWith(`/${corruptFile}`)) body[Math.floor(body.length / 2)] ^= 0x01;
+    if (corruptFile && rel.endsWith(`/${corruptFile}`)) {
+      const mid = Math.floor(body.length / 2);
+      body[mid] = (body[mid] ?? 0) ^ 0x01;
+    }
     if (dropFile && rel.endsWith(`/${dropFile}`)) {
       res.writeHead(200, { 'content-length': String(body.length) });
       res.write(body.subarray(0, body.length >> 1), () => res.socket?.destroy());
