@@ -15,8 +15,8 @@ import type { EmotionEngine } from '../../server/ml/engine/types.ts';
 import { FRAME_BYTES } from '../../shared/frame.ts';
 import { configureGame, createRoom, waitForFace } from '../../test/e2e/flows.ts';
 import { ensureClientBuild, ensureTools, launchPlayer, ROOT, waitForScene } from '../../test/e2e/support.ts';
+import { markerEngine, SHORT_TIMINGS, startTestServer } from '../../test/helpers/server-harness.ts';
 import type { DemoFace } from '../../test/helpers/y4m.ts';
-import { markerEngine, SHORT_TIMINGS, startTestServer } from '../../test/integration/server/harness.ts';
 
 const { values } = parseArgs({
   options: {

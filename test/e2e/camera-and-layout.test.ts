@@ -19,7 +19,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JoinResult } from '../../shared/protocol.ts';
-import { ask, connectBot, newToken } from '../integration/server/harness.ts';
+import { ask, connectBot, newToken } from '../helpers/server-harness.ts';
 import { configureGame, createRoom, joinRoom, openHome, waitForFace } from './flows.ts';
 import { hook, launchPlayer, type Player, setUpE2ESuite, shot, waitForScene } from './support.ts';
 

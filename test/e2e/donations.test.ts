@@ -26,7 +26,7 @@ import {
   shippedModelDir,
   startTestServer,
   type TestServer,
-} from '../integration/server/harness.ts';
+} from '../helpers/server-harness.ts';
 import { configureGame, createRoom, openHome, waitForFace } from './flows.ts';
 import {
   ensureClientBuild,

@@ -18,7 +18,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { ArenaHistory } from '../../client/src/ui/hooks.ts';
 import type { Emotion } from '../../shared/emotions.ts';
-import { shippedModelDir } from '../integration/server/harness.ts';
+import { shippedModelDir } from '../helpers/server-harness.ts';
 import { configureGame, createRoom, openHome, waitForFace } from './flows.ts';
 import {
   checkRound,

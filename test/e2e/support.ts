@@ -11,14 +11,14 @@ import { afterAll, beforeAll } from 'vitest';
 import type { ArenaHook } from '../../client/src/ui/hooks.ts';
 import { createEmotionEngine } from '../../server/ml/engine/create-engine.ts';
 import type { EmotionEngine } from '../../server/ml/engine/types.ts';
-import { type DemoFace, makeFakeCameraVideo } from '../helpers/y4m.ts';
 import {
   markerEngine,
   SHORT_TIMINGS,
   shippedModelDir,
   startTestServer,
   type TestServer,
-} from '../integration/server/harness.ts';
+} from '../helpers/server-harness.ts';
+import { type DemoFace, makeFakeCameraVideo } from '../helpers/y4m.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');

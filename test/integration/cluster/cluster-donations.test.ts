@@ -23,7 +23,7 @@ import {
   newToken,
   PlayerBot,
   waitFor,
-} from '../server/harness.ts';
+} from '../../helpers/server-harness.ts';
 import { type InProcessNode, newTestPrefix, redisClient, startInProcessNode } from './cluster-support.ts';
 
 const ROUNDS = 2;

@@ -11,7 +11,7 @@ import { silentLogger } from '../../../server/logging.ts';
 import { openLeaderboardStore } from '../../../server/store/create-store.ts';
 import type { JoinResult } from '../../../shared/protocol.ts';
 import { dropTestSchema, newTestSchema } from '../../helpers/pg.ts';
-import { ask, type Bot, connectBot, newToken, sharedTestEngine } from '../server/harness.ts';
+import { ask, type Bot, connectBot, newToken, sharedTestEngine } from '../../helpers/server-harness.ts';
 import { createRoomOn, type InProcessNode, newTestPrefix, startInProcessNode } from './cluster-support.ts';
 
 const engine = sharedTestEngine('cluster-failures.test');

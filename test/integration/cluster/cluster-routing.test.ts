@@ -17,7 +17,7 @@ import {
   PlayerBot,
   sharedTestEngine,
   waitFor,
-} from '../server/harness.ts';
+} from '../../helpers/server-harness.ts';
 import {
   createRoomOn,
   type InProcessNode,

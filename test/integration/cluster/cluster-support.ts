@@ -11,7 +11,7 @@ import { openPgDonationStore, type PgDonationStore } from '../../../server/store
 import { openPgLeaderboardStore } from '../../../server/store/pg-store.ts';
 import type { JoinResult } from '../../../shared/protocol.ts';
 import { TEST_DATABASE_URL } from '../../helpers/pg.ts';
-import { ask, type Bot, connectBot, newToken, startTestServer, type TestServer } from '../server/harness.ts';
+import { ask, type Bot, connectBot, newToken, startTestServer, type TestServer } from '../../helpers/server-harness.ts';
 
 export const TEST_REDIS_URL = process.env.ARENA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../../training/data/dataset.ts';
+import { FIXTURE_CSV } from '../../helpers/model-fixture.ts';
 import { dropTestSchema, newTestSchema } from '../../helpers/pg.ts';
-import { FIXTURE_CSV } from '../../unit/engine/model-fixture.ts';
-import { sharedTestEngine } from '../server/harness.ts';
+import { sharedTestEngine } from '../../helpers/server-harness.ts';
 import { type InProcessNode, newTestPrefix, startInProcessNode } from './cluster-support.ts';
 
 const run = promisify(execFile);

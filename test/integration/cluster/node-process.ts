@@ -12,7 +12,7 @@ import { createLogger } from '../../../server/logging.ts';
 import { createMetrics } from '../../../server/metrics.ts';
 import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts';
 import { openPgLeaderboardStore } from '../../../server/store/pg-store.ts';
-import { markerEngine, SHORT_LIMITS, SHORT_TIMINGS, shippedModelDir } from '../server/harness.ts';
+import { markerEngine, SHORT_LIMITS, SHORT_TIMINGS, shippedModelDir } from '../../helpers/server-harness.ts';
 
 function need(name: string): string {
   const v = process.env[name];

@@ -14,7 +14,7 @@ import { emotionId } from '../../../shared/emotions.ts';
 import type { FinalStandings, JoinResult, RoomState } from '../../../shared/protocol.ts';
 import { PROJECT_ROOT } from '../../../training/data/dataset.ts';
 import { dropTestSchema, newTestSchema, TEST_DATABASE_URL } from '../../helpers/pg.ts';
-import { ask, type Bot, connectBot, markerFrame, PlayerBot, waitFor } from '../server/harness.ts';
+import { ask, type Bot, connectBot, markerFrame, PlayerBot, waitFor } from '../../helpers/server-harness.ts';
 import { createRoomOn, joinRoomOn, newTestPrefix, redisClient, TEST_REDIS_URL } from './cluster-support.ts';
 
 interface NodeProcess {

@@ -7,7 +7,7 @@ import { silentLogger } from '../../../server/logging.ts';
 import { MemoryDonationStore } from '../../../server/store/donation-memory-store.ts';
 import type { DonatedCrop } from '../../../server/store/donation-types.ts';
 import type { RoundResults } from '../../../shared/protocol.ts';
-import { ask, connectBot, markerEngine, newToken, startTestServer } from '../server/harness.ts';
+import { ask, connectBot, markerEngine, newToken, startTestServer } from '../../helpers/server-harness.ts';
 
 function capturingLogger(): { log: pino.Logger; lines: () => { level: number; msg: string; crops?: number }[] } {
   const out: string[] = [];

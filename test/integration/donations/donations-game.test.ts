@@ -32,7 +32,7 @@ import {
   startTestServer,
   type TestServer,
   waitFor,
-} from '../server/harness.ts';
+} from '../../helpers/server-harness.ts';
 
 const ROUNDS = 2;
 

@@ -22,8 +22,8 @@ import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts'
 import { EMOTIONS, type Emotion, emotionId } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
 import { CameraLikeStream, syntheticFace } from '../../helpers/camera-like.ts';
-import { loadFixture, saveRandomModel, type TempModel } from '../../unit/engine/model-fixture.ts';
-import { startServerProcess } from '../server/server-process.ts';
+import { loadFixture, saveRandomModel, type TempModel } from '../../helpers/model-fixture.ts';
+import { startServerProcess } from '../../helpers/server-process.ts';
 
 let model: TempModel;
 let frames: Uint8Array[];

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportOnnx } from '../../../training/onnx/export.ts';
-import { FIXTURE_CSV, saveRandomModel, type TempModel } from '../../unit/engine/model-fixture.ts';
+import { FIXTURE_CSV, saveRandomModel, type TempModel } from '../../helpers/model-fixture.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../../..');

@@ -20,7 +20,7 @@ const emptyGraph: OnnxGraph = {
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
 import type { OnnxGraph } from '../../../training/onnx/graph.ts';
-import { loadFixture, saveRandomModel, type TempModel } from '../../unit/engine/model-fixture.ts';
+import { loadFixture, saveRandomModel, type TempModel } from '../../helpers/model-fixture.ts';
 
 let data: Fer2013Data;
 let model: TempModel;

@@ -16,7 +16,7 @@ import { planProcesses } from '../../../server/local-cluster.ts';
 import type { JoinResult, RoomState } from '../../../shared/protocol.ts';
 import { PROJECT_ROOT } from '../../../training/data/dataset.ts';
 import { dropTestSchema, newTestSchema, TEST_DATABASE_URL } from '../../helpers/pg.ts';
-import { ask, type Bot, connectBot, newToken, waitFor } from '../server/harness.ts';
+import { ask, type Bot, connectBot, newToken, waitFor } from '../../helpers/server-harness.ts';
 
 const schema = newTestSchema('multi');
 let child: ChildProcess;

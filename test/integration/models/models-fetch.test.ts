@@ -18,7 +18,7 @@ import { packModel } from '../../../scripts/models/pack-model.ts';
 import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts';
 import { verifyingLoader } from '../../../server/ml/engine/model-host.ts';
 import { verifyModelHashes } from '../../../server/ml/model-folder/hashes.ts';
-import { saveRandomModel, type TempModel } from '../../unit/engine/model-fixture.ts';
+import { saveRandomModel, type TempModel } from '../../helpers/model-fixture.ts';
 
 let model: TempModel;
 let root: string;

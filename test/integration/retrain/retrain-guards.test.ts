@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { verifyModelHashes } from '../../../server/ml/model-folder/hashes.ts';
 import type { ModelMetrics } from '../../../server/ml/model-folder/metrics.ts';
 import { main } from '../../../training/retrain/cli.ts';
-import { shippedModelDir } from '../server/harness.ts';
+import { shippedModelDir } from '../../helpers/server-harness.ts';
 
 const FIXTURE = join(import.meta.dirname, '../../fixtures/fer2013-sample.csv');
 const tmp = mkdtempSync(join(tmpdir(), 'retrain-guards-'));

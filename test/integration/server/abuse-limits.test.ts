@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { JoinResult } from '../../../shared/protocol.ts';
-import { ask, type Bot, connectBot, markerEngine, newToken, startTestServer } from './harness.ts';
+import { ask, type Bot, connectBot, markerEngine, newToken, startTestServer } from '../../helpers/server-harness.ts';
 
 async function from(url: string, address: string): Promise<Bot> {
   return connectBot(url, { extraHeaders: { 'x-forwarded-for': address } });

@@ -18,7 +18,7 @@ import {
   startTestServer,
   type TestServer,
   waitFor,
-} from './harness.ts';
+} from '../../helpers/server-harness.ts';
 
 /** Small deterministic PRNG so a failure can be replayed. */
 function rng(seed: number): () => number {

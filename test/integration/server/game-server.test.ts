@@ -17,7 +17,7 @@ import {
   startTestServer,
   type TestServer,
   waitFor,
-} from './harness.ts';
+} from '../../helpers/server-harness.ts';
 
 const engine = sharedTestEngine('game-server.test');
 const usesMarker = () => engine().name.startsWith('marker');

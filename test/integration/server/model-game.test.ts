@@ -22,7 +22,7 @@ import {
   startTestServer,
   type TestServer,
   waitFor,
-} from './harness.ts';
+} from '../../helpers/server-harness.ts';
 
 const modelDir = shippedModelDir();
 if (!modelDir) {

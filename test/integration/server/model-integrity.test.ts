@@ -15,7 +15,7 @@ import { type LoadedEngine, ModelHost, verifyingLoader } from '../../../server/m
 import { HASHES_FILE } from '../../../server/ml/model-folder/files.ts';
 import { verifyModelHashes, writeModelHashes } from '../../../server/ml/model-folder/hashes.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
-import { shippedModelDir, startTestServer } from './harness.ts';
+import { shippedModelDir, startTestServer } from '../../helpers/server-harness.ts';
 
 const shipped = shippedModelDir();
 

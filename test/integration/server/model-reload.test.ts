@@ -10,7 +10,7 @@ import { silentLogger } from '../../../server/logging.ts';
 import { type FolderWatch, watchModelFolder } from '../../../server/ml/engine/model-folder-watcher.ts';
 import { type LoadedEngine, ModelHost } from '../../../server/ml/engine/model-host.ts';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
-import { startTestServer, type TestServer } from './harness.ts';
+import { startTestServer, type TestServer } from '../../helpers/server-harness.ts';
 
 /** A loader that reads `version` from <dir>/model.json; "broken" folders fail to load. */
 function fakeLoader(disposed: string[]) {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSystemClock } from '../../../server/game/clock.ts';
-import { ask, connectBot, markerEngine, startTestServer, type TestServer } from './harness.ts';
+import { ask, connectBot, markerEngine, startTestServer, type TestServer } from '../../helpers/server-harness.ts';
 
 describe('protocol edges', () => {
   let server: TestServer;

@@ -18,7 +18,7 @@ import {
   startTestServer,
   type TestServer,
   waitFor,
-} from './harness.ts';
+} from '../../helpers/server-harness.ts';
 
 const v2 = { auth: { v: 2 } };
 

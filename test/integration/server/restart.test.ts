@@ -14,7 +14,7 @@ import { SERVER_RESTARTED_MESSAGE } from '../../../client/src/net/room-gone.ts';
 import { type Application, createApplication } from '../../../server/app.ts';
 import { MemoryLeaderboardStore } from '../../../server/store/memory-store.ts';
 import type { ProtocolError } from '../../../shared/protocol.ts';
-import { markerEngine, newToken } from './harness.ts';
+import { markerEngine, newToken } from '../../helpers/server-harness.ts';
 
 interface Running {
   http: HttpServer;

@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startServerProcess } from './server-process.ts';
+import { startServerProcess } from '../../helpers/server-process.ts';
 
 /** Starting `node --import tsx server/main.ts` takes seconds idle, and much longer on a busy machine. */
 const SPAWN_TIMEOUT = 200_000;

@@ -34,8 +34,8 @@ import {
   PlayerBot,
   startTestServer,
   waitFor,
-} from './harness.ts';
-import { startServerProcess } from './server-process.ts';
+} from '../../helpers/server-harness.ts';
+import { startServerProcess } from '../../helpers/server-process.ts';
 
 function record(id: string, players = 2): GameRecord {
   return {

@@ -4,7 +4,7 @@
  * no framing of the game; a same-origin page and non-browser clients still connect.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectBot, markerEngine, startTestServer, type TestServer } from './harness.ts';
+import { connectBot, markerEngine, startTestServer, type TestServer } from '../../helpers/server-harness.ts';
 
 async function refusal(url: string, origin: string, transport: 'websocket' | 'polling'): Promise<string | null> {
   try {

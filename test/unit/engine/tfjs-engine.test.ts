@@ -9,7 +9,7 @@ import { loadModelFolder } from '../../../server/ml/engine/tfjs-model.ts';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
 import type { Fer2013Data } from '../../../training/data/fer2013-reader.ts';
-import { loadFixture, saveRandomModel, type TempModel } from './model-fixture.ts';
+import { loadFixture, saveRandomModel, type TempModel } from '../../helpers/model-fixture.ts';
 
 let seed: TempModel;
 let data: Fer2013Data;

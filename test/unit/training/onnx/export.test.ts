@@ -15,7 +15,7 @@ import { saveModelFolder } from '../../../../training/model/save-model.ts';
 import { convertToOnnxGraph, permuteFlattenRows, tfPadding } from '../../../../training/onnx/convert.ts';
 import { exportOnnx } from '../../../../training/onnx/export.ts';
 import { readKerasModel } from '../../../../training/onnx/keras-model.ts';
-import { loadFixture, saveRandomModel, type TempModel } from '../../engine/model-fixture.ts';
+import { loadFixture, saveRandomModel, type TempModel } from '../../../helpers/model-fixture.ts';
 
 let data: Fer2013Data;
 const temps: TempModel[] = [];

@@ -11,7 +11,7 @@ import type { Fer2013Data } from '../../../../training/data/fer2013-reader.ts';
 import { exportOnnx } from '../../../../training/onnx/export.ts';
 import { exportInt8Onnx, exportInt8WithGate } from '../../../../training/onnx/int8.ts';
 import { activationParams, quantizeWeights } from '../../../../training/onnx/quantize.ts';
-import { loadFixture, saveRandomModel, type TempModel } from '../../engine/model-fixture.ts';
+import { loadFixture, saveRandomModel, type TempModel } from '../../../helpers/model-fixture.ts';
 
 let data: Fer2013Data;
 let model: TempModel;

@@ -1,6 +1,6 @@
 /** Runs the real `server/main.ts` in a child process, for tests of what an operator sees at start. */
 import { spawn } from 'node:child_process';
-import { PROJECT_ROOT } from '../../../training/data/dataset.ts';
+import { PROJECT_ROOT } from '../../training/data/dataset.ts';
 
 export interface ServerRun {
   code: number | null;

@@ -3,12 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../../server/ml/runtime/backend.ts';
-import { type Fer2013Data, readFer2013 } from '../../../training/data/fer2013-reader.ts';
-import { type Architecture, buildArchitecture } from '../../../training/model/architectures.ts';
-import { saveModelFolder } from '../../../training/model/save-model.ts';
+import { initBackend } from '../../server/ml/runtime/backend.ts';
+import { type Fer2013Data, readFer2013 } from '../../training/data/fer2013-reader.ts';
+import { type Architecture, buildArchitecture } from '../../training/model/architectures.ts';
+import { saveModelFolder } from '../../training/model/save-model.ts';
 
-export const FIXTURE_CSV = resolve(import.meta.dirname, '../../fixtures/fer2013-sample.csv');
+export const FIXTURE_CSV = resolve(import.meta.dirname, '../fixtures/fer2013-sample.csv');
 
 export function loadFixture(): Promise<Fer2013Data> {
   return readFer2013(FIXTURE_CSV);

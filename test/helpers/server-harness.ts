@@ -6,17 +6,17 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Socket as ClientSocket, io as connect } from 'socket.io-client';
 import { afterAll, beforeAll } from 'vitest';
-import { type AppDeps, type Application, createApplication } from '../../../server/app.ts';
-import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts';
-import type { EmotionEngine } from '../../../server/ml/engine/types.ts';
-import { SqliteLeaderboardStore } from '../../../server/store/sqlite-store.ts';
-import type { LeaderboardStore } from '../../../server/store/types.ts';
-import { EMOTION_COUNT, EMOTIONS, type Emotion } from '../../../shared/emotions.ts';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../../shared/events.ts';
-import { FRAME_BYTES } from '../../../shared/frame.ts';
-import type { Ack } from '../../../shared/protocol.ts';
-import { PROJECT_ROOT } from '../../../training/data/dataset.ts';
-import { readFer2013 } from '../../../training/data/fer2013-reader.ts';
+import { type AppDeps, type Application, createApplication } from '../../server/app.ts';
+import { createEmotionEngine } from '../../server/ml/engine/create-engine.ts';
+import type { EmotionEngine } from '../../server/ml/engine/types.ts';
+import { SqliteLeaderboardStore } from '../../server/store/sqlite-store.ts';
+import type { LeaderboardStore } from '../../server/store/types.ts';
+import { EMOTION_COUNT, EMOTIONS, type Emotion } from '../../shared/emotions.ts';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/events.ts';
+import { FRAME_BYTES } from '../../shared/frame.ts';
+import type { Ack } from '../../shared/protocol.ts';
+import { PROJECT_ROOT } from '../../training/data/dataset.ts';
+import { readFer2013 } from '../../training/data/fer2013-reader.ts';
 
 export type Bot = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -178,7 +178,7 @@ export function markerFrame(emotionIndex: number, n: number): Uint8Array {
 
 /** A bot that follows room:state and streams frames at 5 frames/s during rounds. */
 export class PlayerBot {
-  state: import('../../../shared/protocol.ts').RoomState | null = null;
+  state: import('../../shared/protocol.ts').RoomState | null = null;
   readonly latenciesMs: number[] = [];
   readonly errors: string[] = [];
   resultsReceived = 0;

@@ -13,11 +13,11 @@
  * round, that no replay bot gets more than 10% of its points, and that none is on a board.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEmotionEngine, type ServedEngine } from '../../server/ml/engine/create-engine.ts';
-import { type Emotion, emotionId } from '../../shared/emotions.ts';
-import { FRAME_BYTES } from '../../shared/frame.ts';
-import type { FrameResult, JoinResult, LeaderboardEntry, RoomState, RoundResults } from '../../shared/protocol.ts';
-import { CameraLikeStream, gaussian, seededRandom } from '../helpers/camera-like.ts';
+import { createEmotionEngine, type ServedEngine } from '../../../server/ml/engine/create-engine.ts';
+import { type Emotion, emotionId } from '../../../shared/emotions.ts';
+import { FRAME_BYTES } from '../../../shared/frame.ts';
+import type { FrameResult, JoinResult, LeaderboardEntry, RoomState, RoundResults } from '../../../shared/protocol.ts';
+import { CameraLikeStream, gaussian, seededRandom } from '../../helpers/camera-like.ts';
 import {
   ask,
   type Bot,
@@ -28,7 +28,7 @@ import {
   startTestServer,
   type TestServer,
   waitFor,
-} from './server/harness.ts';
+} from '../../helpers/server-harness.ts';
 
 const ROUNDS = 3;
 const ROUND_SECONDS = 8;

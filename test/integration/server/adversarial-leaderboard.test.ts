@@ -5,9 +5,9 @@
  * every player's frames change like a camera's, so the liveness check lets them score.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publicIdFromToken } from '../../server/game/player-id.ts';
-import { emotionId } from '../../shared/emotions.ts';
-import type { FinalStandings, JoinResult, LeaderboardEntry } from '../../shared/protocol.ts';
+import { publicIdFromToken } from '../../../server/game/player-id.ts';
+import { emotionId } from '../../../shared/emotions.ts';
+import type { FinalStandings, JoinResult, LeaderboardEntry } from '../../../shared/protocol.ts';
 import {
   ask,
   type Bot,
@@ -19,7 +19,7 @@ import {
   startTestServer,
   type TestServer,
   waitFor,
-} from './server/harness.ts';
+} from '../../helpers/server-harness.ts';
 
 interface Seat {
   token: string;
