@@ -66,9 +66,22 @@ function connect(url: string): Promise<Client> {
   });
 }
 
+/** Seconds a set-up request (create, join, start, consent) may go unanswered before the run fails. */
+const ACK_TIMEOUT_MS = 30_000;
+
 function ackOf<T>(emit: (cb: (r: Ack<T>) => void) => void, what: string): Promise<T> {
+  // A request the server never answers must fail the run with its name, not hang it (seen once
+  // with 2 processes and 450 players: the bench waited for minutes with every room closed).
   return new Promise((resolve, reject) => {
-    emit((r) => (r.ok ? resolve(r.data) : reject(new Error(`${what}: ${r.error.code} ${r.error.message}`))));
+    const timer = setTimeout(
+      () => reject(new Error(`${what}: no answer from the server in ${ACK_TIMEOUT_MS / 1000} s`)),
+      ACK_TIMEOUT_MS,
+    );
+    emit((r) => {
+      clearTimeout(timer);
+      if (r.ok) resolve(r.data);
+      else reject(new Error(`${what}: ${r.error.code} ${r.error.message}`));
+    });
   });
 }
 

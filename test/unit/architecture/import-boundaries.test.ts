@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type BoundaryRule, findViolations, importsOf, reachableFiles } from './import-scanner.ts';
+import { type BoundaryRule, findImportCycles, findViolations, importsOf, reachableFiles } from './import-scanner.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const SOURCE_DIRS = ['shared', 'server', 'client', 'training', 'bench', 'scripts', 'test'];
@@ -142,6 +142,24 @@ describe('the scanner', () => {
   });
 });
 
+describe('the import-circle finder', () => {
+  it('finds a circle of two and of three files, type-only imports included, and none in a tree', () => {
+    const files = new Map([
+      ['a.ts', "import { b } from './b.ts';"],
+      ['b.ts', "import type { A } from './a.ts';"],
+      ['c.ts', "import './d.ts';"],
+      ['d.ts', "export * from './e.ts';"],
+      ['e.ts', "import { c } from './c.ts';"],
+      ['f.ts', "import { a } from './a.ts'; import 'zod';"],
+    ]);
+    const cycles = findImportCycles(files).map((c) => c.join(' > '));
+    expect(cycles).toEqual(['a.ts > b.ts > a.ts', 'c.ts > d.ts > e.ts > c.ts']);
+    files.set('b.ts', 'export const b = 1;');
+    files.set('e.ts', 'export const c = 1;');
+    expect(findImportCycles(files)).toEqual([]);
+  });
+});
+
 describe('import boundaries of this repository', () => {
   const files = sourceFiles();
 
@@ -156,6 +174,10 @@ describe('import boundaries of this repository', () => {
       (v) => `${v.file}:${v.line} imports ${v.specifier} (${v.rule})`,
     );
     expect(violations).toEqual([]);
+  });
+
+  it('no import circle among the modules (tests and scripts included)', () => {
+    expect(findImportCycles(files).map((c) => c.join(' > '))).toEqual([]);
   });
 
   it('what npm start runs (server/main.ts and all it imports) lies in server/ and shared/', () => {

@@ -128,3 +128,42 @@ export function reachableFiles(files: ReadonlyMap<string, string>, entry: string
   }
   return seen;
 }
+
+/**
+ * Import circles among `files` (through relative imports, type-only ones included: a circle of
+ * types still ties the modules' designs together). Each circle is reported once, as the path
+ * from its first file found back to that file.
+ */
+export function findImportCycles(files: ReadonlyMap<string, string>): string[][] {
+  const edges = new Map<string, string[]>();
+  for (const [file, source] of files) {
+    const targets = importsOf(source)
+      .map((ref) => importTarget(file, ref.specifier))
+      .filter((t) => t.kind === 'file' && files.has(t.name))
+      .map((t) => t.name);
+    edges.set(file, targets);
+  }
+  const state = new Map<string, 'open' | 'done'>();
+  const cycles: string[][] = [];
+  const seen = new Set<string>();
+  const stack: string[] = [];
+  const visit = (file: string): void => {
+    state.set(file, 'open');
+    stack.push(file);
+    for (const next of edges.get(file) ?? []) {
+      const s = state.get(next);
+      if (s === 'open') {
+        const cycle = [...stack.slice(stack.indexOf(next)), next];
+        const key = [...cycle.slice(0, -1)].sort().join('|');
+        if (!seen.has(key)) {
+          seen.add(key);
+          cycles.push(cycle);
+        }
+      } else if (s === undefined) visit(next);
+    }
+    stack.pop();
+    state.set(file, 'done');
+  };
+  for (const file of [...files.keys()].sort()) if (!state.has(file)) visit(file);
+  return cycles;
+}
