@@ -32,16 +32,6 @@ export function err(code: ErrorCode, message: string): Ack<never> {
 
 /** Registers `handler(args, reply)` for `event`, one of the protocol's client events. */
 export function handle<E extends ClientEvent>(socket: ArenaSocket, event: E, log: Logger, handler: Handler<E>): void;
-/**
- * @deprecated Untyped form for a caller that passes the event as a plain string
- * (server/net/donation-handlers.ts's loop); pass a literal event name instead.
- */
-export function handle(
-  socket: ArenaSocket,
-  event: string,
-  log: Logger,
-  handler: (args: unknown[], reply: Reply<unknown>, hasAck: boolean) => void | Promise<void>,
-): void;
 export function handle(
   socket: ArenaSocket,
   event: string,

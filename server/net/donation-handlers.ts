@@ -36,11 +36,9 @@ export function parseDelete(payload: unknown): Checked<{ playerToken: string }> 
 /** `donations` is null when the server was started without a donation store: both events answer UNAVAILABLE. */
 export function registerDonationHandlers(donations: Donations | null, socket: ArenaSocket, log: Logger): void {
   if (!donations) {
-    for (const event of ['donation:consent', 'donation:delete']) {
-      handle(socket, event, log, (_args, reply) =>
-        reply(err(ERROR_CODES.UNAVAILABLE, 'this server does not collect donations')),
-      );
-    }
+    const unavailable = err(ERROR_CODES.UNAVAILABLE, 'this server does not collect donations');
+    handle(socket, 'donation:consent', log, (_args, reply) => reply(unavailable));
+    handle(socket, 'donation:delete', log, (_args, reply) => reply(unavailable));
     return;
   }
   handle(socket, 'donation:consent', log, (args, reply) => {
