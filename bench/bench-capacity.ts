@@ -12,12 +12,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import pg from 'pg';
 import { PROJECT_ROOT } from '../training/data/dataset.ts';
+import { freePort } from './free-port.ts';
 import type { LoadtestSummary } from './loadtest-stats.ts';
 
 interface Options {
@@ -44,17 +44,6 @@ const configList = (v: string): string[] => {
   }
   return list;
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 async function waitReady(base: string, child: ChildProcess, processes: number | null): Promise<void> {
   const end = Date.now() + 300_000;

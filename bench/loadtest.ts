@@ -10,7 +10,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
@@ -28,6 +27,7 @@ import { readFer2013 } from '../training/data/fer2013-reader.ts';
 import { buildArchitecture } from '../training/model/architectures.ts';
 import { saveModelFolder } from '../training/model/save-model.ts';
 import { exportOnnx } from '../training/onnx/export.ts';
+import { freePort } from './free-port.ts';
 import type { BotWorkerInit, BotWorkerMessage } from './loadtest-bot-worker.ts';
 import {
   type BotCounters,
@@ -80,18 +80,6 @@ interface Options {
   protocol: ProtocolVersion;
   dataDir?: string;
   json?: boolean;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const p = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolvePort(p));
-    });
-  });
 }
 
 async function waitHealthy(

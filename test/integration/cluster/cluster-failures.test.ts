@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../bench/free-port.ts';
 import { ClusterNode } from '../../../server/cluster/cluster-node.ts';
 import { silentLogger } from '../../../server/logging.ts';
 import { openLeaderboardStore } from '../../../server/store/create-store.ts';
@@ -15,17 +16,6 @@ import { ask, type Bot, connectBot, newToken, sharedTestEngine } from '../../hel
 import { createRoomOn, type InProcessNode, newTestPrefix, startInProcessNode } from './cluster-support.ts';
 
 const engine = sharedTestEngine('cluster-failures.test');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('services that do not answer at start', () => {
   it('a node does not start without Redis, and says REDIS_URL is unreachable', async () => {

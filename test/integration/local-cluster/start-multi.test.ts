@@ -7,11 +7,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../bench/free-port.ts';
 import { planProcesses } from '../../../server/local-cluster.ts';
 import type { JoinResult, RoomState } from '../../../shared/protocol.ts';
 import { PROJECT_ROOT } from '../../../training/data/dataset.ts';
@@ -24,17 +24,6 @@ let output = '';
 let base = '';
 let dataDir = '';
 const bots: Bot[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 async function health(): Promise<{ cluster?: { nodesAlive: number } } | null> {
   try {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../../bench/free-port.ts';
 import { main } from '../../../scripts/models/cli.ts';
 import { emptyManifest } from '../../../scripts/models/manifest.ts';
 import { writeManifest } from '../../../scripts/models/manifest-file.ts';
@@ -30,14 +31,6 @@ let baseUrl: string;
 let corruptFile: string | null = null;
 /** When set, the server sends half of this file and drops the connection. */
 let dropFile: string | null = null;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
