@@ -11,7 +11,7 @@
  *             (Redis + PostgreSQL; cluster1 against single is the cost of cluster mode)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
@@ -114,6 +114,8 @@ async function measureConfig(config: string, o: Options, dataDir: string): Promi
   const rows: Row[] = [];
   try {
     await waitReady(base, server, processes);
+    // The server and, in cluster mode, the processes it forked: their CPU per frame.
+    const pids = server.pid ? [server.pid, ...(await childPids(server.pid))] : [];
     for (const players of o.players) {
       const r = await run(
         [
@@ -130,6 +132,7 @@ async function measureConfig(config: string, o: Options, dataDir: string): Promi
           String(o.fps),
           '--duration',
           String(o.duration),
+          ...pids.flatMap((p) => ['--server-pid', String(p)]),
           '--json',
         ],
         process.env,
@@ -151,23 +154,39 @@ async function measureConfig(config: string, o: Options, dataDir: string): Promi
   return rows;
 }
 
+/** Child process ids of `pid` (Linux: /proc/<pid>/task/<tid>/children). */
+async function childPids(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  try {
+    for (const tid of await readdir(`/proc/${pid}/task`)) {
+      const text = await readFile(`/proc/${pid}/task/${tid}/children`, 'utf8');
+      for (const c of text.trim().split(/\s+/)) if (c) out.push(Number(c));
+    }
+  } catch {
+    /* not Linux, or gone: no CPU figures */
+  }
+  return out;
+}
+
 const LABEL: Record<string, string> = { single: 'single node (1 process)' };
 const label = (c: string): string => LABEL[c] ?? `cluster mode, ${c.slice('cluster'.length)} process(es)`;
 
 export function formatCapacityTable(rows: Row[], fps: number): string {
   const lines = [
-    `| server | players × ${fps} fps | offered frames/s | scored frames/s | dropped | p50 ms | p95 ms | p95 ≤ 100 ms |`,
-    '|---|---:|---:|---:|---:|---:|---:|:---:|',
+    `| server | players × ${fps} fps | offered frames/s | scored frames/s | dropped | p50 ms | p95 ms | p95 ≤ 100 ms | main-thread CPU ms/frame |`,
+    '|---|---:|---:|---:|---:|---:|---:|:---:|---:|',
   ];
   for (const r of rows) {
     const s = r.summary;
     if (!s) {
-      lines.push(`| ${label(r.config)} | ${r.players} | ${r.players * fps} | – | – | – | – | ${r.error ?? 'failed'} |`);
+      lines.push(
+        `| ${label(r.config)} | ${r.players} | ${r.players * fps} | – | – | – | – | ${r.error ?? 'failed'} | – |`,
+      );
       continue;
     }
     const dropped = s.framesSent > 0 ? `${((100 * s.framesDropped) / s.framesSent).toFixed(0)} %` : '–';
     lines.push(
-      `| ${label(r.config)} | ${r.players} | ${r.players * fps} | ${s.scoredPerSec} | ${dropped} | ${s.p50Ms} | ${s.p95Ms} | ${s.p95Ms <= 100 ? 'yes' : 'no'} |`,
+      `| ${label(r.config)} | ${r.players} | ${r.players * fps} | ${s.scoredPerSec} | ${dropped} | ${s.p50Ms} | ${s.p95Ms} | ${s.p95Ms <= 100 ? 'yes' : 'no'} | ${s.cpuPerFrameMs?.serverMainMs ?? '–'} |`,
     );
   }
   return lines.join('\n');

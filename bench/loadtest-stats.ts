@@ -58,12 +58,45 @@ export interface ServerSample {
 
 /** Parses /proc/<pid>/stat utime+stime (clock ticks) and /proc/<pid>/status VmRSS. */
 export function parseProcSample(stat: string, status: string, ticksPerSecond = 100): { cpuS: number; rssMb: number } {
+  const rss = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+  return { cpuS: parseStatCpuS(stat, ticksPerSecond), rssMb: rss ? Number(rss[1]) / 1024 : Number.NaN };
+}
+
+/** utime + stime in seconds of one stat line (/proc/<pid>/stat or /proc/<pid>/task/<tid>/stat). */
+export function parseStatCpuS(stat: string, ticksPerSecond = 100): number {
   // The command name (field 2) may contain spaces; fields after the closing paren are fixed.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(rest[11]);
-  const stime = Number(rest[12]);
-  const rss = /VmRSS:\s+(\d+)\s+kB/.exec(status);
-  return { cpuS: (utime + stime) / ticksPerSecond, rssMb: rss ? Number(rss[1]) / 1024 : Number.NaN };
+  return (Number(rest[11]) + Number(rest[12])) / ticksPerSecond;
+}
+
+/** CPU seconds spent while the bots ran: the servers' main threads, all their threads, and the load generator. */
+export interface CpuSpent {
+  serverMainS: number;
+  serverTotalS: number;
+  loadgenS: number;
+}
+
+/**
+ * Milliseconds of CPU per scored frame. The main thread is what saturates a node (socket
+ * parsing and writes, game logic, the hand-off to the inference workers), so it is reported
+ * apart; "other" is the inference workers and Node's helper threads; the load generator shares
+ * the machine, so its cost per frame says how much of the machine the players themselves took.
+ */
+export interface CpuPerFrame {
+  serverMainMs: number;
+  serverOtherMs: number;
+  loadgenMs: number;
+}
+
+export function cpuPerFrame(spent: CpuSpent, framesScored: number): CpuPerFrame | null {
+  if (framesScored <= 0) return null;
+  const r3 = (v: number) => Math.round(v * 1000) / 1000;
+  const per = (s: number) => r3((s * 1000) / framesScored);
+  return {
+    serverMainMs: per(spent.serverMainS),
+    serverOtherMs: per(Math.max(0, spent.serverTotalS - spent.serverMainS)),
+    loadgenMs: per(spent.loadgenS),
+  };
 }
 
 export interface LoadtestSummary {
@@ -84,12 +117,15 @@ export interface LoadtestSummary {
   serverCpuPct: number | null;
   serverPeakRssMb: number | null;
   scoredPerSec: number;
+  /** CPU per scored frame while the bots ran; server figures need a child server or --server-pid. */
+  cpuPerFrameMs: CpuPerFrame | null;
 }
 
 export function summarise(
   c: BotCounters,
   cfg: { players: number; rooms: number; fps: number; durationS: number },
   server: ServerSample[],
+  cpuSpent: CpuSpent | null = null,
 ): LoadtestSummary {
   const lat = [...c.latencies].sort((a, b) => a - b);
   const rejected = Object.values(c.framesRejected).reduce((a, b) => a + b, 0);
@@ -112,6 +148,7 @@ export function summarise(
     serverCpuPct: cpu === null ? null : r1(cpu),
     serverPeakRssMb: peak === null || !Number.isFinite(peak) ? null : r1(peak),
     scoredPerSec: r1(c.framesScored / cfg.durationS),
+    cpuPerFrameMs: cpuSpent ? cpuPerFrame(cpuSpent, c.framesScored) : null,
   };
 }
 
@@ -127,6 +164,12 @@ export function formatSummary(s: LoadtestSummary): string {
     ['disconnects', `${s.disconnects} (connect errors ${s.connectErrors})`],
     ['server CPU', s.serverCpuPct === null ? 'n/a (--url)' : `${s.serverCpuPct}% of one core`],
     ['server peak RSS', s.serverPeakRssMb === null ? 'n/a (--url)' : `${s.serverPeakRssMb} MB`],
+    [
+      'CPU per scored frame',
+      s.cpuPerFrameMs
+        ? `server main thread ${s.cpuPerFrameMs.serverMainMs} ms, server other threads ${s.cpuPerFrameMs.serverOtherMs} ms, load generator ${s.cpuPerFrameMs.loadgenMs} ms`
+        : 'n/a (--url without --server-pid)',
+    ],
   ];
   return rows.map(([k, v]) => `${k.padEnd(22)}${v}`).join('\n');
 }

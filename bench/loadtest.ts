@@ -1,11 +1,14 @@
 /**
  * npm run loadtest -- --players N --rooms R --fps F --duration S [--url URL] [--model DIR]
- *                     [--bot-workers W] [--store memory|sqlite] [--donate] [--data-dir DIR] [--json]
+ *                     [--bot-workers W] [--store memory|sqlite] [--donate] [--data-dir DIR]
+ *                     [--server-pid PID…] [--json]
  *
  * Starts the game server as a child process (unless --url), then bots in worker
  * threads join rooms, play real games and stream real FER2013 faces. Reports
  * frames sent/scored/dropped, send→result latency, disconnects and the server's
- * CPU and peak RSS (sampled from /proc/<pid>). With --json the last line is JSON.
+ * CPU and peak RSS (sampled from /proc/<pid>), and CPU per scored frame of the server's
+ * main thread, its other threads and the load generator itself (the servers' figures need a
+ * child server or --server-pid for servers started elsewhere). With --json the last line is JSON.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -31,9 +34,11 @@ import { freePort } from './free-port.ts';
 import type { BotWorkerInit, BotWorkerMessage } from './loadtest-bot-worker.ts';
 import {
   type BotCounters,
+  type CpuSpent,
   formatSummary,
   mergeCounters,
   parseProcSample,
+  parseStatCpuS,
   type ServerSample,
   summarise,
 } from './loadtest-stats.ts';
@@ -79,7 +84,25 @@ interface Options {
   donate?: boolean;
   protocol: ProtocolVersion;
   dataDir?: string;
+  serverPid?: number[];
   json?: boolean;
+}
+
+/** CPU seconds so far of each server process (all threads, and its main thread) and of this process. */
+async function readCpu(pids: readonly number[]): Promise<CpuSpent | null> {
+  let serverMainS = 0;
+  let serverTotalS = 0;
+  try {
+    for (const pid of pids) {
+      serverTotalS += parseStatCpuS(await readFile(`/proc/${pid}/stat`, 'utf8'));
+      serverMainS += parseStatCpuS(await readFile(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
+    }
+  } catch {
+    return null; // a server gone, or not on this machine
+  }
+  // This process and its bot worker threads.
+  const own = process.cpuUsage();
+  return { serverMainS, serverTotalS, loadgenS: (own.user + own.system) / 1e6 };
 }
 
 async function waitHealthy(
@@ -157,10 +180,16 @@ async function main(): Promise<void> {
       },
       LATEST_PROTOCOL_VERSION,
     )
+    .option(
+      '--server-pid <pid>',
+      'with --url: the process id of a server on this machine (repeatable), for its CPU per frame',
+      (v: string, prev: number[] = []) => [...prev, posInt(v)],
+    )
     .option('--json', 'print one JSON object as the last line')
     .showHelpAfterError();
   program.parse();
   const opts = program.opts<Options>();
+  if (opts.serverPid && !opts.url) program.error('error: --server-pid goes with --url', { exitCode: 2 });
   if (opts.rooms > opts.players) program.error('error: --rooms must not exceed --players', { exitCode: 2 });
   const perRoom = Math.ceil(opts.players / opts.rooms);
   if (perRoom > MAX_PLAYERS_PER_ROOM) {
@@ -242,6 +271,8 @@ async function main(): Promise<void> {
       sampler = setInterval(() => void sample(), 500);
     }
 
+    const cpuPids = pid ? [pid] : (opts.serverPid ?? []);
+    const cpuBefore = await readCpu(cpuPids);
     // Rooms round-robin over bot workers.
     const rooms = Array.from(
       { length: opts.rooms },
@@ -283,12 +314,22 @@ async function main(): Promise<void> {
           }),
       ),
     );
+    const cpuAfter = await readCpu(cpuPids);
     if (sampler) clearInterval(sampler);
     sampler = null;
+    const cpuSpent: CpuSpent | null =
+      cpuBefore && cpuAfter && cpuPids.length > 0
+        ? {
+            serverMainS: cpuAfter.serverMainS - cpuBefore.serverMainS,
+            serverTotalS: cpuAfter.serverTotalS - cpuBefore.serverTotalS,
+            loadgenS: cpuAfter.loadgenS - cpuBefore.loadgenS,
+          }
+        : null;
     const summary = summarise(
       mergeCounters(results),
       { players: opts.players, rooms: opts.rooms, fps: opts.fps, durationS: opts.duration },
       samples,
+      cpuSpent,
     );
     log('');
     log(formatSummary(summary));

@@ -18,7 +18,7 @@ PORT=$port HOST=127.0.0.1 MODEL_WATCH=0 LEADERBOARD_STORE=memory LOG_LEVEL=warn 
 server=$!
 trap 'kill -INT $server 2>/dev/null || true' EXIT
 node --import tsx bench/loadtest.ts --url "http://127.0.0.1:$port" --players "$players" --rooms "$rooms" \
-  --fps 5 --duration "$seconds" --json | tee "$out/loadtest.txt" | grep -v '^{' || true
+  --fps 5 --duration "$seconds" --server-pid "$server" --json | tee "$out/loadtest.txt" | grep -v '^{' || true
 kill -INT $server
 wait $server || true
 trap - EXIT

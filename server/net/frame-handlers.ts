@@ -83,7 +83,7 @@ export function deliverFrameResult(ctx: NetContext, job: FrameJob, probabilities
   }
   ctx.metrics.framesScored.inc();
   if (!outcome.counted) ctx.metrics.framesUncounted.inc();
-  ctx.io.to(job.socketId).emit('frame:result', {
+  senderOf(ctx, job)?.emit('frame:result', {
     seq: job.seq,
     probabilities: Array.from(probabilities, (p) => Math.round(p * 10_000) / 10_000),
     match: Math.round(outcome.match * 10_000) / 10_000,
@@ -100,5 +100,16 @@ export function deliverFrameResult(ctx: NetContext, job: FrameJob, probabilities
  * failed): a protocol 2 sender is told; protocol 1 senders were already answered on the ack.
  */
 export function frameNotScored(ctx: NetContext, job: FrameJob, code: ErrorCode, message: string): void {
-  if (job.answerInResult) ctx.io.to(job.socketId).emit('frame:result', refusedFrame(job.seq, code, message));
+  if (job.answerInResult) senderOf(ctx, job)?.emit('frame:result', refusedFrame(job.seq, code, message));
+}
+
+/**
+ * The socket that sent the frame: the member's live connection (in cluster mode possibly a
+ * stand-in, whose emit goes to its gateway node only), or a local socket that was replaced
+ * meanwhile (a second tab) and still hears about its own frame. The socket itself rather than
+ * `io.to(id)`: no room look-up, and see local-delivery.ts for what the adapter would do.
+ */
+function senderOf(ctx: NetContext, job: FrameJob): ArenaSocket | undefined {
+  const live = ctx.sessions.socketOf(job.roomCode, job.playerId);
+  return live?.id === job.socketId ? live : ctx.io.sockets.sockets.get(job.socketId);
 }

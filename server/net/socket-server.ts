@@ -1,9 +1,11 @@
 /** The Socket.IO server: message size cap, connection state recovery and the Origin check. */
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
+import { SessionAwareAdapter } from 'socket.io-adapter';
 import { MAX_MESSAGE_BYTES, RECONNECT_GRACE_MS } from '../../shared/protocol.ts';
 import type { Logger } from '../logging.ts';
 import type { ServerMetrics } from '../metrics.ts';
+import { withLocalDelivery } from './local-delivery.ts';
 import { originGuard } from './origin-check.ts';
 import type { ArenaServer } from './types.ts';
 
@@ -14,6 +16,8 @@ export function createSocketServer(
   return new Server(httpServer, {
     maxHttpBufferSize: MAX_MESSAGE_BYTES,
     connectionStateRecovery: { maxDisconnectionDuration: RECONNECT_GRACE_MS, skipMiddlewares: true },
+    // The adapter recovery needs, minus replaying per-frame traffic (local-delivery.ts).
+    adapter: withLocalDelivery(SessionAwareAdapter, 'single-node'),
     serveClient: false,
     allowRequest: originGuard(options.allowedOrigins, (origin) => {
       options.metrics.rejectedConnections.inc({ reason: 'origin' });

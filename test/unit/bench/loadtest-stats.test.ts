@@ -4,6 +4,7 @@ import {
   formatSummary,
   mergeCounters,
   parseProcSample,
+  parseStatCpuS,
   percentile,
   summarise,
 } from '../../../bench/loadtest-stats.ts';
@@ -69,5 +70,31 @@ describe('loadtest stats', () => {
     const none = summarise(c, { players: 4, rooms: 1, fps: 5, durationS: 10 }, []);
     expect(none.serverCpuPct).toBeNull();
     expect(formatSummary(none)).toMatch(/server CPU\s+n\/a/);
+  });
+
+  it('reports CPU per scored frame: main thread apart from the other threads, and the load generator', () => {
+    const c = { ...emptyCounters(), framesSent: 2000, framesScored: 1000, latencies: [1] };
+    const s = summarise(c, { players: 4, rooms: 1, fps: 5, durationS: 10 }, [], {
+      serverMainS: 0.3,
+      serverTotalS: 0.8,
+      loadgenS: 0.25,
+    });
+    expect(s.cpuPerFrameMs).toEqual({ serverMainMs: 0.3, serverOtherMs: 0.5, loadgenMs: 0.25 });
+    expect(formatSummary(s)).toMatch(
+      /server main thread 0\.3 ms, server other threads 0\.5 ms, load generator 0\.25 ms/,
+    );
+    // Nothing scored: no per-frame figure rather than Infinity.
+    expect(
+      summarise({ ...c, framesScored: 0 }, { players: 4, rooms: 1, fps: 5, durationS: 10 }, [], {
+        serverMainS: 1,
+        serverTotalS: 1,
+        loadgenS: 1,
+      }).cpuPerFrameMs,
+    ).toBeNull();
+  });
+
+  it('reads utime + stime from a stat line whose command name has spaces and parentheses', () => {
+    const stat = '4242 (node (x) y) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 7 0 100 0 0';
+    expect(parseStatCpuS(stat)).toBe(3);
   });
 });
