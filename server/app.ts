@@ -106,6 +106,8 @@ export function createApplication(httpServer: HttpServer, deps: AppDeps): Applic
       log,
       roomProbes: ctx.roomProbes,
       roomLookupsPerMinute: deps.roomLookupsPerIpPerMinute ?? 30,
+      // Cluster mode: a code that is not this node's is looked for on the others.
+      ...(deps.cluster ? { findRoom: deps.cluster.findRoom.bind(deps.cluster) } : {}),
     },
   });
 

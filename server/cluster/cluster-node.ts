@@ -10,6 +10,9 @@ import { Redis } from 'ioredis';
 import { Gauge, type Registry } from 'prom-client';
 import type { Room } from '../game/room.ts';
 import type { Logger } from '../logging.ts';
+import { withLocalDelivery } from '../net/local-delivery.ts';
+import { ProbeThrottle, type RoomProbes } from '../net/probe-throttle.ts';
+import { type RoomLookup, type RoomSummary, summarizeRoom } from '../net/room-summary.ts';
 import type { ArenaServer, ArenaSocket } from '../net/types.ts';
 import { roomChannel } from '../net/types.ts';
 import { Gateway, OWNER_STOPPED_REASON } from './gateway.ts';
@@ -17,6 +20,7 @@ import { type ClusterMessage, decodeMessage, encodeMessage } from './messages.ts
 import { Owner } from './owner.ts';
 import { type NodeInfo, RedisPresence } from './presence.ts';
 import { RoomCodePool } from './room-code-pool.ts';
+import { RedisRoomProbes, withTimeout } from './room-probes.ts';
 import type { ClusterHost, ClusterPlug, ClusterView } from './types.ts';
 
 export interface ClusterOptions {
@@ -36,6 +40,8 @@ export interface ClusterOptions {
   /** How long a node's Redis entries outlive its last heartbeat. */
   entryTtlMs?: number;
   forwardTimeoutMs?: number;
+  /** GET /api/rooms/:code for a room of another node: how long that node may take to answer (default 1.5 s). */
+  lookupTimeoutMs?: number;
   registry?: Registry;
 }
 
@@ -70,6 +76,10 @@ export class ClusterNode implements ClusterPlug {
   private lastBeatAt = 0;
   /** Until then, nodes missing from Redis are not taken for dead (Redis just came back, maybe empty). */
   private trustPresenceAfter = 0;
+  private probes: RedisRoomProbes | null = null;
+  /** Room look-ups this node asked other nodes (GET /api/rooms/:code), by id. */
+  private readonly lookups = new Map<number, { resolve: (room: RoomSummary | null) => void; timer: NodeJS.Timeout }>();
+  private nextLookup = 1;
 
   private constructor(private readonly options: ClusterOptions) {
     this.nodeId = options.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
@@ -146,7 +156,10 @@ export class ClusterNode implements ClusterPlug {
       return sent;
     };
     (this.adapterPub as unknown as { publish: typeof quiet }).publish = quiet;
-    io.adapter(createAdapter(this.adapterPub, this.adapterSub, { key: `${this.prefix}sio` }));
+    // Emits addressed only to this node's sockets stay off Redis (local-delivery.ts).
+    io.adapter(
+      withLocalDelivery(createAdapter(this.adapterPub, this.adapterSub, { key: `${this.prefix}sio` }), 'cluster'),
+    );
     io.use((socket, next) => {
       const key = this.host?.clientKey(socket) ?? socket.handshake.address;
       const member = `${this.nodeId}/${socket.id}`;
@@ -164,8 +177,20 @@ export class ClusterNode implements ClusterPlug {
     });
   }
 
+  roomProbes(local: ProbeThrottle, failuresPerMinute: number): RoomProbes {
+    this.probes = new RedisRoomProbes({
+      presence: this.presence,
+      local,
+      failures: failuresPerMinute,
+      log: this.options.log,
+    });
+    return this.probes;
+  }
+
   attach(host: ClusterHost): void {
     this.host = host;
+    // The application asks for its probes while it is wired; a host that did not gets the default budget.
+    const probes = this.probes ?? (this.roomProbes(new ProbeThrottle(10, Date.now), 10) as RedisRoomProbes);
     const common = {
       nodeId: this.nodeId,
       presence: this.presence,
@@ -178,6 +203,7 @@ export class ClusterNode implements ClusterPlug {
     this.gateway = new Gateway({
       ...common,
       pickCreateNode: () => this.pickCreateNode(),
+      probes,
       roomCap: this.options.roomCap,
       roomsPerIpPerMinute: this.options.roomsPerIpPerMinute,
       ackTimeoutMs: this.options.forwardTimeoutMs ?? 5000,
@@ -274,7 +300,62 @@ export class ClusterNode implements ClusterPlug {
       this.forwardedIn++;
       this.owner?.onEvent(m).catch((e: Error) => this.options.log.error({ err: e }, 'forwarded event failed'));
     } else if (m.t === 'gone') this.owner?.onGone(m.sid);
+    else if (m.t === 'lookup') this.answerLookup(m);
+    else if (m.t === 'found') this.lookupAnswered(m);
     else this.gateway?.onMessage(m);
+  }
+
+  /**
+   * GET /api/rooms/:code for a code that is not this node's. The owner is found in Redis (with the
+   * asking address's guessing budget, same round trip) and asked for the room's summary over its
+   * inbox, like a forwarded event. Asking beats keeping a summary of every room in Redis: it costs
+   * nothing until somebody looks (look-ups are rare and throttled per address; phase and membership
+   * changes are frequent), the answer is the owner's live room rather than a copy kept in step with
+   * it, and nothing needs cleaning up when a room closes or a node dies. A dead owner's code leaves
+   * Redis with its entries (presence TTL) and is a plain miss; before that, an owner that does not
+   * answer is told dead from alive by its Redis connection (closed at once by a crash): a miss too,
+   * where an owner alive but silent, or Redis itself silent, rejects (the route answers 503).
+   */
+  async findRoom(code: string, key: string): Promise<RoomLookup> {
+    const probes = this.probes;
+    if (!probes || this.closed) throw new Error('cluster node not attached');
+    const { owner, blocked } = await probes.lookup(code, key);
+    if (blocked) return { kind: 'blocked' };
+    if (!owner || owner === this.nodeId) return { kind: 'none' };
+    let room: RoomSummary | null;
+    try {
+      room = await this.askOwner(owner, code);
+    } catch (e) {
+      if (await withTimeout(this.presence.isRunning(owner), 1000)) throw e;
+      room = null;
+    }
+    return room ? { kind: 'room', room } : { kind: 'none' };
+  }
+
+  private askOwner(owner: string, code: string): Promise<RoomSummary | null> {
+    const id = this.nextLookup++;
+    const timeoutMs = this.options.lookupTimeoutMs ?? 1500;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.lookups.delete(id);
+        reject(new Error(`node ${owner} did not answer a room look-up within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.lookups.set(id, { resolve, timer });
+      this.send(owner, { t: 'lookup', from: this.nodeId, id, code });
+    });
+  }
+
+  private answerLookup(m: Extract<ClusterMessage, { t: 'lookup' }>): void {
+    const room = this.host?.rooms.get(m.code);
+    this.send(m.from, { t: 'found', id: m.id, room: room && !room.isClosed ? summarizeRoom(room) : null });
+  }
+
+  private lookupAnswered(m: Extract<ClusterMessage, { t: 'found' }>): void {
+    const pending = this.lookups.get(m.id);
+    if (!pending) return;
+    this.lookups.delete(m.id);
+    clearTimeout(pending.timer);
+    pending.resolve(m.room);
   }
 
   private info(): NodeInfo {
@@ -341,6 +422,8 @@ export class ClusterNode implements ClusterPlug {
     if (this.ownerCheckTimer) clearInterval(this.ownerCheckTimer);
     if (this.dbTimer) clearInterval(this.dbTimer);
     this.gateway?.close();
+    for (const { timer } of this.lookups.values()) clearTimeout(timer);
+    this.lookups.clear();
     try {
       await this.presence.deregister([...this.heldCodes, ...this.codes.codes]);
     } catch (e) {

@@ -13,6 +13,7 @@ import { protocolOf } from '../net/protocol-version.ts';
 import type { ArenaSocket } from '../net/types.ts';
 import type { ClusterMessage, ForwardedHandshake } from './messages.ts';
 import type { RedisPresence } from './presence.ts';
+import type { RedisRoomProbes } from './room-probes.ts';
 import type { ClusterHost } from './types.ts';
 
 /** Events that act on the socket's room, and so run where the room lives. */
@@ -42,6 +43,8 @@ export interface GatewayDeps {
   isDraining(): boolean;
   /** A live node that takes new rooms, for creations asked of this node while it drains. */
   pickCreateNode(): Promise<string | null>;
+  /** The room-code guessing budget over the cluster (the same the room handlers use). */
+  probes: RedisRoomProbes;
   /** Makes sure a claimed room code is ready for the next room created here. */
   ensureRoomCode(): Promise<void>;
   roomCap: number;
@@ -136,14 +139,21 @@ export class Gateway {
 
   private async join(socket: ArenaSocket, args: unknown[], ack: AckFn | null, next: () => void): Promise<void> {
     const code = normalizeRoomCode((args[0] as { code?: unknown } | undefined)?.code);
-    const owner = code ? await this.deps.presence.ownerOf(code) : null;
+    const key = this.deps.host.clientKey(socket);
+    // An address that used up its room-code misses is refused by the ordinary handler, without
+    // looking. The owner look-up reads the address's budget in the same round trip, so a block
+    // earned on other nodes holds here too before anything is forwarded.
+    if (this.deps.probes.blocked(key)) return next();
+    const found = code ? await this.deps.probes.lookup(code, key) : null;
+    if (found?.blocked) return next();
+    const owner = found?.owner ?? null;
     const bound = this.bindings.get(socket.id);
     if (!owner || owner === this.deps.nodeId) {
       // Here, or nowhere: the ordinary handler joins, or answers ROOM_NOT_FOUND (and counts the miss).
       this.leaveRemote(socket);
       return next();
     }
-    if (!(await this.ownerAnswers(owner))) {
+    if (!(await this.deps.presence.isRunning(owner))) {
       return ack?.(
         err(ERROR_CODES.UNAVAILABLE, `the server running room ${code} stopped; create or join another room`),
       );
@@ -216,13 +226,6 @@ export class Gateway {
       deleted += n;
     }
     ack?.(ok({ deleted }));
-  }
-
-  /** The owner's entry is in Redis and its connection is open (a crashed node's closes at once). */
-  private async ownerAnswers(owner: string): Promise<boolean> {
-    if (!(await this.deps.presence.isAlive(owner))) return false;
-    const connected = await this.deps.presence.connectedNodes();
-    return connected === null || connected.has(owner);
   }
 
   private forward(socket: ArenaSocket, owner: string, ev: string, args: unknown[], ack: AckFn | null): void {

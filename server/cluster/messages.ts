@@ -7,6 +7,7 @@
  */
 
 import type { ProtocolVersion } from '../../shared/protocol.ts';
+import type { RoomSummary } from '../net/room-summary.ts';
 
 /** The parts of a socket's handshake the owner needs to apply per-address rules as the gateway would. */
 export interface ForwardedHandshake {
@@ -28,7 +29,11 @@ export type ClusterMessage =
   /** Owner → gateway: socket `sid` is now in room channel `ch`, whose room `owner` runs. */
   | { t: 'join'; sid: string; ch: string; owner: string }
   /** Owner → gateway: socket `sid` left room channel `ch`. */
-  | { t: 'leave'; sid: string; ch: string };
+  | { t: 'leave'; sid: string; ch: string }
+  /** Any node → owner: the summary of room `code` (GET /api/rooms/:code), to answer to `from` under `id`. */
+  | { t: 'lookup'; from: string; id: number; code: string }
+  /** Owner → asking node: the answer to look-up `id` (null: no such room here). */
+  | { t: 'found'; id: number; room: RoomSummary | null };
 
 /** JSON with byte arrays as base64 (frames are 2,304 bytes of pixels). */
 export function encodeMessage(m: ClusterMessage): string {

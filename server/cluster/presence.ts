@@ -81,6 +81,43 @@ for i = 1, #KEYS do
 end
 return #KEYS`;
 
+/**
+ * The level of a token bucket of `ARGV[1]` tokens refilled evenly over `ARGV[2]` ms (a hash of
+ * tokens and when they were counted; absent: full), as of `now`. Shared by the two scripts below.
+ */
+const BUCKET_LEVEL = `local cap = tonumber(ARGV[1])
+local perMs = cap / tonumber(ARGV[2])
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = cap
+if b[1] then tokens = math.min(cap, tonumber(b[1]) + math.max(0, now - tonumber(b[2])) * perMs) end
+local wait = 0`;
+
+/**
+ * A room-code miss. KEYS: the address's bucket; ARGV: capacity, window ms → {1 counted within the
+ * budget | 0 past it, ms until the next miss would be within it (0: now)}. The bucket expires once
+ * it would be full again.
+ */
+const TAKE_PROBE = `${NOW}
+${BUCKET_LEVEL}
+local taken = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  taken = 1
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil((cap - tokens) / perMs) + 1000)
+if tokens < 1 then wait = math.ceil((1 - tokens) / perMs) end
+return {taken, wait}`;
+
+/**
+ * A room look-up that goes to Redis anyway, in one round trip: KEYS: the address's bucket, the
+ * room key; ARGV: capacity, window ms → {owner node or '', ms until the address may look again (0: now)}.
+ */
+const LOOKUP_ROOM = `${NOW}
+${BUCKET_LEVEL}
+if tokens < 1 then wait = math.ceil((1 - tokens) / perMs) end
+return {redis.call('GET', KEYS[2]) or '', wait}`;
+
 export class RedisPresence {
   constructor(
     private readonly redis: Redis,
@@ -171,6 +208,16 @@ export class RedisPresence {
     return ids;
   }
 
+  /**
+   * The node is running: its entry is in Redis and its command connection is open (a crashed
+   * process's connection closes at once, long before its entry expires).
+   */
+  async isRunning(nodeId: string): Promise<boolean> {
+    if (!(await this.isAlive(nodeId))) return false;
+    const connected = await this.connectedNodes();
+    return connected === null || connected.has(nodeId);
+  }
+
   async ownerOf(code: string): Promise<string | null> {
     return this.redis.get(this.roomKey(code));
   }
@@ -222,6 +269,40 @@ export class RedisPresence {
   async takeFromWindow(kind: string, key: string, perMinute: number): Promise<boolean> {
     const k = `${this.prefix}window:${kind}:${key}:${Math.floor(Date.now() / 60_000)}`;
     return (await this.redis.eval(TAKE_FROM_WINDOW, 1, k, perMinute)) === 1;
+  }
+
+  private probeKey(key: string): string {
+    return `${this.prefix}probe:${key}`;
+  }
+
+  /**
+   * Counts a room-code miss by `key` against a bucket of `failures` per `windowMs`, on Redis's
+   * clock: whether it was within the budget, and how long until the next one would be.
+   */
+  async takeProbe(key: string, failures: number, windowMs: number): Promise<{ within: boolean; waitMs: number }> {
+    const [taken, wait] = (await this.redis.eval(TAKE_PROBE, 1, this.probeKey(key), failures, windowMs)) as [
+      number,
+      number,
+    ];
+    return { within: taken === 1, waitMs: wait };
+  }
+
+  /** Who owns room `code`, and how long `key` must wait before looking (0: it may), in one round trip. */
+  async lookupRoom(
+    code: string,
+    key: string,
+    failures: number,
+    windowMs: number,
+  ): Promise<{ owner: string | null; waitMs: number }> {
+    const [owner, wait] = (await this.redis.eval(
+      LOOKUP_ROOM,
+      2,
+      this.probeKey(key),
+      this.roomKey(code),
+      failures,
+      windowMs,
+    )) as [string, number];
+    return { owner: owner === '' ? null : owner, waitMs: wait };
   }
 
   /** Removes this node's entries at once (a clean exit; a crash leaves them to expire). */

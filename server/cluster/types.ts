@@ -1,5 +1,7 @@
 /** What the application hands the cluster layer, and what the cluster layer offers back. */
 import type { RoomRegistry } from '../game/room-registry.ts';
+import type { ProbeThrottle, RoomProbes } from '../net/probe-throttle.ts';
+import type { RoomLookup } from '../net/room-summary.ts';
 import type { ArenaServer, ArenaSocket } from '../net/types.ts';
 
 /** The application's side, given to `ClusterPlug.attach` once everything is wired. */
@@ -32,6 +34,17 @@ export interface ClusterPlug {
   attach(host: ClusterHost): void;
   /** A room code claimed in Redis for a room this node is about to create (null: none ready). */
   takeRoomCode(): string | null;
+  /**
+   * The room-code guessing budget over the whole cluster (misses counted in Redis), with `local`,
+   * this node's own count, deciding while Redis does not answer. Called once, before `attach`.
+   */
+  roomProbes(local: ProbeThrottle, failuresPerMinute: number): RoomProbes;
+  /**
+   * Room `code` on another node, for GET /api/rooms/:code (the caller looked in its own rooms
+   * first); `key` is the asking address, whose guessing budget is read in the same round trip.
+   * Rejects when Redis or the room's node does not answer within a couple of seconds.
+   */
+  findRoom(code: string, key: string): Promise<RoomLookup>;
   readonly draining: boolean;
   view(): ClusterView;
 }

@@ -7,8 +7,9 @@ import type { Clock } from '../game/clock.ts';
 import type { RoomRegistry } from '../game/room-registry.ts';
 import type { Logger } from '../logging.ts';
 import { limitKey } from '../net/client-address.ts';
-import type { ProbeThrottle } from '../net/probe-throttle.ts';
+import { type RoomProbes, TOO_MANY_WRONG_CODES } from '../net/probe-throttle.ts';
 import { KeyedRateLimiter } from '../net/rate-limiter.ts';
+import { type RoomLookup, summarizeRoom } from '../net/room-summary.ts';
 import type { LeaderboardStore } from '../store/types.ts';
 
 const querySchema = z
@@ -32,9 +33,14 @@ export function leaderboardRouter(deps: {
   rooms: RoomRegistry;
   clock: Clock;
   log: Logger;
-  /** Shared with room:join: misses from one address count together. */
-  roomProbes: ProbeThrottle;
+  /** Shared with room:join: misses from one address count together (over the cluster in cluster mode). */
+  roomProbes: RoomProbes;
   roomLookupsPerMinute: number;
+  /**
+   * Cluster mode: a room another node runs (server/cluster/cluster-node.ts); rejects when Redis or
+   * that node does not answer. Absent on a single node, where `rooms` holds every room.
+   */
+  findRoom?: (code: string, key: string) => Promise<RoomLookup>;
 }): express.Router {
   const router = express.Router();
   const lookups = new KeyedRateLimiter(deps.roomLookupsPerMinute / 60, deps.roomLookupsPerMinute, () =>
@@ -66,28 +72,41 @@ export function leaderboardRouter(deps: {
     }
   });
 
-  router.get('/api/rooms/:code', (req, res) => {
+  router.get('/api/rooms/:code', async (req, res) => {
     // req.ip honours `trust proxy` (TRUST_PROXY) the same way the socket side does.
     const key = limitKey(req.ip ?? req.socket.remoteAddress ?? '');
     if (!lookups.tryTake(key)) return tooMany(res, 'too many room look-ups from this address; wait a minute');
-    if (deps.roomProbes.blocked(key)) return tooMany(res, 'too many wrong room codes from this address; wait a minute');
+    if (deps.roomProbes.blocked(key)) return tooMany(res, TOO_MANY_WRONG_CODES);
     const code = normalizeRoomCode(req.params.code);
     const room = code ? deps.rooms.get(code) : undefined;
-    if (!room) {
-      deps.roomProbes.recordMiss(key);
-      res.status(404).json({ ok: false, error: { code: ERROR_CODES.ROOM_NOT_FOUND, message: 'no such room' } });
+    if (room) {
+      res.json({ ok: true, data: summarizeRoom(room) });
       return;
     }
-    const s = room.snapshot();
-    res.json({
-      ok: true,
-      data: {
-        code: s.code,
-        phase: s.phase,
-        players: s.players.filter((p) => p.role === 'player').length,
-        spectators: s.players.filter((p) => p.role === 'spectator').length,
-      },
-    });
+    if (code && deps.findRoom) {
+      let found: RoomLookup;
+      try {
+        found = await deps.findRoom(code, key);
+      } catch (err) {
+        deps.log.warn({ err: (err as Error).message, room: code }, 'room look-up in the cluster failed');
+        res.status(503).json({
+          ok: false,
+          error: {
+            code: ERROR_CODES.UNAVAILABLE,
+            message: 'the game servers cannot reach each other right now; try again',
+          },
+        });
+        return;
+      }
+      if (found.kind === 'blocked') return tooMany(res, TOO_MANY_WRONG_CODES);
+      if (found.kind === 'room') {
+        res.json({ ok: true, data: found.room });
+        return;
+      }
+    }
+    // A miss past the budget (counted elsewhere meanwhile: other nodes, racing guesses) is refused, not answered.
+    if (!(await deps.roomProbes.recordMiss(key))) return tooMany(res, TOO_MANY_WRONG_CODES);
+    res.status(404).json({ ok: false, error: { code: ERROR_CODES.ROOM_NOT_FOUND, message: 'no such room' } });
   });
 
   return router;

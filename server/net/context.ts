@@ -10,7 +10,7 @@ import type { Logger } from '../logging.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { LeaderboardStore } from '../store/types.ts';
 import type { LatestFrameQueue } from './latest-frame-queue.ts';
-import type { ProbeThrottle } from './probe-throttle.ts';
+import type { RoomProbes } from './probe-throttle.ts';
 import { protocolOf } from './protocol-version.ts';
 import type { KeyedRateLimiter, TokenBucket } from './rate-limiter.ts';
 import type { StateBroadcaster } from './state-broadcaster.ts';
@@ -43,8 +43,8 @@ export interface NetContext {
   sessions: Sessions;
   /** The key per-address limits count against: the client's IPv4 address or IPv6 /64. */
   clientIp: (socket: ArenaSocket) => string;
-  /** Room codes that missed, per address: guessing codes gets refused. */
-  roomProbes: ProbeThrottle;
+  /** Room codes that missed, per address: guessing codes gets refused (over the whole cluster in cluster mode). */
+  roomProbes: RoomProbes;
   /** Open rooms on this server at most. */
   maxRooms: number;
   leaderboardDefaultLimit: number;

@@ -81,6 +81,8 @@ export function createGameContext(
     defaultSettings: newRoomSettings(deps.defaultSettings, deps.modelInfo ?? (() => null), log),
   });
   const roomsPerMinute = deps.roomsPerIpPerMinute ?? 10;
+  const failedJoinsPerMinute = deps.failedJoinsPerIpPerMinute ?? 10;
+  const probes = new ProbeThrottle(failedJoinsPerMinute, now);
   const ctx: NetContext = {
     io,
     rooms,
@@ -95,7 +97,8 @@ export function createGameContext(
     frameLimiter: frameBudgets(deps.framesPerSecond ?? SERVER_FRAME_RATE_LIMIT, now),
     sessions,
     clientIp: base.clientIp,
-    roomProbes: new ProbeThrottle(deps.failedJoinsPerIpPerMinute ?? 10, now),
+    // Cluster mode: misses counted in Redis over every node, this node's own count as the fallback.
+    roomProbes: deps.cluster?.roomProbes(probes, failedJoinsPerMinute) ?? probes,
     maxRooms: deps.maxRooms ?? DEFAULT_MAX_ROOMS,
     leaderboardDefaultLimit: 20,
     donations: deps.donations ?? null,

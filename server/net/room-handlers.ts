@@ -5,6 +5,7 @@ import { addressKey } from '../game/ranking.ts';
 import type { Room } from '../game/room.ts';
 import { err, handle, ok } from './ack.ts';
 import { boundMember, type NetContext } from './context.ts';
+import { TOO_MANY_WRONG_CODES } from './probe-throttle.ts';
 import type { ArenaSocket } from './types.ts';
 
 /**
@@ -71,13 +72,21 @@ export function registerRoomHandlers(ctx: NetContext, socket: ArenaSocket): void
     if (!req.ok) return reply(err(ERROR_CODES.INVALID_PAYLOAD, req.message));
     const key = ctx.clientIp(socket);
     if (ctx.roomProbes.blocked(key)) {
-      return reply(err(ERROR_CODES.RATE_LIMITED, 'too many wrong room codes from this address; wait a minute'));
+      return reply(err(ERROR_CODES.RATE_LIMITED, TOO_MANY_WRONG_CODES));
     }
     const code = normalizeRoomCode(req.value.code);
     const room = code ? ctx.rooms.get(code) : undefined;
     if (!room) {
-      ctx.roomProbes.recordMiss(key);
-      return reply(err(ERROR_CODES.ROOM_NOT_FOUND, `no room with code "${req.value.code.slice(0, 8)}"`));
+      // A miss past the budget (counted elsewhere meanwhile: other nodes, racing guesses) is refused, not answered.
+      const answer = (within: boolean) =>
+        reply(
+          within
+            ? err(ERROR_CODES.ROOM_NOT_FOUND, `no room with code "${req.value.code.slice(0, 8)}"`)
+            : err(ERROR_CODES.RATE_LIMITED, TOO_MANY_WRONG_CODES),
+        );
+      const counted = ctx.roomProbes.recordMiss(key);
+      if (typeof counted === 'boolean') return answer(counted);
+      return counted.then(answer);
     }
     const current = boundMember(ctx, socket);
     if (current && current.room !== room) leaveCurrent(ctx, socket);
