@@ -306,9 +306,11 @@ export class ClusterNode implements ClusterPlug {
   }
 
   /**
-   * GET /api/rooms/:code for a code that is not this node's. The owner is found in Redis (with the
-   * asking address's guessing budget, same round trip) and asked for the room's summary over its
-   * inbox, like a forwarded event. Asking beats keeping a summary of every room in Redis: it costs
+   * GET /api/rooms/:code. The owner is found in Redis, with the asking address's guessing budget
+   * in the same round trip (so an address blocked on other nodes is refused here too, even for a
+   * room of this node: one round trip those look-ups did not make before, on a path throttled per
+   * address and off the game's), and, when it is another node, asked for the room's summary over
+   * its inbox, like a forwarded event. Asking beats keeping a summary of every room in Redis: it costs
    * nothing until somebody looks (look-ups are rare and throttled per address; phase and membership
    * changes are frequent), the answer is the owner's live room rather than a copy kept in step with
    * it, and nothing needs cleaning up when a room closes or a node dies. A dead owner's code leaves
@@ -317,10 +319,13 @@ export class ClusterNode implements ClusterPlug {
    * where an owner alive but silent, or Redis itself silent, rejects (the route answers 503).
    */
   async findRoom(code: string, key: string): Promise<RoomLookup> {
-    const probes = this.probes;
-    if (!probes || this.closed) throw new Error('cluster node not attached');
+    const { probes, host } = this;
+    if (!probes || !host || this.closed) throw new Error('cluster node not attached');
     const { owner, blocked } = await probes.lookup(code, key);
     if (blocked) return { kind: 'blocked' };
+    // Also when Redis does not know the code yet (it just came back empty, the next beat restores it).
+    const here = host.rooms.get(code);
+    if (here) return { kind: 'room', room: summarizeRoom(here) };
     if (!owner || owner === this.nodeId) return { kind: 'none' };
     let room: RoomSummary | null;
     try {

@@ -7,11 +7,11 @@
  * - `recordMiss` counts in Redis before the miss is answered, and says whether it was within the
  *   budget; one past it is answered as refused, not "no such room", so however many guesses race
  *   in at once on however many nodes, at most the budget of them learn that a code is wrong.
- * - `blocked` answers from memory (asked on every look-up, hits included): "blocked until" as
- *   learned from Redis's answers here. Look-ups that go to Redis anyway (a code not on this node)
- *   read the address's bucket in the same round trip (`lookup`), so a node learns of misses made
- *   on other nodes before it answers any such look-up; only a right code for a room of this very
- *   node can be answered on an address blocked elsewhere that this node has not heard of yet.
+ * - `blocked` answers from memory, with no round trip: "blocked until" as learned from Redis's
+ *   answers here. In cluster mode every look-up goes to Redis anyway to find the room's owner
+ *   (room:join in the gateway, GET /api/rooms/:code in ClusterNode.findRoom, this node's own rooms
+ *   included), and `lookup` reads the address's bucket in that same round trip: a block earned on
+ *   other nodes holds on the first look-up here, right code or not, at no extra round trip.
  * - Redis unreachable: the node's in-process throttle, which sees every miss made here, decides
  *   (logged once per outage), rather than letting guesses through or refusing everyone.
  */

@@ -40,8 +40,8 @@ export interface ClusterPlug {
    */
   roomProbes(local: ProbeThrottle, failuresPerMinute: number): RoomProbes;
   /**
-   * Room `code` on another node, for GET /api/rooms/:code (the caller looked in its own rooms
-   * first); `key` is the asking address, whose guessing budget is read in the same round trip.
+   * Room `code`, on this node or another, for GET /api/rooms/:code; `key` is the asking address,
+   * whose guessing budget (counted over the cluster) is read in the same round trip as the owner.
    * Rejects when Redis or the room's node does not answer within a couple of seconds.
    */
   findRoom(code: string, key: string): Promise<RoomLookup>;

@@ -37,8 +37,9 @@ export function leaderboardRouter(deps: {
   roomProbes: RoomProbes;
   roomLookupsPerMinute: number;
   /**
-   * Cluster mode: a room another node runs (server/cluster/cluster-node.ts); rejects when Redis or
-   * that node does not answer. Absent on a single node, where `rooms` holds every room.
+   * Cluster mode: a room on any node, and the address's guessing budget over the cluster
+   * (server/cluster/cluster-node.ts); rejects when Redis or the room's node does not answer.
+   * Absent on a single node, where `rooms` holds every room.
    */
   findRoom?: (code: string, key: string) => Promise<RoomLookup>;
 }): express.Router {
@@ -79,16 +80,17 @@ export function leaderboardRouter(deps: {
     if (deps.roomProbes.blocked(key)) return tooMany(res, TOO_MANY_WRONG_CODES);
     const code = normalizeRoomCode(req.params.code);
     const room = code ? deps.rooms.get(code) : undefined;
-    if (room) {
-      res.json({ ok: true, data: summarizeRoom(room) });
-      return;
-    }
     if (code && deps.findRoom) {
       let found: RoomLookup;
       try {
         found = await deps.findRoom(code, key);
       } catch (err) {
         deps.log.warn({ err: (err as Error).message, room: code }, 'room look-up in the cluster failed');
+        // Redis silent: this node's own rooms still answer, behind this node's own count of misses.
+        if (room) {
+          res.json({ ok: true, data: summarizeRoom(room) });
+          return;
+        }
         res.status(503).json({
           ok: false,
           error: {
@@ -103,6 +105,9 @@ export function leaderboardRouter(deps: {
         res.json({ ok: true, data: found.room });
         return;
       }
+    } else if (room) {
+      res.json({ ok: true, data: summarizeRoom(room) });
+      return;
     }
     // A miss past the budget (counted elsewhere meanwhile: other nodes, racing guesses) is refused, not answered.
     if (!(await deps.roomProbes.recordMiss(key))) return tooMany(res, TOO_MANY_WRONG_CODES);

@@ -114,6 +114,19 @@ describe('Redis goes down while two nodes run, then comes back', () => {
         message: expect.stringMatching(/cannot reach each other/),
       });
     }
+    // A join link checked on node B for node A's room: a clear 503 within a couple of seconds, no hang;
+    // node A still answers for its own room (its own count of wrong codes throttles meanwhile).
+    const t1 = Date.now();
+    const lookup = await fetch(`${b.url}/api/rooms/${host.join.state.code}`);
+    expect(Date.now() - t1).toBeLessThan(3_000);
+    expect(lookup.status).toBe(503);
+    expect(await lookup.json()).toEqual({
+      ok: false,
+      error: { code: 'UNAVAILABLE', message: 'the game servers cannot reach each other right now; try again' },
+    });
+    const own = await fetch(`${a.url}/api/rooms/${host.join.state.code}`);
+    expect(own.status).toBe(200);
+    expect(await own.json()).toMatchObject({ ok: true, data: { code: host.join.state.code, players: 1 } });
     // Within a few heartbeats /healthz reports Redis unreachable.
     const redisReachable = async () =>
       ((await (await fetch(`${a.url}/healthz`)).json()) as { cluster: { redis: { reachable: boolean } } }).cluster.redis

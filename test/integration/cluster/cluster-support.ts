@@ -1,4 +1,6 @@
 /** Cluster test helpers: nodes on the test Redis and a PostgreSQL schema of their own, and bot shortcuts. */
+import { type ChildProcess, fork } from 'node:child_process';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { AppDeps } from '../../../server/app.ts';
 import { ClusterNode, type ClusterOptions } from '../../../server/cluster/cluster-node.ts';
@@ -14,6 +16,51 @@ import { TEST_DATABASE_URL } from '../../helpers/pg.ts';
 import { ask, type Bot, connectBot, newToken, startTestServer, type TestServer } from '../../helpers/server-harness.ts';
 
 export const TEST_REDIS_URL = process.env.ARENA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface NodeProcess {
+  url: string;
+  child: ChildProcess;
+  stderr: string[];
+  exited: Promise<number | null>;
+}
+
+/**
+ * One cluster node as its own process (node-process.ts, the marker engine), for tests that kill
+ * a node with SIGKILL; the caller kills it when done.
+ */
+export function forkNodeProcess(options: { nodeId: string; prefix: string; schema: string }): Promise<NodeProcess> {
+  const child = fork(join(import.meta.dirname, 'node-process.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    env: {
+      ...process.env,
+      ARENA_NODE_ID: options.nodeId,
+      ARENA_NODE_ENGINE: 'marker',
+      REDIS_URL: TEST_REDIS_URL,
+      ARENA_TEST_PREFIX: options.prefix,
+      ARENA_TEST_SCHEMA: options.schema,
+      ARENA_TEST_DATABASE_URL: TEST_DATABASE_URL,
+    },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  const stderr: string[] = [];
+  child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`node ${options.nodeId} did not start: ${stderr.join('')}`));
+    }, 120_000);
+    child.on('message', (m: { type: string; port: number }) => {
+      if (m.type !== 'ready') return;
+      clearTimeout(timer);
+      resolve({ url: `http://127.0.0.1:${m.port}`, child, stderr, exited });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`node ${options.nodeId} exited with ${code}: ${stderr.join('')}`));
+    });
+  });
+}
 
 /** A Redis key prefix no other test run uses (runs share the machine's Redis). */
 export function newTestPrefix(label: string): string {
