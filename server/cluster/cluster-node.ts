@@ -78,7 +78,10 @@ export class ClusterNode implements ClusterPlug {
   private trustPresenceAfter = 0;
   private probes: RedisRoomProbes | null = null;
   /** Room look-ups this node asked other nodes (GET /api/rooms/:code), by id. */
-  private readonly lookups = new Map<number, { resolve: (room: RoomSummary | null) => void; timer: NodeJS.Timeout }>();
+  private readonly lookups = new Map<
+    number,
+    { resolve: (room: RoomSummary | null) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  >();
   private nextLookup = 1;
 
   private constructor(private readonly options: ClusterOptions) {
@@ -345,7 +348,7 @@ export class ClusterNode implements ClusterPlug {
         this.lookups.delete(id);
         reject(new Error(`node ${owner} did not answer a room look-up within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.lookups.set(id, { resolve, timer });
+      this.lookups.set(id, { resolve, reject, timer });
       this.send(owner, { t: 'lookup', from: this.nodeId, id, code });
     });
   }
@@ -427,7 +430,10 @@ export class ClusterNode implements ClusterPlug {
     if (this.ownerCheckTimer) clearInterval(this.ownerCheckTimer);
     if (this.dbTimer) clearInterval(this.dbTimer);
     this.gateway?.close();
-    for (const { timer } of this.lookups.values()) clearTimeout(timer);
+    for (const { timer, reject } of this.lookups.values()) {
+      clearTimeout(timer);
+      reject(new Error('this node is shutting down'));
+    }
     this.lookups.clear();
     try {
       await this.presence.deregister([...this.heldCodes, ...this.codes.codes]);
