@@ -7,7 +7,7 @@
  * showing of the same picture), so the detector names it for revocation. Pure: frames and
  * server times in, verdicts out.
  */
-import { type FrameLayout, frameLayout, motionDistance } from './liveness-features.ts';
+import { type EarlierLayout, frameLayout, LAYOUT_GRID, motionDistances } from './liveness-features.ts';
 
 export interface LivenessRules {
   /** A frame is compared with every frame received this long before it. */
@@ -41,34 +41,66 @@ export interface LivenessVerdict {
   copies: number[];
 }
 
-interface Seen {
-  id: number;
-  t: number;
-  layout: FrameLayout;
-}
+/**
+ * The motion basis and Gram inverse of the frame being checked. Only that frame's are ever
+ * read (motionDistance fits the change onto the newer frame's gradients), so every detector
+ * computes them into this one pair of arrays: they stay in cache, where 450 players' own
+ * copies would not. check() is synchronous, so no two frames use them at once.
+ */
+const motionScratch = {
+  motionBasis: new Float64Array(3 * LAYOUT_GRID * LAYOUT_GRID),
+  gramInverse: new Float64Array(9),
+};
 
 export class ReplayDetector {
-  private seen: Seen[] = [];
+  // The window, oldest first, as parallel arrays (motionDistances takes the layouts as they are).
+  private ids: number[] = [];
+  private times: number[] = [];
+  private layouts: EarlierLayout[] = [];
+  /** The current frame's distance to each layout of the window; scratch, grown to the largest window. */
+  private distances = new Float64Array(0);
+  /** Cells of the latest frame to leave the window, for frameLayout to reuse. */
+  private spareCells: Float32Array | undefined;
   private nextId = 0;
 
   constructor(private readonly rules: LivenessRules = DEFAULT_LIVENESS) {}
 
   check(frame: Uint8Array, t: number): LivenessVerdict {
-    const layout = frameLayout(frame);
-    while (this.seen.length > 0 && (this.seen[0] as Seen).t < t - this.rules.windowMs) this.seen.shift();
+    const oldest = t - this.rules.windowMs;
+    while (this.times.length > 0 && (this.times[0] as number) < oldest) this.dropOldest();
+    const layout = frameLayout(frame, LAYOUT_GRID, {
+      cells: this.spareCells,
+      motionBasis: motionScratch.motionBasis,
+      gramInverse: motionScratch.gramInverse,
+    });
+    this.spareCells = undefined;
+    const window = this.layouts.length;
+    if (this.distances.length < window) this.distances = new Float64Array(window);
+    motionDistances(layout, this.layouts, this.distances);
     const copies: number[] = [];
-    for (const s of this.seen) {
-      if (motionDistance(layout, s.layout) < this.rules.minMotion) copies.push(s.id);
+    for (let k = 0; k < window; k++) {
+      if ((this.distances[k] as number) < this.rules.minMotion) copies.push(this.ids[k] as number);
     }
     const frameId = this.nextId++;
-    this.seen.push({ id: frameId, t, layout });
-    if (this.seen.length > this.rules.maxFrames) this.seen.shift();
+    this.ids.push(frameId);
+    this.times.push(t);
+    // Only the cells are kept: the motion model in the scratch arrays is the next frame's.
+    this.layouts.push({ cells: layout.cells, textured: layout.textured });
+    if (this.ids.length > this.rules.maxFrames) this.dropOldest();
     return { frameId, replay: copies.length > 0, copies };
   }
 
   /** A new round: nothing seen yet. */
   reset(): void {
-    this.seen = [];
+    this.ids = [];
+    this.times = [];
+    this.layouts = [];
     this.nextId = 0;
+  }
+
+  private dropOldest(): void {
+    this.ids.shift();
+    this.times.shift();
+    this.spareCells = this.layouts.shift()?.cells;
   }
 }
