@@ -1,5 +1,5 @@
 /**
- * node --import tsx bench/bench-liveness.ts [--batches 200] [--batch 250]   (npm run bench:liveness)
+ * node --import tsx bench/bench-liveness.ts [--batches 200] [--batch 250] [--players 1]   (npm run bench:liveness)
  *
  * Main-thread cost of the per-frame liveness check (server/game/liveness.ts), which runs for
  * every frame every player sends: ReplayDetector.check on camera-like 48×48 frames at 5
@@ -8,6 +8,9 @@
  * fast) against the current one in alternating batches of `--batch` frames, and prints µs per
  * frame of each (median and best batch), their ratio, and the parts: frameLayout per frame and
  * motion distance per pair of frames, each computed the way its check computes them.
+ *
+ * --players N gives each of N players a detector and lets them take turns, one frame each, as
+ * on a busy node: every check then finds its window's cells out of cache.
  *
  * Wall-clock time. Batches are short (a few ms) so that on a busy machine some of them run
  * without being preempted: the best batch is the cost of the code, the median what this machine
