@@ -27,7 +27,13 @@ export const CLIENT_FRAME_RATE = 5;
 export const SERVER_FRAME_RATE_LIMIT = 10;
 export const MAX_MESSAGE_BYTES = 16 * 1024;
 export const RECONNECT_GRACE_MS = 60_000;
-export const STATE_BROADCAST_HZ = 10;
+/**
+ * Room states (meters) per second per room at most. A player's meter moves only when one of their
+ * frames is scored (CLIENT_FRAME_RATE a second) and the client eases meters between updates, so
+ * more would only multiply socket writes: at 8 players a room, state messages were two thirds of
+ * a node's writes at 10 per second (docs/capacity.md).
+ */
+export const STATE_BROADCAST_HZ = 5;
 
 export const GAME_LIMITS = {
   rounds: { min: 1, max: 20, default: 5 },

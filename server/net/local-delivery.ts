@@ -35,10 +35,7 @@ type AdapterConstructor = NonNullable<ServerOptions['adapter']>;
  * keyframe a second), and a stored packet is what gives a client the offset it needs to be
  * recovered at all; replayed old states are ignored by revision (client room-state-sync.ts).
  */
-export const TRANSIENT_EVENTS: ReadonlySet<keyof ServerToClientEvents> = new Set([
-  'frame:result',
-  'room:patch',
-]);
+export const TRANSIENT_EVENTS: ReadonlySet<keyof ServerToClientEvents> = new Set(['frame:result', 'room:patch']);
 
 interface EventPacket {
   type: number;

@@ -13,8 +13,11 @@ import type { Clock, TimerHandle } from '../game/clock.ts';
 import type { Room } from '../game/room.ts';
 import { type ArenaServer, roomChannel } from './types.ts';
 
-/** Every this many broadcasts, protocol 2 sockets get a whole state even when a patch would do. */
-export const KEYFRAME_EVERY = 10;
+/**
+ * Every this many broadcasts, protocol 2 sockets get a whole state even when a patch would do:
+ * once a second at STATE_BROADCAST_HZ.
+ */
+export const KEYFRAME_EVERY = 5;
 
 interface Sent {
   state: RoomState;
