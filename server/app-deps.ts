@@ -45,7 +45,7 @@ export interface AppDeps {
   /** Per-socket budget for non-frame events (burst of twice this). */
   controlEventsPerSecond?: number;
   trustProxy?: boolean;
-  inference?: { maxBatch?: number; maxInFlight?: number };
+  inference?: { maxBatch?: number; maxInFlight?: number; gatherMs?: number };
   /** Origins besides the server's own that may open Socket.IO connections (ALLOWED_ORIGINS). */
   allowedOrigins?: readonly string[];
   /** Frame donation (docs/privacy.md); without it the donation events answer UNAVAILABLE. */

@@ -17,6 +17,7 @@ const schema = z
     INFERENCE_ENGINE: z.enum(['onnx', 'tfjs']).optional(),
     INFERENCE_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
     INFERENCE_MAX_BATCH: z.coerce.number().int().min(1).max(256).default(32),
+    INFERENCE_GATHER_MS: z.coerce.number().min(0).max(50).default(4),
     TLS_CERT: z.string().min(1).optional(),
     TLS_KEY: z.string().min(1).optional(),
     ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
@@ -76,6 +77,8 @@ export interface ServerConfig {
   inferenceEngine: 'onnx' | 'tfjs' | undefined;
   inferenceWorkers: number | undefined;
   inferenceMaxBatch: number;
+  /** How long a short inference batch waits for more frames (latest-frame-queue.ts); 0: never. */
+  inferenceGatherMs: number;
   tls: { certFile: string; keyFile: string } | null;
   adminToken: string | null;
   logLevel: string;
@@ -127,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     inferenceEngine: c.INFERENCE_ENGINE,
     inferenceWorkers: c.INFERENCE_WORKERS,
     inferenceMaxBatch: c.INFERENCE_MAX_BATCH,
+    inferenceGatherMs: c.INFERENCE_GATHER_MS,
     tls: c.TLS_CERT && c.TLS_KEY ? { certFile: resolve(cwd, c.TLS_CERT), keyFile: resolve(cwd, c.TLS_KEY) } : null,
     adminToken: c.ADMIN_TOKEN ?? null,
     logLevel: c.LOG_LEVEL,

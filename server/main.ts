@@ -148,7 +148,11 @@ async function main(): Promise<void> {
     roomLookupsPerIpPerMinute: config.roomLookupsPerIpPerMinute,
     failedJoinsPerIpPerMinute: config.failedJoinsPerIpPerMinute,
     // One micro-batch in flight per inference worker; the engine batches across players within each.
-    inference: { maxBatch: config.inferenceMaxBatch, maxInFlight: config.inferenceWorkers ?? availableParallelism() },
+    inference: {
+      maxBatch: config.inferenceMaxBatch,
+      maxInFlight: config.inferenceWorkers ?? availableParallelism(),
+      gatherMs: config.inferenceGatherMs,
+    },
     ...(cluster ? { cluster } : {}),
   });
   const servedDir = model.modelInfo.dir;

@@ -16,11 +16,20 @@ export interface FramePipelineOptions {
   log: Logger;
   maxBatch?: number;
   maxInFlight?: number;
+  /** A batch of fewer than GATHER_MIN_BATCH frames waits up to this long for more (0: never; tests). */
+  gatherMs?: number;
   /** A scored frame's model output (frame-handlers.ts deliverFrameResult). */
   deliver: (job: FrameJob, probabilities: Float32Array) => void;
   /** A frame that will not be scored: superseded by a newer one of the same player, or the model failed. */
   notScored: (job: FrameJob, why: 'superseded' | 'failed') => void;
 }
+
+/**
+ * A batch this big goes at once. Eight frames cost one worker wake-up instead of eight, and
+ * inference per frame is the same at batch 1 and 32 (npm run bench:infer), so a bigger minimum
+ * would only add waiting.
+ */
+const GATHER_MIN_BATCH = 8;
 
 export function createFramePipeline(options: FramePipelineOptions): LatestFrameQueue<FrameJob> {
   const { metrics } = options;
@@ -49,6 +58,12 @@ export function createFramePipeline(options: FramePipelineOptions): LatestFrameQ
       maxInFlight: options.maxInFlight ?? 2,
       now: () => performance.now(),
       schedule: (fn) => setImmediate(fn),
+      gatherMs: options.gatherMs ?? 0,
+      minBatch: GATHER_MIN_BATCH,
+      setTimer: (fn, ms) => {
+        const t = setTimeout(fn, ms);
+        return { cancel: () => clearTimeout(t) };
+      },
     },
   );
 }

@@ -3,6 +3,11 @@
  * has at most one pending frame; a newer frame replaces it (the old one is reported
  * stale). Pending frames of all players go out together as one batch, with a bounded
  * number of batches in flight.
+ *
+ * Optionally a short batch waits a few milliseconds for company (`gatherMs`, `minBatch`): each
+ * batch wakes an inference worker and later the event loop, and on a virtual machine such a
+ * cross-thread wake-up costs about as much main-thread CPU as all the game logic of a frame
+ * (docs/capacity.md). Under load the queue holds a full batch anyway and nothing waits.
  */
 export type Predict = (frames: Uint8Array[]) => Promise<Float32Array[]>;
 
@@ -19,17 +24,26 @@ export interface LatestFrameQueueOptions {
   now: () => number;
   /** How the next drain is scheduled (setImmediate in the server; lets a tick's frames batch together). */
   schedule?: (fn: () => void) => void;
+  /** A batch of fewer than `minBatch` frames waits until its oldest frame is this old (0: never waits). */
+  gatherMs?: number;
+  minBatch?: number;
+  /** Timer for the gathering wait (setTimeout in the server; a fake clock's in tests). */
+  setTimer?: (fn: () => void, ms: number) => { cancel(): void };
 }
 
 interface Pending<T> {
   frame: Uint8Array;
   job: T;
+  /** When the frame (or the key's first frame still waiting) was queued. */
+  at: number;
 }
 
 export class LatestFrameQueue<T> {
   private readonly pending = new Map<string, Pending<T>>();
   private inFlight = 0;
   private scheduled = false;
+  /** The gathering wait, when one is running. */
+  private gathering: { cancel(): void } | null = null;
   private closed = false;
 
   constructor(
@@ -51,7 +65,7 @@ export class LatestFrameQueue<T> {
     const old = this.pending.get(key);
     // Map order is insertion order: re-insert so the oldest waiting key goes first.
     this.pending.delete(key);
-    this.pending.set(key, { frame, job });
+    this.pending.set(key, { frame, job, at: this.options.now() });
     if (old) this.callbacks.stale(key, old.job);
     this.kick();
   }
@@ -64,10 +78,28 @@ export class LatestFrameQueue<T> {
   close(): void {
     this.closed = true;
     this.pending.clear();
+    this.gathering?.cancel();
+    this.gathering = null;
   }
 
   private kick(): void {
+    if (this.gathering && this.pending.size >= this.minBatch()) {
+      // Enough company arrived: stop waiting.
+      this.gathering.cancel();
+      this.gathering = null;
+      this.scheduled = false;
+    }
     if (this.scheduled || this.inFlight >= this.options.maxInFlight) return;
+    const wait = this.gatherWait();
+    if (wait > 0 && this.options.setTimer) {
+      this.scheduled = true;
+      this.gathering = this.options.setTimer(() => {
+        this.gathering = null;
+        this.scheduled = false;
+        this.drain();
+      }, wait);
+      return;
+    }
     this.scheduled = true;
     const run = () => {
       this.scheduled = false;
@@ -75,6 +107,18 @@ export class LatestFrameQueue<T> {
     };
     if (this.options.schedule) this.options.schedule(run);
     else queueMicrotask(run);
+  }
+
+  private minBatch(): number {
+    return Math.min(this.options.minBatch ?? 1, this.options.maxBatch);
+  }
+
+  /** How long the pending frames should still wait for company (0: go now). */
+  private gatherWait(): number {
+    const gatherMs = this.options.gatherMs ?? 0;
+    if (gatherMs <= 0 || this.pending.size >= this.minBatch()) return 0;
+    const oldest = this.pending.values().next().value;
+    return oldest ? Math.max(0, oldest.at + gatherMs - this.options.now()) : 0;
   }
 
   private drain(): void {

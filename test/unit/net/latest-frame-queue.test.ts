@@ -73,4 +73,100 @@ describe('LatestFrameQueue', () => {
     await tick();
     expect(failed).toEqual(['p0', 'p1']);
   });
+
+  describe('gathering a short batch (gatherMs, minBatch)', () => {
+    /** A fake clock with cancellable timers. */
+    function fakeTimers() {
+      let now = 0;
+      const timers: { fn: () => void; due: number; live: boolean }[] = [];
+      return {
+        now: () => now,
+        setTimer: (fn: () => void, ms: number) => {
+          const t = { fn, due: now + ms, live: true };
+          timers.push(t);
+          return {
+            cancel: () => {
+              t.live = false;
+            },
+          };
+        },
+        advance(ms: number) {
+          now += ms;
+          for (const t of timers) {
+            if (!t.live || t.due > now) continue;
+            t.live = false;
+            t.fn();
+          }
+        },
+        live: () => timers.filter((t) => t.live).length,
+      };
+    }
+    const make = (clock: ReturnType<typeof fakeTimers>, engine: ReturnType<typeof controllableEngine>) =>
+      new LatestFrameQueue<number>(
+        engine.predict,
+        { result: () => {}, stale: () => {}, failed: () => {} },
+        { maxBatch: 8, maxInFlight: 2, now: clock.now, gatherMs: 5, minBatch: 4, setTimer: clock.setTimer },
+      );
+
+    it('a short batch waits until its oldest frame is gatherMs old, then goes as it is', async () => {
+      const clock = fakeTimers();
+      const engine = controllableEngine();
+      const q = make(clock, engine);
+      q.push('a', frame(1), 1);
+      clock.advance(2);
+      q.push('b', frame(2), 2);
+      await tick();
+      expect(engine.calls).toHaveLength(0);
+      clock.advance(2);
+      await tick();
+      expect(engine.calls).toHaveLength(0);
+      clock.advance(1); // a is 5 ms old
+      await tick();
+      expect(engine.calls.map((c) => c.frames.map((f) => f[0]))).toEqual([[1, 2]]);
+    });
+
+    it('goes at once when minBatch frames are waiting, also in the middle of a wait', async () => {
+      const clock = fakeTimers();
+      const engine = controllableEngine();
+      const q = make(clock, engine);
+      q.push('a', frame(1), 1);
+      q.push('b', frame(2), 2);
+      q.push('c', frame(3), 3);
+      await tick();
+      expect(engine.calls).toHaveLength(0);
+      q.push('d', frame(4), 4);
+      await tick();
+      expect(engine.calls.map((c) => c.frames.length)).toEqual([4]);
+      expect(clock.live()).toBe(0);
+      // Nothing dispatched twice when the cancelled wait would have ended.
+      clock.advance(10);
+      await tick();
+      expect(engine.calls).toHaveLength(1);
+    });
+
+    it('a frame replaced by a newer one of the same player does not make the batch wait longer than its first frame', async () => {
+      const clock = fakeTimers();
+      const engine = controllableEngine();
+      const q = make(clock, engine);
+      q.push('a', frame(1), 1);
+      clock.advance(3);
+      q.push('b', frame(2), 2);
+      q.push('a', frame(9), 9); // a's newer frame; b is now the oldest key, queued at 3 ms
+      clock.advance(2); // 5 ms after a's first frame: the wait set then ends
+      await tick();
+      expect(engine.calls.map((c) => c.frames.map((f) => f[0]))).toEqual([[2, 9]]);
+    });
+
+    it('close() cancels a running wait: nothing is predicted after close', async () => {
+      const clock = fakeTimers();
+      const engine = controllableEngine();
+      const q = make(clock, engine);
+      q.push('a', frame(1), 1);
+      q.close();
+      clock.advance(10);
+      await tick();
+      expect(engine.calls).toHaveLength(0);
+      expect(clock.live()).toBe(0);
+    });
+  });
 });
