@@ -3,12 +3,14 @@
  * written to a temp folder beside it, then swapped in by rename, so a server
  * watching the folder never sees a half-written model.
  */
+
 import { existsSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeModelHashes } from '../../server/ml/model-folder/hashes.ts';
 import type { ModelMetrics } from '../../server/ml/model-folder/metrics.ts';
+import { updateCalibrationCard } from '../calibration/card-section.ts';
 import type { Fer2013Data } from '../data/fer2013-reader.ts';
 import type { Architecture } from '../model/architectures.ts';
 import { buildArchitecture, countFlops } from '../model/architectures.ts';
@@ -107,6 +109,9 @@ export async function publishModel(input: PublishInput): Promise<ModelMetrics> {
 export async function rewriteModelCard(dir: string): Promise<void> {
   const metrics = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')) as ModelMetrics;
   await writeFile(join(dir, 'MODEL_CARD.md'), renderModelCard(metrics, await comparisons(dir), await int8Report(dir)));
+  // A folder calibrated by `npm run calibrate` (calibration.json, version 2) gets that tool's
+  // section, as calibrating wrote it; renderModelCard only knows the metrics' summary.
+  updateCalibrationCard(dir);
 }
 
 /** The int8 gate's report in a model folder, when the export ran. */
