@@ -46,6 +46,9 @@ function token(): string {
   return s;
 }
 
+/** Seconds a set-up request (create, join, start, consent) may go unanswered before the run fails. */
+const ACK_TIMEOUT_MS = 30_000;
+
 function connect(url: string): Promise<Client> {
   return new Promise((resolve, reject) => {
     const s: Client = io(url, {
@@ -55,8 +58,23 @@ function connect(url: string): Promise<Client> {
       timeout: 20_000,
       auth: { v: init.protocol },
     });
-    s.once('connect', () => resolve(s));
+    // socket.io-client's `timeout` covers opening the transport only; a namespace connection the
+    // server never answers (a middleware that never calls next) would wait forever.
+    const timer = setTimeout(() => {
+      c.connectErrors++;
+      s.disconnect();
+      reject(
+        new Error(
+          `connect to ${url}: no answer in ${ACK_TIMEOUT_MS / 1000} s (transport ${s.io.engine?.readyState ?? 'none'})`,
+        ),
+      );
+    }, ACK_TIMEOUT_MS);
+    s.once('connect', () => {
+      clearTimeout(timer);
+      resolve(s);
+    });
     s.once('connect_error', (err) => {
+      clearTimeout(timer);
       c.connectErrors++;
       reject(err);
     });
@@ -65,9 +83,6 @@ function connect(url: string): Promise<Client> {
     });
   });
 }
-
-/** Seconds a set-up request (create, join, start, consent) may go unanswered before the run fails. */
-const ACK_TIMEOUT_MS = 30_000;
 
 function ackOf<T>(emit: (cb: (r: Ack<T>) => void) => void, what: string): Promise<T> {
   // A request the server never answers must fail the run with its name, not hang it (seen once

@@ -311,6 +311,8 @@ async function main(): Promise<void> {
               }
             });
             worker.on('error', (err) => rejectW(err));
+            // A worker that ends without reporting (settled promises ignore a later call).
+            worker.on('exit', (code) => rejectW(new Error(`bot worker ${w} exited (code ${code}) without a result`)));
           }),
       ),
     );
