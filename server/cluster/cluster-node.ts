@@ -23,6 +23,9 @@ import { RoomCodePool } from './room-code-pool.ts';
 import { RedisRoomProbes, withTimeout } from './room-probes.ts';
 import type { ClusterHost, ClusterPlug, ClusterView } from './types.ts';
 
+/** How long a Redis command may go unanswered before it fails (see the constructor). */
+const REDIS_COMMAND_TIMEOUT_MS = 3000;
+
 export interface ClusterOptions {
   redisUrl: string;
   /** Unique per process (default: random). */
@@ -88,12 +91,16 @@ export class ClusterNode implements ClusterPlug {
     this.nodeId = options.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
     this.prefix = options.prefix ?? 'arena:';
     const redisOptions = { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: true };
+    // A Redis that keeps the connection open but stops answering (hung, a half-open link) would
+    // leave every command waiting forever: a player's connection or join never answered. Commands
+    // fail after this long instead, and the player is told the servers cannot reach each other.
+    const commandOptions = { ...redisOptions, commandTimeout: REDIS_COMMAND_TIMEOUT_MS };
     this.redis = new Redis(options.redisUrl, {
-      ...redisOptions,
+      ...commandOptions,
       // Named, so other nodes see in CLIENT LIST when this process's connection closes (presence.ts).
       connectionName: RedisPresence.connectionName(this.prefix, this.nodeId),
     });
-    this.adapterPub = new Redis(options.redisUrl, redisOptions);
+    this.adapterPub = new Redis(options.redisUrl, commandOptions);
     // Subscriber connections only (re)subscribe: those commands wait for Redis to return rather than
     // fail after two retries (a failed re-subscribe is a rejection nobody could handle).
     const subscriberOptions = { ...redisOptions, maxRetriesPerRequest: null };

@@ -149,3 +149,91 @@ describe('Redis goes down while two nodes run, then comes back', () => {
     expect(hostTold).toEqual([]);
   }, 90_000);
 });
+
+describe('Redis stops answering (hung, connections left open) while a node runs', () => {
+  const schema = newTestSchema('frozen');
+  const prefix = newTestPrefix('frozen');
+  let redisProcess: ChildProcess | null = null;
+  const nodes: InProcessNode[] = [];
+  const bots: Bot[] = [];
+
+  afterAll(async () => {
+    redisProcess?.kill('SIGCONT');
+    for (const b of bots) b.disconnect();
+    for (const n of nodes) await n.close();
+    redisProcess?.kill('SIGKILL');
+    await dropTestSchema(schema);
+  });
+
+  it('a player connecting or joining is told within seconds instead of waiting forever, and all works once Redis answers again', async () => {
+    const port = await freePort();
+    const child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    redisProcess = child;
+    const redisUrl = `redis://127.0.0.1:${port}`;
+    for (let i = 0; i < 100; i++) {
+      const up = await new Promise<boolean>((r) => {
+        const s = createServer();
+        s.once('error', () => r(true));
+        s.listen(port, '127.0.0.1', () => s.close(() => r(false)));
+      });
+      if (up) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const node = await startInProcessNode({
+      engine: engine(),
+      prefix,
+      schema,
+      nodeId: 'node-f',
+      cluster: { redisUrl },
+    });
+    nodes.push(node);
+    const host = await createRoomOn(node.url, 'Host');
+    bots.push(host.socket);
+
+    // SIGSTOP: the TCP connections stay open and nothing answers (a hung Redis, a half-open link).
+    child.kill('SIGSTOP');
+    const t0 = Date.now();
+    const refused = await connectBot(node.url).then(
+      (s) => {
+        bots.push(s);
+        return null;
+      },
+      (e: Error) => e,
+    );
+    const connectMs = Date.now() - t0;
+    expect(refused?.message).toMatch(/UNAVAILABLE/);
+    expect(connectMs).toBeLessThan(10_000);
+
+    // A player already connected: a join by code is answered (not left hanging) too.
+    const t1 = Date.now();
+    const join = await ask<JoinResult>(host.socket, 'room:join', {
+      code: 'ZZZZZ',
+      nickname: 'Again',
+      playerToken: newToken('again'),
+    });
+    expect(join.ok).toBe(false);
+    expect(Date.now() - t1).toBeLessThan(10_000);
+
+    child.kill('SIGCONT');
+    let back: Bot | null = null;
+    for (let i = 0; i < 40 && !back; i++) {
+      back = await connectBot(node.url).catch(() => null);
+      if (!back) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(back).not.toBeNull();
+    if (back) bots.push(back);
+    const joined = await ask<JoinResult>(back as Bot, 'room:join', {
+      code: host.join.state.code,
+      nickname: 'Guest',
+      playerToken: newToken('guest'),
+    });
+    expect(joined.ok ? 'joined' : joined.error).toBe('joined');
+    console.log(`Redis hung: a connecting player was refused after ${connectMs} ms`);
+  }, 90_000);
+});
