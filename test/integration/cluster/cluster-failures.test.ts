@@ -43,6 +43,27 @@ describe('services that do not answer at start', () => {
   });
 });
 
+/** A redis-server of the test's own on `port` (so the tests never stop the shared one). */
+function spawnRedis(port: number): ChildProcess {
+  return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+}
+
+/** Resolves once something listens on `port` (the redis-server accepts connections). */
+async function untilListening(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((r) => {
+      const s = createServer();
+      s.once('error', () => r(true)); // port taken: the server is listening
+      s.listen(port, '127.0.0.1', () => s.close(() => r(false)));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`redis-server did not start on port ${port}`);
+}
+
 describe('Redis goes down while two nodes run, then comes back', () => {
   const schema = newTestSchema('outage');
   const prefix = newTestPrefix('outage');
@@ -51,25 +72,8 @@ describe('Redis goes down while two nodes run, then comes back', () => {
   const bots: Bot[] = [];
 
   const startRedis = async (port: number) => {
-    const child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: 'ignore',
-      },
-    );
-    redisProcess = child;
-    // Ready when it accepts a connection.
-    for (let i = 0; i < 100; i++) {
-      const up = await new Promise<boolean>((r) => {
-        const s = createServer();
-        s.once('error', () => r(true)); // port taken: the server is listening
-        s.listen(port, '127.0.0.1', () => s.close(() => r(false)));
-      });
-      if (up) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('redis-server did not start');
+    redisProcess = spawnRedis(port);
+    await untilListening(port);
   };
 
   afterAll(async () => {
@@ -167,24 +171,10 @@ describe('Redis stops answering (hung, connections left open) while a node runs'
 
   it('a player connecting or joining is told within seconds instead of waiting forever, and all works once Redis answers again', async () => {
     const port = await freePort();
-    const child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: 'ignore',
-      },
-    );
+    const child = spawnRedis(port);
     redisProcess = child;
     const redisUrl = `redis://127.0.0.1:${port}`;
-    for (let i = 0; i < 100; i++) {
-      const up = await new Promise<boolean>((r) => {
-        const s = createServer();
-        s.once('error', () => r(true));
-        s.listen(port, '127.0.0.1', () => s.close(() => r(false)));
-      });
-      if (up) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await untilListening(port);
     const node = await startInProcessNode({
       engine: engine(),
       prefix,
