@@ -284,6 +284,11 @@ def main() -> None:
     ap.add_argument("--student-budget-s", type=float, default=230)
     ap.add_argument("--student-max-epochs", type=int, default=300)
     ap.add_argument("--students", default="A,B,C,D")
+    ap.add_argument(
+        "--teacher-probs",
+        help="float32 rows x 7 (FER order) for the packed rows, used as the teacher instead of training "
+        "cross-fitted ones (e.g. the served model's flip-averaged output: served_probs.py)",
+    )
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--lr", type=float, default=0.1)
     ap.add_argument("--wd", type=float, default=5e-4)
@@ -405,7 +410,15 @@ def main() -> None:
 
     # ------------------------------------------------ phase 1: cross-fitted teachers
     teacher_probs = np.zeros((len(labels), 7), np.float32)
-    if any(STUDENTS[s][3] > 0 for s in a.students.split(",")):
+    if a.teacher_probs:
+        teacher_probs = np.fromfile(a.teacher_probs, dtype="<f4")
+        if teacher_probs.size != len(labels) * 7:
+            raise SystemExit(f"{a.teacher_probs}: {teacher_probs.size} floats, expected {len(labels)} x 7")
+        teacher_probs = teacher_probs.reshape(-1, 7)
+        fer_acc, fp_acc = accuracies(torch.from_numpy(teacher_probs[pub]).to(dev), y_pub, fp_pub)
+        summary["teachers"] = {"file": a.teacher_probs, "publicFer": fer_acc, "publicFerplus": fp_acc}
+        log(f"teacher from {a.teacher_probs}: PublicTest FER {fer_acc:.4f} FER+ {fp_acc:.4f}")
+    elif any(STUDENTS[s][3] > 0 for s in a.students.split(",")):
         widths = [int(v) for v in a.teacher_widths.split(",")]
         folds = np.array_split(rng.permutation(tr), a.folds)
         teachers = [Vgg(widths).to(dev).to(memory_format=torch.channels_last) for _ in range(a.folds)]
