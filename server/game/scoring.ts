@@ -96,6 +96,14 @@ class HoldTracker {
 
 export class RoundScorer {
   private readonly frames = new Map<number, FrameEntry>();
+  /**
+   * The same entries in time order (ties in arrival order), so that the meter reads only the
+   * trailing window instead of every frame of the round: the meter is updated for each scored
+   * frame, and a scan of the whole round made it O(frames²) per round on the main thread.
+   */
+  private readonly byTime: FrameEntry[] = [];
+  /** Time of the latest break in play (frames before it never count towards the meter). */
+  private lastBreakAt = Number.NEGATIVE_INFINITY;
   /** Frames revoked before their model output arrived. */
   private readonly revokedEarly = new Set<number>();
   private nextBreakId = -1;
@@ -120,7 +128,12 @@ export class RoundScorer {
   add(t: number, probability: number, live: boolean | null, frameId: number = this.nextBreakId--): number {
     const breaks = live === null || !Number.isFinite(probability);
     const p = breaks ? 0 : Math.min(1, Math.max(0, probability));
-    this.frames.set(frameId, { t, p, live: live === true && !breaks && !this.revokedEarly.has(frameId), breaks });
+    const entry: FrameEntry = { t, p, live: live === true && !breaks && !this.revokedEarly.has(frameId), breaks };
+    const replaced = this.frames.get(frameId);
+    this.frames.set(frameId, entry);
+    if (replaced) this.forget(replaced);
+    this.insertByTime(entry);
+    if (breaks && t > this.lastBreakAt) this.lastBreakAt = t;
     this.updateMeter(t);
     return this.currentMeter;
   }
@@ -166,17 +179,33 @@ export class RoundScorer {
     return hold;
   }
 
+  /** Mean of the live frames in (now − smoothingMs, now] that are not before the latest break. */
   private updateMeter(now: number): void {
     let sum = 0;
     let n = 0;
-    let lastBreak = Number.NEGATIVE_INFINITY;
-    for (const f of this.frames.values()) if (f.breaks && f.t > lastBreak) lastBreak = f.t;
-    for (const f of this.frames.values()) {
-      if (!f.live || f.breaks || f.t <= now - this.rules.smoothingMs || f.t < lastBreak || f.t > now) continue;
+    const from = now - this.rules.smoothingMs;
+    for (let i = this.byTime.length - 1; i >= 0; i--) {
+      const f = this.byTime[i] as FrameEntry;
+      if (f.t <= from) break;
+      if (!f.live || f.breaks || f.t < this.lastBreakAt || f.t > now) continue;
       sum += f.p;
       n++;
     }
     this.currentMeter = n === 0 ? 0 : sum / n;
+  }
+
+  /** Frames mostly arrive in time order, so this is almost always an append. */
+  private insertByTime(entry: FrameEntry): void {
+    let i = this.byTime.length;
+    while (i > 0 && (this.byTime[i - 1] as FrameEntry).t > entry.t) i--;
+    this.byTime.splice(i, 0, entry);
+  }
+
+  /** A frame id scored twice (not expected): the first entry leaves the time index. */
+  private forget(entry: FrameEntry): void {
+    this.byTime.splice(this.byTime.indexOf(entry), 1);
+    this.lastBreakAt = Number.NEGATIVE_INFINITY;
+    for (const f of this.byTime) if (f.breaks && f.t > this.lastBreakAt) this.lastBreakAt = f.t;
   }
 }
 

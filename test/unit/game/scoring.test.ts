@@ -114,4 +114,57 @@ describe('RoundScorer', () => {
     feed(s, start, 0, 1800, 0.9);
     expect(s.result().points).toBe(0);
   });
+
+  it('the windowed meter equals the mean over every frame of the round, in any arrival order', () => {
+    // Reference: the definition, computed over all frames at each step (the meter once did this).
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let trial = 0; trial < 20; trial++) {
+      const s = new RoundScorer(DEFAULT_SCORING, start, ROUND_MS);
+      const all = new Map<number, { t: number; p: number; live: boolean; breaks: boolean }>();
+      const revokedEarly = new Set<number>();
+      const reference = (now: number) => {
+        let lastBreak = Number.NEGATIVE_INFINITY;
+        for (const f of all.values()) if (f.breaks && f.t > lastBreak) lastBreak = f.t;
+        let sum = 0;
+        let n = 0;
+        for (const f of all.values()) {
+          if (!f.live || f.breaks || f.t <= now - DEFAULT_SCORING.smoothingMs || f.t < lastBreak || f.t > now) continue;
+          sum += f.p;
+          n++;
+        }
+        return n === 0 ? 0 : sum / n;
+      };
+      let now = start;
+      for (let id = 0; id < 120; id++) {
+        now += Math.floor(rand() * 250);
+        // Results come back out of order by up to 400 ms (two workers, batches).
+        const t = now - Math.floor(rand() * 400);
+        const r = rand();
+        if (r < 0.05) {
+          s.interrupt(t);
+          all.set(-1000 - id, { t, p: 0, live: false, breaks: true });
+          expect(s.meter).toBeCloseTo(reference(t), 12);
+        } else if (r < 0.15) {
+          const ids = [Math.floor(rand() * (id + 5))];
+          s.revoke(ids, now);
+          for (const x of ids) {
+            const f = all.get(x);
+            if (f) f.live = false;
+            else revokedEarly.add(x);
+          }
+          expect(s.meter).toBeCloseTo(reference(now), 12);
+        } else {
+          const p = rand();
+          const live = rand() > 0.1;
+          const meter = s.add(t, p, live, id);
+          all.set(id, { t, p, live: live && !revokedEarly.has(id), breaks: false });
+          expect(meter).toBeCloseTo(reference(t), 12);
+        }
+      }
+    }
+  });
 });
