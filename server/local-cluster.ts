@@ -22,12 +22,13 @@
  * threads do not oversubscribe the cores.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { availableParallelism, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setupMaster } from '@socket.io/sticky';
 import { ConfigError, loadConfig } from './config.ts';
-import { LOCAL_CLUSTER_ENV } from './local-cluster-worker.ts';
+import { LOCAL_CLUSTER_ENV, READY_MESSAGE } from './local-cluster-worker.ts';
 
 /** How many processes and how many inference threads each gets (pure, for tests). */
 export function planProcesses(env: NodeJS.ProcessEnv, cores: number): { processes: number; inferenceWorkers: number } {
@@ -39,6 +40,35 @@ export function planProcesses(env: NodeJS.ProcessEnv, cores: number): { processe
   const fromEnv = env.INFERENCE_WORKERS?.trim();
   const inferenceWorkers = fromEnv ? Number(fromEnv) : Math.max(1, Math.floor(cores / processes));
   return { processes, inferenceWorkers };
+}
+
+/** @socket.io/sticky's least-connection counter for a process still starting: never the least. */
+const STARTING = Number.MAX_SAFE_INTEGER;
+
+function setClientsCount(worker: Worker, count: number): void {
+  (worker as Worker & { clientsCount?: number }).clientsCount = count;
+}
+
+/**
+ * @socket.io/sticky reads a connection's first chunk in this process, then sends the socket's
+ * handle to a process (unless the request has a body, which it forwards chunk by chunk). Node
+ * detaches the handle on sending (its reads go nowhere) but keeps it open and reading until the
+ * IPC write is done: bytes the client sends in that window (a WebSocket's first frames, right
+ * after the upgrade) are read here and dropped, and that player's connection never completes.
+ * It showed under load and while a process restarted (the primary busy): a few players in forty
+ * hung (test/integration/local-cluster/start-multi.test.ts). So the handle stops reading before
+ * sticky's own listener sends it; the bytes wait in the kernel for the process that gets it.
+ */
+function stopReadingBeforeHandOver(http: Server): void {
+  http.on('connection', (socket: Socket) => {
+    // Runs after sticky's connection listener, which replaced the socket's data listeners.
+    socket.prependOnceListener('data', (chunk: Buffer) => {
+      const head = chunk.subarray(0, chunk.indexOf('\r\n\r\n')).toString('latin1').toLowerCase();
+      if (head.includes('content-length:') || head.includes('transfer-encoding:')) return; // sticky keeps it here
+      // No public API stops a socket's reads at once (pause() only stops delivering them).
+      (socket as Socket & { _handle?: { readStop?: () => number } | null })._handle?.readStop?.();
+    });
+  });
 }
 
 function fail(message: string): never {
@@ -71,14 +101,16 @@ function main(): void {
       .replace(/[^A-Za-z0-9_.-]/g, '-')
       .slice(0, 40) ||
     'node';
+  const withTsx = process.execArgv.includes('tsx') ? process.execArgv : [...process.execArgv, '--import', 'tsx'];
   cluster.setupPrimary({
     exec: fileURLToPath(new URL('./main.ts', import.meta.url)),
-    execArgv: process.execArgv.includes('tsx') ? process.execArgv : [...process.execArgv, '--import', 'tsx'],
+    execArgv: withTsx,
     // The first chunk of each connection goes over IPC as a Buffer: JSON would turn it into an object.
     serialization: 'advanced',
   });
   const http = createServer();
   setupMaster(http, { loadBalancingMethod: 'least-connection' });
+  stopReadingBeforeHandOver(http);
 
   let stopping = false;
   let generation = 0;
@@ -90,20 +122,46 @@ function main(): void {
       NODE_ID: `${base}-p${i}-g${generation++}`,
       INFERENCE_WORKERS: String(plan.inferenceWorkers),
     });
+    // Until it says it is ready, a new process is the last choice of @socket.io/sticky's
+    // least-connection balancing (its counter, on the Worker object): with no connections it
+    // would otherwise be the first choice for every new player while it loads its model.
+    setClientsCount(w, STARTING);
+    w.on('message', (message: unknown) => {
+      if ((message as { type?: unknown } | null)?.type !== READY_MESSAGE) return;
+      setClientsCount(w, 0);
+      ready.add(w.id);
+      if (!listening && !stopping) listen();
+    });
+    // A send to a process that has just died fails with ERR_IPC_CHANNEL_CLOSED as an 'error'
+    // event; unheard, it would end this process and every other with it.
+    w.on('error', (err: Error) => say(`process ${i}: ${err.message}`));
     w.on('exit', (code, signal) => {
+      ready.delete(w.id);
+      // No process can serve (one process, or all of them restarting): refuse new connections,
+      // which clients retry, rather than hand them to a process that drops them.
+      if (ready.size === 0 && listening) {
+        listening = false;
+        http.close();
+      }
       if (stopping) return;
       say(`process ${i} exited (${signal ?? code}); starting another in 1 s`);
-      setTimeout(() => fork(i), 1000).unref();
+      // Not unref()ed: with no process ready the port is closed, and this timer keeps the primary up.
+      setTimeout(() => fork(i), 1000);
     });
     return w;
   };
+  // The port is open only while a process can serve.
+  const ready = new Set<number>();
+  let listening = false;
+  const listen = (): void => {
+    listening = true;
+    http.listen(config.port, config.host, () => {
+      say(
+        `${plan.processes} process(es) × ${plan.inferenceWorkers} inference worker(s) behind http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`,
+      );
+    });
+  };
   for (let i = 0; i < plan.processes; i++) fork(i);
-
-  http.listen(config.port, config.host, () => {
-    say(
-      `${plan.processes} process(es) × ${plan.inferenceWorkers} inference worker(s) behind http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`,
-    );
-  });
 
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -113,7 +171,7 @@ function main(): void {
     }
     stopping = true;
     say(`${signal}: each process finishes its rounds (and drains on SIGTERM), then exits`);
-    http.close();
+    if (listening) http.close();
     // Ctrl-C already reached every process of the terminal's group; a second SIGINT would
     // make them quit at once. SIGTERM (an orchestrator's stop) reaches this process only.
     if (signal === 'SIGTERM') for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);

@@ -5,7 +5,7 @@
  * their session (sticky routing), a room made through one connection must be joinable by
  * code from any other, and SIGTERM must stop every process.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +58,10 @@ beforeAll(async () => {
       DATABASE_URL: `${TEST_DATABASE_URL}?options=-c%20search_path%3D${schema}`,
       DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
+      // The restart test opens 40 connections from this one address (and a rerun within a
+      // minute must not meet the last run's room budget in Redis).
+      MAX_CONNECTIONS_PER_IP: '100',
+      ROOMS_PER_IP_PER_MINUTE: '1000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -113,6 +117,61 @@ describe('start:multi', () => {
       await seen;
     }
   }, 120_000);
+
+  it('connections that arrive while a process restarts are all answered', async () => {
+    // A new process is in cluster.workers (and, with no connections yet, the least-loaded one)
+    // from the moment it is forked, seconds before it can serve: the primary must not hand it
+    // connections it cannot take, or those players wait forever.
+    // Its game processes (the primary may also have an esbuild child, tsx's compiler).
+    const workers = execFileSync('pgrep', ['-P', String(child.pid), '-f', 'server/main.ts'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map(Number);
+    expect(workers.length).toBe(2);
+    process.kill(workers[0] as number, 'SIGKILL');
+    // From the moment the primary knows (a connection handed over in the instant before is
+    // lost with the process; a real client reconnects).
+    const noticed = Date.now() + 10_000;
+    while (!/exited \(SIGKILL\)/.test(output)) {
+      if (Date.now() > noticed) throw new Error(`the primary did not notice the kill:\n${output}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const results: Array<'connected' | string> = [];
+    const attempts: Promise<void>[] = [];
+    // For 10 s from the kill (the replacement is forked after 1 s and takes seconds to load),
+    // a new player every 250 ms.
+    for (let i = 0; i < 40; i++) {
+      const bot = connectBot(base);
+      // Our own deadline: a connection handed to a process that never reads it gets no error at all.
+      const deadline = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('no answer in 30 s')), 30_000).unref(),
+      );
+      attempts.push(
+        Promise.race([bot, deadline]).then(
+          (b) => {
+            bots.push(b);
+            results.push('connected');
+          },
+          (e: Error) => {
+            void bot.then(
+              (b) => b.disconnect(),
+              () => undefined,
+            );
+            results.push(`player ${i}: ${e.message}`);
+          },
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await Promise.all(attempts);
+    expect(results.filter((r) => r !== 'connected')).toEqual([]);
+    // The replacement took players too once it was up: both processes alive in Redis again.
+    const end = Date.now() + 60_000;
+    while ((await health())?.cluster?.nodesAlive !== 2) {
+      if (Date.now() > end) throw new Error(`the replacement process never came up:\n${output}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }, 180_000);
 
   it('SIGTERM stops every process and the primary', async () => {
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
