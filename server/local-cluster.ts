@@ -101,10 +101,9 @@ function main(): void {
       .replace(/[^A-Za-z0-9_.-]/g, '-')
       .slice(0, 40) ||
     'node';
-  const withTsx = process.execArgv.includes('tsx') ? process.execArgv : [...process.execArgv, '--import', 'tsx'];
   cluster.setupPrimary({
     exec: fileURLToPath(new URL('./main.ts', import.meta.url)),
-    execArgv: withTsx,
+    execArgv: process.execArgv.includes('tsx') ? process.execArgv : [...process.execArgv, '--import', 'tsx'],
     // The first chunk of each connection goes over IPC as a Buffer: JSON would turn it into an object.
     serialization: 'advanced',
   });

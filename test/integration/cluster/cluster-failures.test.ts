@@ -64,28 +64,41 @@ async function untilListening(port: number): Promise<void> {
   throw new Error(`redis-server did not start on port ${port}`);
 }
 
-describe('Redis goes down while two nodes run, then comes back', () => {
-  const schema = newTestSchema('outage');
-  const prefix = newTestPrefix('outage');
-  let redisProcess: ChildProcess | null = null;
-  const nodes: InProcessNode[] = [];
-  const bots: Bot[] = [];
-
-  const startRedis = async (port: number) => {
-    redisProcess = spawnRedis(port);
-    await untilListening(port);
+/**
+ * What each describe below needs: its own schema and key prefix, a redis-server of its own, and
+ * the nodes and bots it starts, all stopped after its tests.
+ */
+function ownRedisFixture(name: string) {
+  const fixture = {
+    schema: newTestSchema(name),
+    prefix: newTestPrefix(name),
+    redis: null as ChildProcess | null,
+    nodes: [] as InProcessNode[],
+    bots: [] as Bot[],
+    /** (Re)starts the redis-server on `port`; resolves once it accepts connections. */
+    async startRedis(port: number): Promise<ChildProcess> {
+      fixture.redis = spawnRedis(port);
+      await untilListening(port);
+      return fixture.redis;
+    },
   };
-
   afterAll(async () => {
-    for (const b of bots) b.disconnect();
-    for (const n of nodes) await n.close();
-    redisProcess?.kill('SIGKILL');
-    await dropTestSchema(schema);
+    fixture.redis?.kill('SIGCONT'); // a test may leave it stopped
+    for (const b of fixture.bots) b.disconnect();
+    for (const n of fixture.nodes) await n.close();
+    fixture.redis?.kill('SIGKILL');
+    await dropTestSchema(fixture.schema);
   });
+  return fixture;
+}
+
+describe('Redis goes down while two nodes run, then comes back', () => {
+  const fixture = ownRedisFixture('outage');
+  const { schema, prefix, nodes, bots } = fixture;
 
   it('players are told the servers cannot reach each other, /healthz says so, and all works again after', async () => {
     const port = await freePort();
-    await startRedis(port);
+    await fixture.startRedis(port);
     const redisUrl = `redis://127.0.0.1:${port}`;
     for (const id of ['node-a', 'node-b']) {
       nodes.push(await startInProcessNode({ engine: engine(), prefix, schema, nodeId: id, cluster: { redisUrl } }));
@@ -107,8 +120,8 @@ describe('Redis goes down while two nodes run, then comes back', () => {
         playerToken: guestToken,
       });
 
-    const stopped = new Promise((r) => redisProcess?.once('exit', r));
-    redisProcess?.kill('SIGKILL');
+    const stopped = new Promise((r) => fixture.redis?.once('exit', r));
+    fixture.redis?.kill('SIGKILL');
     await stopped;
     const during = await join();
     expect(during.ok).toBe(false);
@@ -141,7 +154,7 @@ describe('Redis goes down while two nodes run, then comes back', () => {
     expect(await (await fetch(`${a.url}/metrics`)).text()).toMatch(/^emotion_arena_cluster_redis_up 0$/m);
 
     // Redis returns empty: the nodes re-register their rooms, and the host's room is reachable again.
-    await startRedis(port);
+    await fixture.startRedis(port);
     let after: Awaited<ReturnType<typeof join>> | null = null;
     for (let i = 0; i < 40 && !after?.ok; i++) {
       await new Promise((r) => setTimeout(r, 500));
@@ -155,26 +168,13 @@ describe('Redis goes down while two nodes run, then comes back', () => {
 });
 
 describe('Redis stops answering (hung, connections left open) while a node runs', () => {
-  const schema = newTestSchema('frozen');
-  const prefix = newTestPrefix('frozen');
-  let redisProcess: ChildProcess | null = null;
-  const nodes: InProcessNode[] = [];
-  const bots: Bot[] = [];
-
-  afterAll(async () => {
-    redisProcess?.kill('SIGCONT');
-    for (const b of bots) b.disconnect();
-    for (const n of nodes) await n.close();
-    redisProcess?.kill('SIGKILL');
-    await dropTestSchema(schema);
-  });
+  const fixture = ownRedisFixture('frozen');
+  const { schema, prefix, nodes, bots } = fixture;
 
   it('a player connecting or joining is told within seconds instead of waiting forever, and all works once Redis answers again', async () => {
     const port = await freePort();
-    const child = spawnRedis(port);
-    redisProcess = child;
+    const child = await fixture.startRedis(port);
     const redisUrl = `redis://127.0.0.1:${port}`;
-    await untilListening(port);
     const node = await startInProcessNode({
       engine: engine(),
       prefix,
