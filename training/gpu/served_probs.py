@@ -13,7 +13,7 @@ import os
 import numpy as np
 import torch
 
-from train_torch import Vgg, med_decode, predict
+from train_torch import Vgg, keras_layout, med_decode, predict
 
 
 def load_vgg(folder: str) -> Vgg:
@@ -30,15 +30,8 @@ def load_vgg(folder: str) -> Vgg:
     widths = [t[f"s{s}_conv1/kernel"].shape[3] for s in range(1, 5)]
     m = Vgg(widths)
     sd = m.state_dict()
-    for i in range(8):
-        s, k = i // 2 + 1, i % 2 + 1
-        sd[f"convs.{i}.weight"] = t[f"s{s}_conv{k}/kernel"].permute(3, 2, 0, 1)
-        sd[f"bns.{i}.weight"] = t[f"s{s}_bn{k}/gamma"]
-        sd[f"bns.{i}.bias"] = t[f"s{s}_bn{k}/beta"]
-        sd[f"bns.{i}.running_mean"] = t[f"s{s}_bn{k}/moving_mean"]
-        sd[f"bns.{i}.running_var"] = t[f"s{s}_bn{k}/moving_variance"]
-    sd["fc.weight"] = t["probs/kernel"].t()
-    sd["fc.bias"] = t["probs/bias"]
+    for name, (key, perm) in keras_layout(len(m.convs)).items():
+        sd[key] = t[name].permute(*np.argsort(perm).tolist()) if perm else t[name]
     m.load_state_dict(sd)
     return m.eval()
 

@@ -137,22 +137,35 @@ class Vgg(nn.Module):
         return self.fc(self.drop(x))
 
 
+def keras_layout(n_convs: int = 8) -> dict:
+    """Keras weight name -> (Vgg state_dict key, permutation from the PyTorch to the Keras layout).
+    The one mapping both ways: tfjs_weights writes with it, served_probs.load_vgg reads with it."""
+    layout = {}
+    for i in range(n_convs):
+        s, k = i // 2 + 1, i % 2 + 1
+        layout[f"s{s}_conv{k}/kernel"] = (f"convs.{i}.weight", (2, 3, 1, 0))  # [out,in,h,w] -> [h,w,in,out]
+        layout[f"s{s}_bn{k}/gamma"] = (f"bns.{i}.weight", None)
+        layout[f"s{s}_bn{k}/beta"] = (f"bns.{i}.bias", None)
+        layout[f"s{s}_bn{k}/moving_mean"] = (f"bns.{i}.running_mean", None)
+        layout[f"s{s}_bn{k}/moving_variance"] = (f"bns.{i}.running_var", None)
+    layout["probs/kernel"] = ("fc.weight", (1, 0))  # [out,in] -> [in,out]
+    layout["probs/bias"] = ("fc.bias", None)
+    return layout
+
+
 def tfjs_weights(model: Vgg, manifest_names) -> bytes:
     """Weights in the order of model.json's weightsManifest (Keras layouts)."""
-    t = {}
-    for i, (c, b) in enumerate(zip(model.convs, model.bns)):
-        s, k = i // 2 + 1, i % 2 + 1
-        t[f"s{s}_conv{k}/kernel"] = c.weight.detach().permute(2, 3, 1, 0)
-        t[f"s{s}_bn{k}/gamma"] = b.weight.detach()
-        t[f"s{s}_bn{k}/beta"] = b.bias.detach()
-        t[f"s{s}_bn{k}/moving_mean"] = b.running_mean
-        t[f"s{s}_bn{k}/moving_variance"] = b.running_var
-    t["probs/kernel"] = model.fc.weight.detach().t()
-    t["probs/bias"] = model.fc.bias.detach()
-    missing = [n for n in manifest_names if n not in t]
-    if missing or len(t) != len(manifest_names):
+    layout = keras_layout(len(model.convs))
+    missing = [n for n in manifest_names if n not in layout]
+    if missing or len(layout) != len(manifest_names):
         raise SystemExit(f"weight names do not match model.json: missing {missing}")
-    return b"".join(t[n].float().cpu().contiguous().numpy().astype("<f4").tobytes() for n in manifest_names)
+    sd = model.state_dict()
+    out = []
+    for n in manifest_names:
+        key, perm = layout[n]
+        w = sd[key].detach()
+        out.append((w.permute(*perm) if perm else w).float().cpu().contiguous().numpy().astype("<f4").tobytes())
+    return b"".join(out)
 
 
 class Ema:
