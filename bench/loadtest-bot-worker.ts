@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../shared/events.ts';
 import { FRAME_BYTES } from '../shared/frame.ts';
+import { encodeFramePacket } from '../shared/frame-packet.ts';
 import type { Ack, ErrorCode, JoinResult, Phase, ProtocolVersion } from '../shared/protocol.ts';
 import { type BotCounters, emptyCounters } from './loadtest-stats.ts';
 
@@ -21,7 +22,10 @@ export interface BotWorkerInit {
   workerIndex: number;
   /** Every bot opts in to frame donation after joining. */
   donate: boolean;
-  /** Wire protocol (shared/protocol.ts): 2 streams without acknowledgements; 1 as clients before it. */
+  /**
+   * Wire protocol (shared/protocol.ts): 3 sends each frame as one binary message, 2 as an event
+   * without acknowledgement, 1 as clients before them.
+   */
   protocol: ProtocolVersion;
 }
 
@@ -151,6 +155,11 @@ class Bot {
     const data = init.faces.slice(this.face * FRAME_BYTES, (this.face + 1) * FRAME_BYTES);
     this.sentAt.set(seq, performance.now());
     c.framesSent++;
+    if (init.protocol === 3) {
+      // As the browser client sends it (client/src/net/arena-client.ts): one binary message.
+      this.socket.io.engine.send(encodeFramePacket(seq, data));
+      return;
+    }
     if (init.protocol === 2) {
       this.socket.emit('frame:send', { seq, data });
       return;

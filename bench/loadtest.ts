@@ -22,6 +22,7 @@ import { FRAME_BYTES } from '../shared/frame.ts';
 import {
   LATEST_PROTOCOL_VERSION,
   MAX_PLAYERS_PER_ROOM,
+  PROTOCOL_VERSIONS,
   type ProtocolVersion,
   SERVER_FRAME_RATE_LIMIT,
 } from '../shared/protocol.ts';
@@ -173,10 +174,11 @@ async function main(): Promise<void> {
     )
     .option(
       '--protocol <v>',
-      "the bots' wire protocol: 2 (one frame:result per frame, no acknowledgements) or 1 (ack + result, older clients)",
+      "the bots' wire protocol: 3 (each frame one binary message, one frame:result per frame), 2 (frames as Socket.IO events with an attachment) or 1 (ack + result, older clients)",
       (v: string): ProtocolVersion => {
-        if (v !== '1' && v !== '2') throw new InvalidArgumentError('must be 1 or 2');
-        return v === '1' ? 1 : 2;
+        const version = PROTOCOL_VERSIONS.find((known) => String(known) === v);
+        if (version === undefined) throw new InvalidArgumentError(`must be one of ${PROTOCOL_VERSIONS.join(', ')}`);
+        return version;
       },
       LATEST_PROTOCOL_VERSION,
     )

@@ -14,14 +14,28 @@ export const NICKNAME_PATTERN = /^[\p{L}\p{N} _.-]+$/u;
 export const PLAYER_TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 
 /**
- * Wire protocol versions, chosen by the client in its handshake: `io(url, { auth: { v: 2 } })`
- * (or `?v=2`); absent means 1. They differ only in how frames are answered (docs/protocol.md):
+ * Wire protocol versions, chosen by the client in its handshake: `io(url, { auth: { v: 3 } })`
+ * (or `?v=3`); absent means 1. They differ only in how frames travel (docs/protocol.md):
  * 1 — `frame:send` with an acknowledgement (accepted or refused), then `frame:result` when scored;
- * 2 — `frame:send` without one, and exactly one `frame:result` per frame, scored or refused.
+ * 2 — `frame:send` without one, and exactly one `frame:result` per frame, scored or refused; room
+ *     state as patches between whole states;
+ * 3 — as 2, but each frame is one binary message (shared/frame-packet.ts) instead of a Socket.IO
+ *     event with an attachment (two messages). Everything the server sends is as in 2.
  */
-export const PROTOCOL_VERSIONS = [1, 2] as const;
+export const PROTOCOL_VERSIONS = [1, 2, 3] as const;
 export type ProtocolVersion = (typeof PROTOCOL_VERSIONS)[number];
-export const LATEST_PROTOCOL_VERSION: ProtocolVersion = 2;
+export const LATEST_PROTOCOL_VERSION: ProtocolVersion = 3;
+
+/** Versions 2 and later answer every frame in frame:result (no acknowledgement needed). */
+export function answersFramesInResult(v: ProtocolVersion): boolean {
+  return v >= 2;
+}
+
+/** How room state reaches a client: whole states only (version 1), or patches between them. */
+export type RoomStateFormat = 'whole' | 'patches';
+export function roomStateFormat(v: ProtocolVersion): RoomStateFormat {
+  return v >= 2 ? 'patches' : 'whole';
+}
 
 export const CLIENT_FRAME_RATE = 5;
 export const SERVER_FRAME_RATE_LIMIT = 10;

@@ -1,6 +1,6 @@
 /** What the socket handlers share: the core, the store, limits, metrics, and socket↔player bindings. */
 
-import type { ProtocolVersion } from '../../shared/protocol.ts';
+import { type RoomStateFormat, roomStateFormat } from '../../shared/protocol.ts';
 import type { Donations } from '../donations/donations.ts';
 import type { Clock } from '../game/clock.ts';
 import type { FrameTicket, Member, Room } from '../game/room.ts';
@@ -55,7 +55,7 @@ export interface NetContext {
 export class Sessions {
   private readonly byMember = new Map<string, string>();
   /** Per room code: the live member sockets speaking protocol 1 and 2 (what the state broadcaster must send). */
-  private readonly byProtocol = new Map<string, { 1: Set<string>; 2: Set<string> }>();
+  private readonly byFormat = new Map<string, Record<RoomStateFormat, Set<string>>>();
 
   constructor(
     private readonly io: ArenaServer,
@@ -96,7 +96,7 @@ export class Sessions {
       }
     }
     this.byMember.set(this.key(room.code, member.id), socket.id);
-    this.protocols(room.code)[protocolOf(socket)].add(socket.id);
+    this.formats(room.code)[roomStateFormat(protocolOf(socket))].add(socket.id);
     socket.data.roomCode = room.code;
     socket.data.playerId = member.id;
     socket.data.playerToken = member.token;
@@ -122,29 +122,29 @@ export class Sessions {
   }
 
   /**
-   * The ids of the room's live member sockets that speak `protocol` (the state broadcaster sends
-   * each version its own kind of message; in cluster mode these include other nodes' sockets).
+   * The ids of the room's live member sockets that take room state in `format` (their protocol
+   * version decides; in cluster mode these include other nodes' sockets).
    */
-  socketsSpeaking(code: string, protocol: ProtocolVersion): string[] {
-    const ids = this.byProtocol.get(code)?.[protocol];
+  socketsTaking(code: string, format: RoomStateFormat): string[] {
+    const ids = this.byFormat.get(code)?.[format];
     return ids ? [...ids] : [];
   }
 
-  private protocols(code: string): { 1: Set<string>; 2: Set<string> } {
-    let p = this.byProtocol.get(code);
-    if (!p) {
-      p = { 1: new Set(), 2: new Set() };
-      this.byProtocol.set(code, p);
+  private formats(code: string): Record<RoomStateFormat, Set<string>> {
+    let f = this.byFormat.get(code);
+    if (!f) {
+      f = { whole: new Set(), patches: new Set() };
+      this.byFormat.set(code, f);
     }
-    return p;
+    return f;
   }
 
   private unlist(code: string, socketId: string): void {
-    const p = this.byProtocol.get(code);
-    if (!p) return;
-    p[1].delete(socketId);
-    p[2].delete(socketId);
-    if (p[1].size === 0 && p[2].size === 0) this.byProtocol.delete(code);
+    const f = this.byFormat.get(code);
+    if (!f) return;
+    f.whole.delete(socketId);
+    f.patches.delete(socketId);
+    if (f.whole.size === 0 && f.patches.size === 0) this.byFormat.delete(code);
   }
 }
 

@@ -8,10 +8,11 @@
  * `refused` with the code — so a client learns everything from one message per frame.
  */
 import { validateFrame } from '../../shared/frame.ts';
-import { ERROR_CODES, type ErrorCode, type FrameResult } from '../../shared/protocol.ts';
+import { answersFramesInResult, ERROR_CODES, type ErrorCode, type FrameResult } from '../../shared/protocol.ts';
 import type { FrameDropReason } from '../metrics.ts';
 import { err, handle, ok } from './ack.ts';
 import { boundMember, type FrameJob, type NetContext } from './context.ts';
+import { sendFrameResult } from './direct-result.ts';
 import { protocolOf } from './protocol-version.ts';
 import type { ArenaSocket } from './types.ts';
 
@@ -29,8 +30,8 @@ export function registerFrameHandlers(ctx: NetContext, socket: ArenaSocket): voi
 
   handle(socket, 'frame:send', ctx.log, (args, reply, hasAck) => {
     ctx.metrics.framesReceived.inc();
-    // Without an acknowledgement, only a protocol 2 client is told about a refusal (in frame:result).
-    const answerInResult = !hasAck && protocolOf(socket) === 2;
+    // Without an acknowledgement, only a protocol 2+ client is told about a refusal (in frame:result).
+    const answerInResult = !hasAck && answersFramesInResult(protocolOf(socket));
     const payload = args[0];
     const rawSeq = typeof payload === 'object' && payload !== null ? (payload as { seq?: unknown }).seq : undefined;
     const refuse = (reason: FrameDropReason, code: ErrorCode, message: string) => {
@@ -39,7 +40,7 @@ export function registerFrameHandlers(ctx: NetContext, socket: ArenaSocket): voi
       if (answerInResult) {
         // An unusable seq is echoed as -1: the client still learns that something it sent was refused.
         const seq = Number.isSafeInteger(rawSeq) && (rawSeq as number) >= 0 ? (rawSeq as number) : -1;
-        socket.emit('frame:result', refusedFrame(seq, code, message));
+        sendFrameResult(socket, refusedFrame(seq, code, message));
       }
     };
     if (typeof payload !== 'object' || payload === null) {
@@ -83,13 +84,16 @@ export function deliverFrameResult(ctx: NetContext, job: FrameJob, probabilities
   }
   ctx.metrics.framesScored.inc();
   if (!outcome.counted) ctx.metrics.framesUncounted.inc();
-  senderOf(ctx, job)?.emit('frame:result', {
-    seq: job.seq,
-    probabilities: Array.from(probabilities, (p) => Math.round(p * 10_000) / 10_000),
-    match: Math.round(outcome.match * 10_000) / 10_000,
-    counted: outcome.counted,
-    ...(outcome.reason ? { reason: outcome.reason } : {}),
-  });
+  const sender = senderOf(ctx, job);
+  if (sender) {
+    sendFrameResult(sender, {
+      seq: job.seq,
+      probabilities: Array.from(probabilities, (p) => Math.round(p * 10_000) / 10_000),
+      match: Math.round(outcome.match * 10_000) / 10_000,
+      counted: outcome.counted,
+      ...(outcome.reason ? { reason: outcome.reason } : {}),
+    });
+  }
   ctx.metrics.frameResultLatency.observe((ctx.clock.now() - job.ticket.receivedAt) / 1000);
   // After the result is sent: a consenting player's crop is only remembered here, stored at round end.
   if (room) ctx.donations?.frameScored(job, outcome, probabilities, room.roundStartedAtMs);
@@ -100,7 +104,9 @@ export function deliverFrameResult(ctx: NetContext, job: FrameJob, probabilities
  * failed): a protocol 2 sender is told; protocol 1 senders were already answered on the ack.
  */
 export function frameNotScored(ctx: NetContext, job: FrameJob, code: ErrorCode, message: string): void {
-  if (job.answerInResult) senderOf(ctx, job)?.emit('frame:result', refusedFrame(job.seq, code, message));
+  if (!job.answerInResult) return;
+  const sender = senderOf(ctx, job);
+  if (sender) sendFrameResult(sender, refusedFrame(job.seq, code, message));
 }
 
 /**

@@ -45,8 +45,8 @@ export function createGameContext(
   const now = () => clock.now();
   const remoteSockets = new Map<string, ArenaSocket>();
   const sessions = new Sessions(io, (id) => remoteSockets.get(id));
-  const broadcaster = new StateBroadcaster(io, clock, STATE_BROADCAST_HZ, (code, v) =>
-    sessions.socketsSpeaking(code, v),
+  const broadcaster = new StateBroadcaster(io, clock, STATE_BROADCAST_HZ, (code, format) =>
+    sessions.socketsTaking(code, format),
   );
   const frames = createFramePipeline({
     engine: deps.engine,

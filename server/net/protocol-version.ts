@@ -3,7 +3,7 @@
  * handshake: `auth.v`, else the query's `v`. Anything absent or unknown is 1, so clients written
  * before versions existed keep working unchanged.
  */
-import type { ProtocolVersion } from '../../shared/protocol.ts';
+import { PROTOCOL_VERSIONS, type ProtocolVersion } from '../../shared/protocol.ts';
 import type { ArenaSocket } from './types.ts';
 
 export function protocolFromHandshake(handshake: { auth?: unknown; query?: unknown }): ProtocolVersion {
@@ -14,7 +14,8 @@ export function protocolFromHandshake(handshake: { auth?: unknown; query?: unkno
       ? (handshake.query as { v?: unknown }).v
       : undefined;
   const v = fromAuth ?? fromQuery;
-  return v === 2 || v === '2' ? 2 : 1;
+  // Exactly a known number, or its decimal string (a query string has only strings): '02' or [2] is 1.
+  return PROTOCOL_VERSIONS.find((known) => v === known || v === String(known)) ?? 1;
 }
 
 /** The socket's version, read from its handshake once (and kept across connection state recovery). */

@@ -7,7 +7,7 @@
  * least every KEYFRAME_EVERY broadcasts, so a client that missed or could not apply a patch is
  * whole again within a second. Protocol 1 sockets get every broadcast as a whole room:state.
  */
-import type { ProtocolVersion, RoomState } from '../../shared/protocol.ts';
+import type { RoomState, RoomStateFormat } from '../../shared/protocol.ts';
 import { roomStateChange } from '../../shared/room-patch.ts';
 import type { Clock, TimerHandle } from '../game/clock.ts';
 import type { Room } from '../game/room.ts';
@@ -36,11 +36,12 @@ export class StateBroadcaster {
     private readonly clock: Clock,
     hz: number,
     /**
-     * The room's member sockets speaking a protocol version (Sessions.socketsSpeaking): patches go
-     * to the version 2 ones, whole states to the others, and nothing is encoded for nobody. Socket
+     * The room's member sockets that take a state format (Sessions.socketsTaking, from their protocol
+     * version): patches to those that take them, whole states to the others, and nothing is
+     * encoded for nobody. Socket
      * ids rather than a channel per version, so a cluster gateway keeps one channel per socket.
      */
-    private readonly members: (code: string, protocol: ProtocolVersion) => string[],
+    private readonly members: (code: string, format: RoomStateFormat) => string[],
   ) {
     this.intervalMs = 1000 / hz;
   }
@@ -116,11 +117,11 @@ export class StateBroadcaster {
       this.sent.set(room.code, { state, patches: 0 });
       return;
     }
-    const patched = this.members(room.code, 2);
+    const patched = this.members(room.code, 'patches');
     if (patched.length > 0) {
       this.io.to(patched).emit('room:patch', { ...change.patch, base: prev?.state.rev as number, rev });
     }
-    const classic = this.members(room.code, 1);
+    const classic = this.members(room.code, 'whole');
     if (classic.length > 0) this.io.to(classic).emit('room:state', state);
     this.sent.set(room.code, { state, patches: (prev?.patches ?? 0) + 1 });
   }

@@ -14,6 +14,7 @@ import type { LeaderboardStore } from '../../server/store/types.ts';
 import { EMOTION_COUNT, EMOTIONS, type Emotion } from '../../shared/emotions.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/events.ts';
 import { FRAME_BYTES } from '../../shared/frame.ts';
+import { encodeFramePacket } from '../../shared/frame-packet.ts';
 import type { Ack } from '../../shared/protocol.ts';
 import { PROJECT_ROOT } from '../../training/data/dataset.ts';
 import { readFer2013 } from '../../training/data/fer2013-reader.ts';
@@ -176,7 +177,12 @@ export function markerFrame(emotionIndex: number, n: number): Uint8Array {
   return f;
 }
 
-/** A bot that follows room:state and streams frames at 5 frames/s during rounds. */
+/**
+ * A bot that follows room:state and streams frames at 5 frames/s during rounds. Protocol 1 (the
+ * default) sends `frame:send` with an acknowledgement; protocol 3 sends each frame as one binary
+ * message, as the browser does, and hears refusals in frame:result. The socket must have said
+ * that version in its handshake (`auth: { v: 3 }`).
+ */
 export class PlayerBot {
   state: import('../../shared/protocol.ts').RoomState | null = null;
   readonly latenciesMs: number[] = [];
@@ -189,6 +195,7 @@ export class PlayerBot {
   constructor(
     public socket: Bot,
     private readonly pick: (prompt: Emotion, n: number) => Uint8Array,
+    private readonly protocol: 1 | 3 = 1,
   ) {
     this.attach(socket);
   }
@@ -199,6 +206,11 @@ export class PlayerBot {
       this.state = s;
     });
     socket.on('frame:result', (r) => {
+      if (r.refused) {
+        // Protocol 3's refusals (protocol 1 hears them on the acknowledgement); STALE is not one.
+        if (r.refused.code !== 'STALE') this.errors.push(r.refused.code);
+        return;
+      }
       this.resultsReceived++;
       const t = this.sentAt.get(r.seq);
       if (t !== undefined) {
@@ -215,7 +227,12 @@ export class PlayerBot {
       const seq = this.seq++;
       this.sentAt.set(seq, performance.now());
       if (this.sentAt.size > 200) this.sentAt.delete(this.sentAt.keys().next().value as number);
-      this.socket.emit('frame:send', { seq, data: this.pick(s.round.prompt, seq) }, (ack) => {
+      const data = this.pick(s.round.prompt, seq);
+      if (this.protocol === 3) {
+        this.socket.io.engine.send(encodeFramePacket(seq, data));
+        return;
+      }
+      this.socket.emit('frame:send', { seq, data }, (ack) => {
         if (!ack.ok) this.errors.push(ack.error.code);
       });
     }, 200);

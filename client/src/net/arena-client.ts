@@ -4,6 +4,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../../shared/events.ts';
+import { encodeFramePacket } from '../../../shared/frame-packet.ts';
 import type {
   Ack,
   ErrorCode,
@@ -54,7 +55,8 @@ export class ArenaClient {
     url?: string,
   ) {
     // websocket first: on a LAN the polling upgrade only adds a round trip; polling stays as fallback.
-    // Protocol 2: one frame:result per frame, refusals included, and no acknowledgement to wait for.
+    // Protocol 3: each frame one binary message, and one frame:result per frame, refusals
+    // included, with no acknowledgement to wait for (docs/protocol.md).
     this.socket = io(url ?? '/', {
       transports: ['websocket', 'polling'],
       reconnectionDelayMax: 3000,
@@ -145,15 +147,19 @@ export class ArenaClient {
   }
 
   /**
-   * Volatile, so a blip drops frames instead of queueing stale ones. The answer is one
-   * frame:result (protocol 2): a score, or why the server refused the frame (WRONG_PHASE,
-   * NOT_A_PLAYER, RATE_LIMITED…), which `onRefused` hears so the player can be told why nothing
-   * counts. A frame lost on the way gets no answer, which the frame feedback notices by itself.
+   * One binary message (protocol 3, shared/frame-packet.ts) straight on the Engine.IO connection,
+   * and volatile as Socket.IO's volatile emit is: dropped while the transport cannot take it, so a
+   * blip drops frames instead of queueing stale ones. The answer is one frame:result: a score, or
+   * why the server refused the frame (WRONG_PHASE, NOT_A_PLAYER, RATE_LIMITED…), which `onRefused`
+   * hears so the player can be told why nothing counts. A frame lost on the way gets no answer,
+   * which the frame feedback notices by itself.
    */
   sendFrame(seq: number, data: Uint8Array, onRefused: (code: ErrorCode) => void = () => {}): void {
     if (!this.socket.connected) return;
     this.onFrameRefused = onRefused;
-    this.socket.volatile.emit('frame:send', { seq, data });
+    const engine = this.socket.io.engine;
+    if (!engine.transport.writable) return;
+    engine.send(encodeFramePacket(seq, data));
   }
 
   private showRoom(state: RoomState | null): void {

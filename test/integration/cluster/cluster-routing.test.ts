@@ -54,13 +54,15 @@ describe('a room on one node, players on two', () => {
     await b?.close();
   });
 
-  it('a player connected to node B joins a room of node A by its code and plays the whole game', async () => {
+  it('a player connected to node B joins a room of node A by its code and plays the whole game (protocol 3 frames)', async () => {
     const host = await createRoomOn(a.url, 'Host', { rounds: 2, roundSeconds: 2, emotions: ['happy'] });
     const code = host.join.state.code;
     expect(await redis.get(`${prefix}room:${code}`)).toBe('node-a');
 
     const hostSeesGuest = waitFor(host.socket, 'room:state', (s: RoomState) => s.players.length === 2);
-    const guest = await joinRoomOn(b.url, code, 'Guest');
+    // The guest speaks protocol 3, as the browser does: its one-message frames are parsed on node B
+    // and forwarded to node A like any other event.
+    const guest = await joinRoomOn(b.url, code, 'Guest', { protocol: 3 });
     expect(guest.r.ok).toBe(true);
     if (!guest.r.ok) return;
     expect(guest.r.data.state.code).toBe(code);
@@ -68,7 +70,7 @@ describe('a room on one node, players on two', () => {
     await hostSeesGuest;
 
     const frames = (prompt: Parameters<typeof emotionId>[0], n: number) => markerFrame(emotionId(prompt), n);
-    const bots = [new PlayerBot(host.socket, frames), new PlayerBot(guest.socket, frames)];
+    const bots = [new PlayerBot(host.socket, frames), new PlayerBot(guest.socket, frames, 3)];
     for (const bot of bots) bot.start();
     const finals = bots.map((bot) => waitFor(bot.socket, 'game:final', () => true, 40_000));
     const guestRound = waitFor(guest.socket, 'round:results');

@@ -152,8 +152,8 @@ export async function createRoomOn(url: string, name: string, settings?: object)
 }
 
 /** Connects a bot to `url` and asks to join room `code`; returns the answer as it came. */
-export async function joinRoomOn(url: string, code: string, name: string) {
-  const socket: Bot = await connectBot(url);
+export async function joinRoomOn(url: string, code: string, name: string, options: { protocol?: number } = {}) {
+  const socket: Bot = await connectBot(url, options.protocol ? { auth: { v: options.protocol } } : {});
   const token = newToken(name);
   const r = await ask<JoinResult>(socket, 'room:join', { code, nickname: name, playerToken: token });
   return { socket, token, r };

@@ -256,7 +256,7 @@ describe('protocol 2 frames', () => {
     const server = await startTestServer({ engine: engine(), maxConnectionsPerIp: 64 });
     const open: Bot[] = [];
     try {
-      // Whatever a client puts in its handshake's `v`, it connects; only 2 (or "2") is protocol 2.
+      // Whatever a client puts in its handshake's `v`, it connects; only a known version (2 or "2") counts.
       for (const v of [null, 'x'.repeat(5000), { nested: [1, 2] }, -1, 2.5, '02', [2], true]) {
         const odd = await connectBot(server.url, { auth: { v } as Record<string, unknown> });
         open.push(odd);

@@ -10,7 +10,7 @@ import { createManualClock, type ManualClock } from '../../../server/game/clock.
 import type { Room } from '../../../server/game/room.ts';
 import { KEYFRAME_EVERY, StateBroadcaster } from '../../../server/net/state-broadcaster.ts';
 import { type ArenaServer, roomChannel } from '../../../server/net/types.ts';
-import type { PlayerView, RoomState, RoomStatePatch } from '../../../shared/protocol.ts';
+import type { PlayerView, RoomState, RoomStateFormat, RoomStatePatch } from '../../../shared/protocol.ts';
 
 interface Sent {
   /** The room's channel (everyone), or 'v1' / 'v2': the member sockets of that protocol. */
@@ -19,8 +19,12 @@ interface Sent {
   payload: RoomState | RoomStatePatch;
 }
 
-/** The room has one member socket of each protocol, 'v1' and 'v2' (Sessions.socketsSpeaking). */
-const members = (_code: string, v: 1 | 2) => [`v${v}`];
+/**
+ * The room has one member socket of each state format (Sessions.socketsTaking): 'v1' takes whole
+ * states, 'v2' patches (as protocol 1 and protocols 2–3 do).
+ */
+const versionOf = (format: RoomStateFormat) => (format === 'whole' ? 1 : 2);
+const members = (_code: string, format: RoomStateFormat) => [`v${versionOf(format)}`];
 
 function fakeIo() {
   const sent: Sent[] = [];
@@ -247,7 +251,7 @@ describe('StateBroadcaster', () => {
       const clock = createManualClock();
       const { io, sent } = fakeIo();
       const { room, state } = fakeRoom(clock);
-      const b = new StateBroadcaster(io, clock, 10, (_code, v) => (v === only ? [`v${v}`] : []));
+      const b = new StateBroadcaster(io, clock, 10, (_code, f) => (versionOf(f) === only ? [`v${only}`] : []));
       b.flush(room);
       // Fewer than a keyframe interval: patches for protocol 2.
       for (let i = 1; i < KEYFRAME_EVERY; i++) {

@@ -1,0 +1,30 @@
+/**
+ * Sends a frame's answer (frame:result) straight to the socket's Engine.IO connection.
+ *
+ * `socket.emit` with connection state recovery on goes emit → adapter.broadcast (our
+ * local-delivery wrapper) → the in-memory adapter's room look-up → the encoder → the client →
+ * the connection: a dozen calls, a Set or two and a flags object per message, for a message that
+ * is never stored for replay anyway (TRANSIENT_EVENTS) and has exactly one addressee. At a few
+ * thousand frames a second that walk was a measurable share of the main thread (docs/capacity.md).
+ * This writes the same bytes the default encoder would (`2` = EVENT, default namespace, no ack
+ * id, then the JSON array) with one call.
+ *
+ * A cluster stand-in (RemoteSocket: the player's connection is on another node) has no
+ * connection here and keeps its own emit.
+ */
+import { Socket } from 'socket.io';
+import type { FrameResult } from '../../shared/protocol.ts';
+import type { ArenaSocket } from './types.ts';
+
+/** socket.io-parser's EVENT packet type, as the first character of an encoded packet. */
+const EVENT_PREFIX = '2';
+
+export function sendFrameResult(socket: ArenaSocket, result: FrameResult): void {
+  if (!(socket instanceof Socket) || socket.nsp.name !== '/') {
+    socket.emit('frame:result', result);
+    return;
+  }
+  // A socket that disconnected (or was never connected) hears nothing, as with emit.
+  if (!socket.connected) return;
+  socket.conn.write(EVENT_PREFIX + JSON.stringify(['frame:result', result]));
+}
