@@ -4,8 +4,9 @@
  *
  * How a frame is answered depends on the client (shared/protocol.ts, PROTOCOL_VERSIONS): a frame
  * sent with an acknowledgement gets it (accepted, or refused with a code) and, once scored, a
- * frame:result; a protocol 2 frame without one gets exactly one frame:result — the score, or
- * `refused` with the code — so a client learns everything from one message per frame.
+ * frame:result; a protocol 2 or 3 frame without one gets exactly one frame:result — the score, or
+ * `refused` with the code — so a client learns everything from one message per frame. Protocol 3
+ * frames arrive here as the same event (server/net/frame-parser.ts).
  */
 import { validateFrame } from '../../shared/frame.ts';
 import { answersFramesInResult, ERROR_CODES, type ErrorCode, type FrameResult } from '../../shared/protocol.ts';
