@@ -54,7 +54,7 @@ export interface NetContext {
 /** Which socket currently speaks for which room member (a player token has at most one live socket). */
 export class Sessions {
   private readonly byMember = new Map<string, string>();
-  /** Per room code: the live member sockets speaking protocol 1 and 2 (what the state broadcaster must send). */
+  /** Per room code: the live member sockets taking whole states or patches (what the state broadcaster must send). */
   private readonly byFormat = new Map<string, Record<RoomStateFormat, Set<string>>>();
 
   constructor(

@@ -189,7 +189,8 @@ describe('protocol 3: one binary message per frame', () => {
     await sleep(300);
     expect(got).toHaveLength(SENT);
     const codes = new Set(got.map((r) => r.refused?.code ?? 'scored'));
-    for (const code of codes) expect(['scored', 'FRAME_INVALID', 'INVALID_PAYLOAD', 'RATE_LIMITED', 'STALE']).toContain(code);
+    for (const code of codes)
+      expect(['scored', 'FRAME_INVALID', 'INVALID_PAYLOAD', 'RATE_LIMITED', 'STALE']).toContain(code);
     expect(codes.has('FRAME_INVALID')).toBe(true);
     expect(host.connected).toBe(true);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
