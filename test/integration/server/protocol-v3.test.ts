@@ -143,8 +143,11 @@ describe('protocol 3: one binary message per frame', () => {
       sendRaw(honest, encodeFramePacket(seq, markerFrame(happy, seq)));
       await sleep(200);
     }
-    // The first copy was counted until the second showed it is a still; every later one never counts.
-    expect(got.slice(1).every((r) => !r.counted && r.reason === 'replay')).toBe(true);
+    // The first copy was counted until the second showed it is a still; every later one never
+    // counts. (On a slow machine the last frames may arrive after the round: refused, not scored.)
+    const scored = got.filter((r) => !r.refused);
+    expect(scored.length).toBeGreaterThan(3);
+    expect(scored.slice(1).every((r) => !r.counted && r.reason === 'replay')).toBe(true);
     const results = await roundOver;
     const points = (name: string) => results.entries.find((e) => e.nickname === name)?.points;
     expect(points('Host')).toBe(0);
