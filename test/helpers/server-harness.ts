@@ -15,7 +15,7 @@ import { EMOTION_COUNT, EMOTIONS, type Emotion } from '../../shared/emotions.ts'
 import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/events.ts';
 import { FRAME_BYTES } from '../../shared/frame.ts';
 import { encodeFramePacket } from '../../shared/frame-packet.ts';
-import type { Ack } from '../../shared/protocol.ts';
+import type { Ack, FrameResult } from '../../shared/protocol.ts';
 import { PROJECT_ROOT } from '../../training/data/dataset.ts';
 import { readFer2013 } from '../../training/data/fer2013-reader.ts';
 
@@ -167,6 +167,22 @@ export function markerEngine(delayMs = 2): EmotionEngine {
     },
     async dispose() {},
   };
+}
+
+/** Every frame:result a socket gets from now on, in order (the array fills as they arrive). */
+export function frameResults(socket: Bot): FrameResult[] {
+  const got: FrameResult[] = [];
+  socket.on('frame:result', (r) => got.push(r));
+  return got;
+}
+
+/** Polls `check` every 20 ms until it holds; throws 'timed out' after `timeoutMs`. */
+export async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** A frame that the marker engine reads as `emotion`; `n` varies the other bytes so it is never a still. */

@@ -7,35 +7,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RoomStateSync } from '../../../client/src/net/room-state-sync.ts';
 import { emotionId } from '../../../shared/emotions.ts';
-import type { FrameResult, JoinResult, RoomState, RoomStatePatch } from '../../../shared/protocol.ts';
+import type { JoinResult, RoomState, RoomStatePatch } from '../../../shared/protocol.ts';
 import {
   ask,
   type Bot,
   connectBot,
+  frameResults,
   markerEngine,
   markerFrame,
   newToken,
   startTestServer,
   type TestServer,
+  until,
   waitFor,
 } from '../../helpers/server-harness.ts';
 
 const v2 = { auth: { v: 2 } };
-
-/** Every frame:result a socket gets, in order. */
-function results(socket: Bot): FrameResult[] {
-  const got: FrameResult[] = [];
-  socket.on('frame:result', (r) => got.push(r));
-  return got;
-}
-
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const frame = (seq: number, n = seq) => ({ seq, data: markerFrame(emotionId('happy'), n) });
 
@@ -59,7 +46,7 @@ describe('protocol 2: one frame:result per frame, room state as patches', () => 
 
   it('refuses frames in one frame:result with the reason, never on silence; protocol 1 keeps its acknowledgement', async () => {
     const outsider = await connect(v2);
-    const outsiderResults = results(outsider);
+    const outsiderResults = frameResults(outsider);
     outsider.emit('frame:send', frame(7));
     await until(() => outsiderResults.length === 1);
     expect(outsiderResults[0]).toMatchObject({
@@ -70,7 +57,7 @@ describe('protocol 2: one frame:result per frame, room state as patches', () => 
     });
 
     const host = await connect(v2);
-    const hostResults = results(host);
+    const hostResults = frameResults(host);
     const created = await ask<JoinResult>(host, 'room:create', {
       nickname: 'Host',
       playerToken: newToken('h'),
@@ -78,7 +65,7 @@ describe('protocol 2: one frame:result per frame, room state as patches', () => 
     });
     if (!created.ok) throw new Error(created.error.message);
     const classic = await connect();
-    const classicResults = results(classic);
+    const classicResults = frameResults(classic);
     expect(
       (
         await ask(classic, 'room:join', {

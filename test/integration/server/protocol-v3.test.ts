@@ -9,34 +9,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMOTIONS, emotionId } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
 import { encodeFramePacket, FRAME_PACKET_TAG } from '../../../shared/frame-packet.ts';
-import type { FrameResult, JoinResult, RoomState } from '../../../shared/protocol.ts';
+import type { JoinResult, RoomState } from '../../../shared/protocol.ts';
 import {
   ask,
   type Bot,
   connectBot,
+  frameResults,
   markerEngine,
   markerFrame,
   newToken,
   startTestServer,
   type TestServer,
+  until,
   waitFor,
 } from '../../helpers/server-harness.ts';
 
 const v3 = { auth: { v: 3 } };
-
-function results(socket: Bot): FrameResult[] {
-  const got: FrameResult[] = [];
-  socket.on('frame:result', (r) => got.push(r));
-  return got;
-}
-
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Sends raw bytes as one Engine.IO message, as the browser client sends a frame. */
 const sendRaw = (socket: Bot, bytes: Uint8Array) => socket.io.engine.send(bytes);
@@ -71,7 +59,7 @@ describe('protocol 3: one binary message per frame', () => {
   /** A room with a 1-round game of `roundSeconds`; the host (protocol 3) and its results. */
   const roomWithHost = async (roundSeconds = 3) => {
     const host = await connect(v3);
-    const got = results(host);
+    const got = frameResults(host);
     const created = await ask<JoinResult>(host, 'room:create', {
       nickname: 'Host',
       playerToken: newToken('h'),
@@ -89,7 +77,7 @@ describe('protocol 3: one binary message per frame', () => {
 
   it('scores a one-message frame like any other, and names the seq of every refusal', async () => {
     const outsider = await connect(v3);
-    const outsiderResults = results(outsider);
+    const outsiderResults = frameResults(outsider);
     sendRaw(outsider, encodeFramePacket(7, markerFrame(0, 1)));
     await until(() => outsiderResults.length === 1);
     expect(outsiderResults[0]).toMatchObject({ seq: 7, counted: false, refused: { code: 'NOT_IN_ROOM' } });
@@ -203,7 +191,7 @@ describe('protocol 3: one binary message per frame', () => {
   it('protocol 1 and 2 clients in the same room keep their own way of sending frames', async () => {
     const { host, got, code } = await roomWithHost(5);
     const v2 = await connect({ auth: { v: 2 } });
-    const v2Results = results(v2);
+    const v2Results = frameResults(v2);
     const v1 = await connect();
     for (const [s, name] of [
       [v2, 'Two'],
