@@ -24,6 +24,7 @@ import {
   MAX_PLAYERS_PER_ROOM,
   PROTOCOL_VERSIONS,
   type ProtocolVersion,
+  protocolVersionNamed,
   SERVER_FRAME_RATE_LIMIT,
 } from '../shared/protocol.ts';
 import { PROJECT_ROOT, resolveDataPath, selectUsage } from '../training/data/dataset.ts';
@@ -176,7 +177,7 @@ async function main(): Promise<void> {
       '--protocol <v>',
       "the bots' wire protocol: 3 (each frame one binary message, one frame:result per frame), 2 (frames as Socket.IO events with an attachment) or 1 (ack + result, older clients)",
       (v: string): ProtocolVersion => {
-        const version = PROTOCOL_VERSIONS.find((known) => String(known) === v);
+        const version = protocolVersionNamed(v);
         if (version === undefined) throw new InvalidArgumentError(`must be one of ${PROTOCOL_VERSIONS.join(', ')}`);
         return version;
       },

@@ -26,6 +26,14 @@ export const PROTOCOL_VERSIONS = [1, 2, 3] as const;
 export type ProtocolVersion = (typeof PROTOCOL_VERSIONS)[number];
 export const LATEST_PROTOCOL_VERSION: ProtocolVersion = 3;
 
+/**
+ * The version `v` names: exactly a known number, or its decimal string (a query string or a
+ * command line has only strings). `'02'`, `[2]` or `2.0` as a string name none.
+ */
+export function protocolVersionNamed(v: unknown): ProtocolVersion | undefined {
+  return PROTOCOL_VERSIONS.find((known) => v === known || v === String(known));
+}
+
 /** Versions 2 and later answer every frame in frame:result (no acknowledgement needed). */
 export function answersFramesInResult(v: ProtocolVersion): boolean {
   return v >= 2;

@@ -3,7 +3,7 @@
  * handshake: `auth.v`, else the query's `v`. Anything absent or unknown is 1, so clients written
  * before versions existed keep working unchanged.
  */
-import { PROTOCOL_VERSIONS, type ProtocolVersion } from '../../shared/protocol.ts';
+import { type ProtocolVersion, protocolVersionNamed } from '../../shared/protocol.ts';
 import type { ArenaSocket } from './types.ts';
 
 export function protocolFromHandshake(handshake: { auth?: unknown; query?: unknown }): ProtocolVersion {
@@ -13,9 +13,7 @@ export function protocolFromHandshake(handshake: { auth?: unknown; query?: unkno
     typeof handshake.query === 'object' && handshake.query !== null
       ? (handshake.query as { v?: unknown }).v
       : undefined;
-  const v = fromAuth ?? fromQuery;
-  // Exactly a known number, or its decimal string (a query string has only strings): '02' or [2] is 1.
-  return PROTOCOL_VERSIONS.find((known) => v === known || v === String(known)) ?? 1;
+  return protocolVersionNamed(fromAuth ?? fromQuery) ?? 1;
 }
 
 /** The socket's version, read from its handshake once (and kept across connection state recovery). */
