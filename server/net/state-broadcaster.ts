@@ -36,10 +36,10 @@ export class StateBroadcaster {
     private readonly clock: Clock,
     hz: number,
     /**
-     * The room's member sockets that take a state format (Sessions.socketsTaking, from their protocol
-     * version): patches to those that take them, whole states to the others, and nothing is
-     * encoded for nobody. Socket
-     * ids rather than a channel per version, so a cluster gateway keeps one channel per socket.
+     * The room's member sockets that take a state format (Sessions.socketsTaking, from their
+     * protocol version): patches to those that take them, whole states to the others, and nothing
+     * is encoded for nobody. Socket ids rather than a channel per format, so a cluster gateway
+     * keeps one channel per socket.
      */
     private readonly members: (code: string, format: RoomStateFormat) => string[],
   ) {
