@@ -1,7 +1,7 @@
 /**
  * The worker side of start:multi (server/local-cluster.ts): a process it forks does not
- * listen; the primary hands it connections over IPC (@socket.io/sticky) and it tells the
- * primary which Socket.IO session it owns, so long-polling requests find their way back.
+ * listen; the primary hands it connections over IPC (@socket.io/sticky's protocol) and the
+ * Engine.IO session ids it makes name it, so long-polling requests find their way back.
  *
  * It tells the primary when it can serve (READY_MESSAGE): @socket.io/sticky only listens for
  * handed-over connections once `setupWorker` runs, after the model has loaded, and a connection
@@ -11,6 +11,7 @@
 import cluster from 'node:cluster';
 import { setupWorker } from '@socket.io/sticky';
 import type { Server } from 'socket.io';
+import { sessionIdFor } from './local-cluster-router.ts';
 
 /** Set by the primary in the environment of each process it forks. */
 export const LOCAL_CLUSTER_ENV = 'ARENA_LOCAL_CLUSTER_WORKER';
@@ -25,6 +26,10 @@ export function underLocalCluster(): boolean {
 
 /** Serves the connections the primary hands over, instead of listening on a port. */
 export function acceptFromPrimary(io: Server): void {
+  // Session ids name this process, so the primary routes a long-polling request to it without
+  // waiting to be told which sessions are whose (local-cluster-router.ts).
+  const self = cluster.worker?.id;
+  if (self !== undefined) io.engine.generateId = () => sessionIdFor(self);
   setupWorker(io);
   process.send?.({ type: READY_MESSAGE });
   // The primary is gone (killed, crashed): no connection can reach this process any more.

@@ -11,10 +11,11 @@
  *    and is tested in server/cluster/; a node:cluster-only variant (@socket.io/cluster-adapter,
  *    no Redis) would broadcast across processes but would have to rebuild rooms-by-code,
  *    shared limits and a shared store over IPC.
- *  - This process is the node:cluster primary and owns the port; @socket.io/sticky hands each
- *    new connection to the process with the fewest connections and keeps a long-polling
- *    session on the process that created it (routing by its sid). A WebSocket connection is
- *    passed as a file descriptor, so its bytes never go through this process.
+ *  - This process is the node:cluster primary and owns the port; it hands each new connection
+ *    to the ready process with the fewest connections and keeps a long-polling session on the
+ *    process that created it, which it reads from the session id (local-cluster-router.ts;
+ *    the processes' side is @socket.io/sticky's setupWorker). A WebSocket connection is passed
+ *    as a file descriptor, so its bytes never go through this process.
  *  - TLS is refused: the primary must read the request to route it. Terminate TLS in front.
  *
  * Environment: PROCESSES (default: one per core), plus everything server/main.ts reads.
@@ -22,12 +23,11 @@
  * threads do not oversubscribe the cores.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { createServer, type Server } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer } from 'node:http';
 import { availableParallelism, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { setupMaster } from '@socket.io/sticky';
 import { ConfigError, loadConfig } from './config.ts';
+import { routeConnections } from './local-cluster-router.ts';
 import { LOCAL_CLUSTER_ENV, READY_MESSAGE } from './local-cluster-worker.ts';
 
 /** How many processes and how many inference threads each gets (pure, for tests). */
@@ -40,35 +40,6 @@ export function planProcesses(env: NodeJS.ProcessEnv, cores: number): { processe
   const fromEnv = env.INFERENCE_WORKERS?.trim();
   const inferenceWorkers = fromEnv ? Number(fromEnv) : Math.max(1, Math.floor(cores / processes));
   return { processes, inferenceWorkers };
-}
-
-/** @socket.io/sticky's least-connection counter for a process still starting: never the least. */
-const STARTING = Number.MAX_SAFE_INTEGER;
-
-function setClientsCount(worker: Worker, count: number): void {
-  (worker as Worker & { clientsCount?: number }).clientsCount = count;
-}
-
-/**
- * @socket.io/sticky reads a connection's first chunk in this process, then sends the socket's
- * handle to a process (unless the request has a body, which it forwards chunk by chunk). Node
- * detaches the handle on sending (its reads go nowhere) but keeps it open and reading until the
- * IPC write is done: bytes the client sends in that window (a WebSocket's first frames, right
- * after the upgrade) are read here and dropped, and that player's connection never completes.
- * It showed under load and while a process restarted (the primary busy): a few players in forty
- * hung (test/integration/local-cluster/start-multi.test.ts). So the handle stops reading before
- * sticky's own listener sends it; the bytes wait in the kernel for the process that gets it.
- */
-function stopReadingBeforeHandOver(http: Server): void {
-  http.on('connection', (socket: Socket) => {
-    // Runs after sticky's connection listener, which replaced the socket's data listeners.
-    socket.prependOnceListener('data', (chunk: Buffer) => {
-      const head = chunk.subarray(0, chunk.indexOf('\r\n\r\n')).toString('latin1').toLowerCase();
-      if (head.includes('content-length:') || head.includes('transfer-encoding:')) return; // sticky keeps it here
-      // No public API stops a socket's reads at once (pause() only stops delivering them).
-      (socket as Socket & { _handle?: { readStop?: () => number } | null })._handle?.readStop?.();
-    });
-  });
 }
 
 function fail(message: string): never {
@@ -108,8 +79,7 @@ function main(): void {
     serialization: 'advanced',
   });
   const http = createServer();
-  setupMaster(http, { loadBalancingMethod: 'least-connection' });
-  stopReadingBeforeHandOver(http);
+  const router = routeConnections(http, cluster);
 
   let stopping = false;
   let generation = 0;
@@ -121,13 +91,11 @@ function main(): void {
       NODE_ID: `${base}-p${i}-g${generation++}`,
       INFERENCE_WORKERS: String(plan.inferenceWorkers),
     });
-    // Until it says it is ready, a new process is the last choice of @socket.io/sticky's
-    // least-connection balancing (its counter, on the Worker object): with no connections it
-    // would otherwise be the first choice for every new player while it loads its model.
-    setClientsCount(w, STARTING);
+    // Until it says it is ready, a new process gets no connection: with none it would otherwise
+    // be the least-loaded choice for every new player while it loads its model.
     w.on('message', (message: unknown) => {
       if ((message as { type?: unknown } | null)?.type !== READY_MESSAGE) return;
-      setClientsCount(w, 0);
+      router.ready(w);
       ready.add(w.id);
       if (!listening && !stopping) listen();
     });

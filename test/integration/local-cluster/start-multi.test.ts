@@ -13,6 +13,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../bench/free-port.ts';
 import { planProcesses } from '../../../server/local-cluster.ts';
+import { ownerOfSessionId } from '../../../server/local-cluster-router.ts';
 import type { JoinResult, RoomState } from '../../../shared/protocol.ts';
 import { PROJECT_ROOT } from '../../../training/data/dataset.ts';
 import { dropTestSchema, newTestSchema, TEST_DATABASE_URL } from '../../helpers/pg.ts';
@@ -101,6 +102,12 @@ describe('start:multi', () => {
     // half of them would land on the other process ("Session ID unknown").
     const pollers = await Promise.all(Array.from({ length: 4 }, () => connectBot(base, { transports: ['polling'] })));
     bots.push(...pollers);
+    // Their session ids name the processes that own them (server/local-cluster-router.ts), and
+    // least-connection put them on both: the primary routed each request by its id alone.
+    const owners = pollers.map((p) =>
+      ownerOfSessionId((p as unknown as { io: { engine: { id: string } } }).io.engine.id),
+    );
+    expect(new Set(owners).size, JSON.stringify(owners)).toBe(2);
     const rooms: string[] = [];
     for (const [i, p] of pollers.entries()) {
       const r = await ask<JoinResult>(p, 'room:create', { nickname: `Poll${i}`, playerToken: newToken(`poll${i}`) });
