@@ -50,6 +50,8 @@ STUDENTS = {
     "B": (0.4, 0.4, 0.2, 0.0),
     "C": (0.35, 0.35, 0.0, 0.3),
     "D": (0.3, 0.3, 0.15, 0.25),
+    # More of face-api (face-trained, reads posed faces): for fine-tuning the served network.
+    "E": (0.3, 0.35, 0.35, 0.0),
 }
 TEACHER_MIX = (0.5, 0.5, 0.0, 0.0)
 
@@ -309,6 +311,11 @@ def main() -> None:
         help="float32 rows x 7 (FER order) for the packed rows, used as the teacher instead of training "
         "cross-fitted ones (e.g. the served model's flip-averaged output: served_probs.py)",
     )
+    ap.add_argument(
+        "--init-from",
+        help="a project model folder (model.json + weights.bin) whose vgg16 weights every student starts "
+        "from: fine-tuning the served network instead of training from scratch (use a lower --lr)",
+    )
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--lr", type=float, default=0.1)
     ap.add_argument("--wd", type=float, default=5e-4)
@@ -486,6 +493,16 @@ def main() -> None:
     # ------------------------------------------------ phase 2: students in lockstep
     names_s = a.students.split(",")
     students = [Vgg([16, 32, 64, 128]).to(dev).to(memory_format=torch.channels_last) for _ in names_s]
+    if a.init_from:
+        from served_probs import load_vgg  # served_probs imports this module: import here, not at the top
+
+        init = load_vgg(a.init_from).to(dev)
+        for st in students:
+            st.load_state_dict(init.state_dict())
+        fer_acc, fp_acc = accuracies(plain_probs(init, x_pub), y_pub, fp_pub)
+        summary["init"] = {"folder": a.init_from, "publicFer": fer_acc, "publicFerplus": fp_acc}
+        log(f"students start from {a.init_from}: PublicTest FER {fer_acc:.4f} FER+ {fp_acc:.4f} (served path)")
+        del init
     targets = [torch.from_numpy(mix(STUDENTS[n], teacher_probs)).to(dev) for n in names_s]
     best = {n: {"score": -1.0} for n in names_s}
     curves = {n: [] for n in names_s}
