@@ -108,6 +108,9 @@ export function routeConnections(http: Server, events: ProcessEvents): Connectio
     const closeOnError = (err: Error | null): void => {
       if (err) socket.destroy();
     };
+    // The HTTP server only accepts connections here: its request parser must not read them
+    // (it would time out requests it never sees finish and answer them with 408).
+    socket.removeAllListeners('data');
     socket.on('data', (chunk: Buffer) => {
       if (target && connectionId) {
         if (target.isDead()) socket.destroy();
