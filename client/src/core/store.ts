@@ -22,7 +22,11 @@ export class ArenaStore {
   /** Local clock minus server clock, from the latest room state (for countdowns). */
   clockOffsetMs = 0;
 
-  constructor(bus: EventBus<BusEvents>) {
+  /** `now`: the local clock (a fake one in tests: the offset is read when a state arrives). */
+  constructor(
+    bus: EventBus<BusEvents>,
+    private readonly now: () => number = Date.now,
+  ) {
     bus.on('connection', (s) => {
       this.connection = s;
     });
@@ -51,7 +55,7 @@ export class ArenaStore {
 
   private setRoom(r: RoomState): void {
     this.room = r;
-    this.clockOffsetMs = Date.now() - r.serverTime;
+    this.clockOffsetMs = this.now() - r.serverTime;
     // The server may change our role (a late joiner becomes a player for the next game).
     const me = this.me;
     if (me && this.self) this.self = { ...this.self, role: me.role };
@@ -81,7 +85,7 @@ export class ArenaStore {
   }
 
   /** Milliseconds left in the current phase by the local clock (state is ≤100 ms old). */
-  timeLeftMs(now: number = Date.now()): number {
+  timeLeftMs(now: number = this.now()): number {
     const r = this.room;
     if (!r?.round) return 0;
     const elapsed = now - this.clockOffsetMs - r.serverTime;
