@@ -24,10 +24,17 @@ Recipe, fixed before the run (nothing here reads PrivateTest; pack_data.py never
   Selection (declared): the epoch (raw or EMA weights) with the best mean of FER2013 and
   FER+ (7-emotion majority) PublicTest accuracy.
 
+Resuming: a run stopped by anything (a lost session, SIGKILL) continues when the same command
+is run again with the same --out: the students' whole state (weights, EMA, optimiser, every
+random generator, the fitted schedule, the best epoch so far) is in checkpoint.pt after every
+epoch, and finished teachers are reused from teacher-probs.bin. The resumed run ends with the
+same weights, bit for bit, as one that never stopped (checked on the CPU: training/gpu/README.md).
+Different arguments are refused rather than mixed into the same run.
+
 Outputs in --out: summary.json (config, per-epoch PublicTest curves, timings), teacher-probs.bin
 (float32 rows x 7, FER order, for the packed rows: out-of-fold on Training, ensemble on
 PublicTest), student-<X>.weights.bin (the selected weights in models/emotion/model.json's
-weightsManifest order), log.txt.
+weightsManifest order), checkpoint.pt (for resuming), log.txt.
 """
 import argparse
 import json
@@ -377,6 +384,24 @@ def main() -> None:
         "trainRows": int(len(tr)),
     }
 
+    # Resuming (the run folder already holds this run's checkpoint or teacher output): only with
+    # the same arguments, or the curves and the selection would mix two different runs.
+    ckpt_path = os.path.join(a.out, "checkpoint.pt")
+    summary_path = os.path.join(a.out, "summary.json")
+    previous = json.load(open(summary_path)) if os.path.exists(summary_path) else None
+    if previous is not None:
+        mine = {k: v for k, v in vars(a).items() if k != "out"}
+        theirs = {k: v for k, v in previous.get("args", {}).items() if k != "out"}
+        differ = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+        if differ:
+            raise SystemExit(
+                f"{a.out} holds a run made with other arguments (these differ: {', '.join(differ)}): "
+                "give the same arguments to resume it, or a new --out"
+            )
+        for key in ("teachers", "init", "epochSeconds"):
+            if key in previous:
+                summary[key] = previous[key]
+
     def save_summary():
         summary["elapsedS"] = round(time.time() - T0, 1)
         with open(os.path.join(a.out, "summary.json"), "w") as f:
@@ -389,16 +414,40 @@ def main() -> None:
             t = t + wt * teacher
         return t / (wl + wf + wa + wt)
 
-    def train_lockstep(models, row_sets, targets, budget, max_epochs, tag, on_epoch=None):
+    def train_lockstep(models, row_sets, targets, budget, max_epochs, tag, on_epoch=None, checkpoint=None):
         """Train several models one step each per iteration. row_sets[i]: Training row ids of model i
-        (None = shared batch with model 0); targets[i]: [nrows,7] tensor over all rows."""
+        (None = shared batch with model 0); targets[i]: [nrows,7] tensor over all rows.
+        checkpoint: (path, get_extra, set_extra): after every epoch the whole state (weights, EMA,
+        optimiser, every random generator, the schedule, get_extra()) goes to path, and a run that
+        finds it there continues after that epoch as if it had not stopped."""
         opts = [make_opt(m, a.lr, a.wd) for m in models]
         emas = [Ema(m, 0.999) for m in models]
         steps_per_epoch = max(1, min(len(r) for r in row_sets if r is not None) // a.batch)
         total_epochs = max_epochs
         t_start = time.time()
         step = 0
-        for ep in range(max_epochs):
+        first = 0
+        if checkpoint and os.path.exists(checkpoint[0]):
+            ck = torch.load(checkpoint[0], map_location=dev, weights_only=False)
+            if ck["tag"] != tag or len(ck["models"]) != len(models):
+                raise SystemExit(f"{checkpoint[0]}: a checkpoint of another phase ({ck['tag']})")
+            for m, st in zip(models, ck["models"]):
+                m.load_state_dict(st)
+            for e, st in zip(emas, ck["emas"]):
+                e.model.load_state_dict(st["model"])  # in place: the EMA's fused lists stay valid
+                e.updates = st["updates"]
+            for o, st in zip(opts, ck["opts"]):
+                o.load_state_dict(st)
+            # Generator states are CPU byte tensors, whatever map_location moved them to.
+            rng.bit_generator.state = ck["numpyRng"]
+            g.set_state(ck["augmentRng"].cpu())
+            torch.set_rng_state(ck["torchRng"].cpu())
+            if dev.type == "cuda":
+                torch.cuda.set_rng_state(ck["cudaRng"].cpu())
+            total_epochs, step, first = ck["totalEpochs"], ck["step"], ck["epoch"] + 1
+            checkpoint[2](ck["extra"])
+            log(f"{tag}: resumed from {checkpoint[0]} after epoch {first} of {total_epochs}")
+        for ep in range(first, max_epochs):
             if ep >= total_epochs:
                 break
             perms = [torch.from_numpy(rng.permutation(r)).to(dev) if r is not None else None for r in row_sets]
@@ -433,6 +482,24 @@ def main() -> None:
                 summary.setdefault("epochSeconds", {})[tag] = round(t1, 2)
             if on_epoch:
                 on_epoch(ep, total_epochs, models, emas)
+            if checkpoint:
+                state = {
+                    "tag": tag,
+                    "epoch": ep,
+                    "totalEpochs": total_epochs,
+                    "step": step,
+                    "models": [m.state_dict() for m in models],
+                    "emas": [{"model": e.model.state_dict(), "updates": e.updates} for e in emas],
+                    "opts": [o.state_dict() for o in opts],
+                    "numpyRng": rng.bit_generator.state,
+                    "augmentRng": g.get_state(),
+                    "torchRng": torch.get_rng_state(),
+                    "cudaRng": torch.cuda.get_rng_state() if dev.type == "cuda" else None,
+                    "extra": checkpoint[1](),
+                }
+                # Written beside, then renamed: a run killed mid-write keeps the previous epoch's.
+                torch.save(state, checkpoint[0] + ".tmp")
+                os.replace(checkpoint[0] + ".tmp", checkpoint[0])
         return models, emas, total_epochs
 
     # ------------------------------------------------ phase 1: cross-fitted teachers
@@ -445,6 +512,10 @@ def main() -> None:
         fer_acc, fp_acc = accuracies(torch.from_numpy(teacher_probs[pub]).to(dev), y_pub, fp_pub)
         summary["teachers"] = {"file": a.teacher_probs, "publicFer": fer_acc, "publicFerplus": fp_acc}
         log(f"teacher from {a.teacher_probs}: PublicTest FER {fer_acc:.4f} FER+ {fp_acc:.4f}")
+    elif "teachers" in summary and os.path.exists(os.path.join(a.out, "teacher-probs.bin")):
+        # A resumed run: its teachers finished before it stopped.
+        teacher_probs = np.fromfile(os.path.join(a.out, "teacher-probs.bin"), dtype="<f4").reshape(-1, 7)
+        log(f"teachers: reusing {a.out}/teacher-probs.bin of this run")
     elif any(STUDENTS[s][3] > 0 for s in a.students.split(",")):
         widths = [int(v) for v in a.teacher_widths.split(",")]
         folds = np.array_split(rng.permutation(tr), a.folds)
@@ -541,8 +612,21 @@ def main() -> None:
         summary["students"] = {n: {k: v for k, v in b.items() if k != "_state"} for n, b in best.items()}
         save_summary()
 
+    def restore(extra):
+        for n in names_s:
+            best[n].clear()
+            best[n].update(extra["best"][n])
+            curves[n][:] = extra["curves"][n]
+
     _, _, se = train_lockstep(
-        students, [tr] + [None] * (len(names_s) - 1), targets, a.student_budget_s, a.student_max_epochs, "students", on_epoch
+        students,
+        [tr] + [None] * (len(names_s) - 1),
+        targets,
+        a.student_budget_s,
+        a.student_max_epochs,
+        "students",
+        on_epoch,
+        (ckpt_path, lambda: {"best": best, "curves": curves}, restore),
     )
     summary["studentEpochs"] = se
     write_students()
