@@ -7,13 +7,14 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../bench/free-port.ts';
 import { planProcesses } from '../../../server/local-cluster.ts';
-import { ownerOfSessionId } from '../../../server/local-cluster-router.ts';
+import { ownerOfSessionId, sessionIdFor } from '../../../server/local-cluster-router.ts';
 import type { JoinResult, RoomState } from '../../../shared/protocol.ts';
 import { PROJECT_ROOT } from '../../../training/data/dataset.ts';
 import { dropTestSchema, newTestSchema, TEST_DATABASE_URL } from '../../helpers/pg.ts';
@@ -124,6 +125,47 @@ describe('start:multi', () => {
       await seen;
     }
   }, 120_000);
+
+  it("answers bytes that are not a session's request, and no process dies of them", async () => {
+    const { port } = new URL(base);
+    // What comes back on a raw connection until the server closes it. Not half-closed unless
+    // asked: Node's HTTP server drops, unanswered, a request whose client has already sent FIN.
+    const exchange = (bytes: string, halfClose = false): Promise<string> =>
+      new Promise((resolveReply, reject) => {
+        const c = createConnection(Number(port), '127.0.0.1');
+        let reply = '';
+        c.setTimeout(10_000, () => c.destroy(new Error(`no answer to ${JSON.stringify(bytes.slice(0, 40))}`)));
+        c.on('data', (d) => {
+          reply += d.toString('latin1');
+        });
+        c.on('error', reject);
+        c.on('close', () => resolveReply(reply));
+        if (halfClose) c.end(bytes);
+        else c.write(bytes);
+      });
+    // A session id that names a process but no session of it (forged, or from before a restart).
+    const forged = `${sessionIdFor(1).slice(0, -1)}A`;
+    const unknown = await exchange(
+      `GET /socket.io/?EIO=4&transport=polling&sid=${forged} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+    );
+    expect(unknown).toMatch(/^HTTP\/1.1 400 /);
+    expect(unknown).toContain('Session ID unknown');
+    // The same with a body, which the primary relays chunk by chunk.
+    const posted = await exchange(
+      `POST /socket.io/?EIO=4&transport=polling&sid=${forged} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n40`,
+    );
+    expect(posted).toMatch(/^HTTP\/1.1 400 /);
+    // Not HTTP at all, and a head that never ends: the process closes them; nothing hangs.
+    expect(await exchange('\u0000\u0001 not http\r\n\r\n')).toMatch(/^(HTTP\/1.1 400 |$)/);
+    expect(await exchange(`GET /socket.io/?sid=${'x'.repeat(5000)}`, true)).toMatch(/^(HTTP\/1.1 4\d\d |$)/);
+    // No process died of them (the primary reports every exit), and the port still serves.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(output).not.toMatch(/exited/);
+    expect(await health()).not.toBeNull();
+    const ws = await connectBot(base);
+    bots.push(ws);
+    expect(ws.connected).toBe(true);
+  }, 60_000);
 
   it('connections that arrive while a process restarts are all answered', async () => {
     // A new process is in cluster.workers (and, with no connections yet, the least-loaded one)
