@@ -79,7 +79,7 @@ export function routeConnections(http: Server, events: ProcessEvents): Connectio
   const ready = new Map<number, RoutedProcess>();
   const connections = new Map<number, number>();
   // Requests with a body stay here: their chunks go over IPC and their answers come back.
-  const relayed = new Map<string, Socket>();
+  const relayed = new Map<string, { socket: Socket; target: RoutedProcess }>();
 
   // A process counts a session only once it exists, so a burst of new connections all see the
   // same counts: ties go round-robin, or the whole burst would land on one process.
@@ -138,7 +138,7 @@ export function routeConnections(http: Server, events: ProcessEvents): Connectio
       // A request with a body may arrive in several chunks: both processes reading one socket
       // would split it unpredictably, so this one keeps it and relays (as sticky does).
       connectionId = randomBytes(8).toString('hex');
-      relayed.set(connectionId, socket);
+      relayed.set(connectionId, { socket, target });
       target.send(
         {
           type: 'sticky:http-chunk-start',
@@ -163,7 +163,7 @@ export function routeConnections(http: Server, events: ProcessEvents): Connectio
 
   events.on('message', (worker, raw) => {
     const message = raw as StickyMessage | null;
-    const relay = typeof message?.connectionId === 'string' ? relayed.get(message.connectionId) : undefined;
+    const relay = typeof message?.connectionId === 'string' ? relayed.get(message.connectionId)?.socket : undefined;
     switch (message?.type) {
       case 'sticky:http-response':
         // A Buffer arrives as a Uint8Array under 'advanced' IPC serialization.
@@ -190,6 +190,13 @@ export function routeConnections(http: Server, events: ProcessEvents): Connectio
   events.on('exit', (worker) => {
     ready.delete(worker.id);
     connections.delete(worker.id);
+    // Its relayed requests will never be answered: close them now rather than leave each client
+    // waiting for its own timeout (it retries, and reaches a live process).
+    for (const [id, r] of relayed) {
+      if (r.target.id !== worker.id) continue;
+      relayed.delete(id);
+      r.socket.destroy();
+    }
   });
 
   return {

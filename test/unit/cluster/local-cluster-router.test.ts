@@ -228,6 +228,24 @@ describe('routeConnections', () => {
     expect(socket.written).toHaveLength(1);
   });
 
+  it('closes the relayed requests of a process that exits, and only those', () => {
+    const { router, events, connect, proc } = setUp([1, 2]);
+    router.ready(proc(1));
+    router.ready(proc(2));
+    const post = (sid: string) =>
+      connect(`POST /socket.io/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nContent-Length: 10\r\n\r\n`);
+    const onOne = post(sessionIdFor(1));
+    const onTwo = post(sessionIdFor(2));
+    proc(1).dead = true;
+    events.emit('exit', proc(1));
+    expect(onOne.destroyed).toBe(true);
+    expect(onTwo.destroyed).toBe(false);
+    // Process 2's answer still reaches its client.
+    const connectionId = proc(2).sent[0]?.message.connectionId as string;
+    events.emit('message', proc(2), { type: 'sticky:http-response', connectionId, data: new Uint8Array([111, 107]) });
+    expect(Buffer.concat(onTwo.written).toString()).toBe('ok');
+  });
+
   it('tells the process when a relayed client goes away', () => {
     const { router, connect, proc } = setUp([1]);
     router.ready(proc(1));
