@@ -66,6 +66,8 @@ export interface ConnectionRouter {
   ready(worker: RoutedProcess): void;
   /** Connections each ready process holds (for tests and logs). */
   load(): Map<number, number>;
+  /** Ready processes still alive (a process that has just exited no longer counts). */
+  serving(): number;
 }
 
 type StickyMessage = { type?: unknown; data?: unknown; connectionId?: unknown; error?: unknown };
@@ -84,8 +86,9 @@ export function routeConnections(http: Server, events: ProcessEvents): Connectio
   // A process counts a session only once it exists, so a burst of new connections all see the
   // same counts: ties go round-robin, or the whole burst would land on one process.
   let turn = 0;
+  const alive = (): RoutedProcess[] => [...ready.values()].filter((w) => !w.isDead());
   const leastLoaded = (): RoutedProcess | undefined => {
-    const live = [...ready.values()].filter((w) => !w.isDead());
+    const live = alive();
     let best: RoutedProcess | undefined;
     for (let i = 0; i < live.length; i++) {
       const w = live[(turn + i) % live.length] as RoutedProcess;
@@ -205,5 +208,6 @@ export function routeConnections(http: Server, events: ProcessEvents): Connectio
       if (!connections.has(worker.id)) connections.set(worker.id, 0);
     },
     load: () => new Map([...ready.keys()].map((id) => [id, connections.get(id) ?? 0])),
+    serving: () => alive().length,
   };
 }

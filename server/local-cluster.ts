@@ -96,17 +96,15 @@ function main(): void {
     w.on('message', (message: unknown) => {
       if ((message as { type?: unknown } | null)?.type !== READY_MESSAGE) return;
       router.ready(w);
-      ready.add(w.id);
       if (!listening && !stopping) listen();
     });
     // A send to a process that has just died fails with ERR_IPC_CHANNEL_CLOSED as an 'error'
     // event; unheard, it would end this process and every other with it.
     w.on('error', (err: Error) => say(`process ${i}: ${err.message}`));
     w.on('exit', (code, signal) => {
-      ready.delete(w.id);
       // No process can serve (one process, or all of them restarting): refuse new connections,
       // which clients retry, rather than hand them to a process that drops them.
-      if (ready.size === 0 && listening) {
+      if (router.serving() === 0 && listening) {
         listening = false;
         http.close();
       }
@@ -118,7 +116,6 @@ function main(): void {
     return w;
   };
   // The port is open only while a process can serve.
-  const ready = new Set<number>();
   let listening = false;
   const listen = (): void => {
     listening = true;

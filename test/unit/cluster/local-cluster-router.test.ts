@@ -180,8 +180,12 @@ describe('routeConnections', () => {
     expect(none.ended).toMatch(/^HTTP\/1.1 503 /);
     router.ready(proc(1));
     router.ready(proc(2));
+    expect(router.serving()).toBe(2);
     proc(2).dead = true;
+    // Dead before node:cluster's 'exit' reaches the router (the primary's own listener runs first).
+    expect(router.serving()).toBe(1);
     events.emit('exit', proc(2));
+    expect(router.serving()).toBe(1);
     connect(poll(sessionIdFor(2)));
     expect(proc(1).sent).toHaveLength(1);
     // A forged prefix naming a process that does not exist is not an error either.
