@@ -398,13 +398,13 @@ def main() -> None:
                 f"{a.out} holds a run made with other arguments (these differ: {', '.join(differ)}): "
                 "give the same arguments to resume it, or a new --out"
             )
-        for key in ("teachers", "init", "epochSeconds"):
+        for key in ("teachers", "init"):
             if key in previous:
                 summary[key] = previous[key]
 
     def save_summary():
         summary["elapsedS"] = round(time.time() - T0, 1)
-        with open(os.path.join(a.out, "summary.json"), "w") as f:
+        with open(summary_path, "w") as f:
             json.dump(summary, f, indent=1)
 
     def mix(weights, teacher=None):
@@ -564,7 +564,9 @@ def main() -> None:
     # ------------------------------------------------ phase 2: students in lockstep
     names_s = a.students.split(",")
     students = [Vgg([16, 32, 64, 128]).to(dev).to(memory_format=torch.channels_last) for _ in names_s]
-    if a.init_from:
+    # On resume the checkpoint's weights replace these, and summary["init"] came back with the
+    # previous summary: loading and scoring the folder again would be wasted.
+    if a.init_from and not os.path.exists(ckpt_path):
         from served_probs import load_vgg  # served_probs imports this module: import here, not at the top
 
         init = load_vgg(a.init_from).to(dev)
@@ -579,6 +581,9 @@ def main() -> None:
     curves = {n: [] for n in names_s}
     summary["students"] = best
     summary["curves"] = curves
+    # On disk before the first checkpoint: a run killed before its first summary would otherwise
+    # be resumed without its arguments checked or its starting point recorded.
+    save_summary()
 
     def on_epoch(ep, total, models, emas):
         for n, m, e in zip(names_s, models, emas):
@@ -617,6 +622,8 @@ def main() -> None:
             best[n].clear()
             best[n].update(extra["best"][n])
             curves[n][:] = extra["curves"][n]
+        if extra.get("epochSeconds"):
+            summary["epochSeconds"] = extra["epochSeconds"]
 
     _, _, se = train_lockstep(
         students,
@@ -626,7 +633,7 @@ def main() -> None:
         a.student_max_epochs,
         "students",
         on_epoch,
-        (ckpt_path, lambda: {"best": best, "curves": curves}, restore),
+        (ckpt_path, lambda: {"best": best, "curves": curves, "epochSeconds": summary.get("epochSeconds")}, restore),
     )
     summary["studentEpochs"] = se
     write_students()
