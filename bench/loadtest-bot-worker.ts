@@ -8,7 +8,14 @@ import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../shared/events.ts';
 import { FRAME_BYTES } from '../shared/frame.ts';
 import { encodeFramePacket } from '../shared/frame-packet.ts';
-import type { Ack, ErrorCode, JoinResult, Phase, ProtocolVersion } from '../shared/protocol.ts';
+import {
+  type Ack,
+  type ErrorCode,
+  type JoinResult,
+  type Phase,
+  type ProtocolVersion,
+  sendsFramePackets,
+} from '../shared/protocol.ts';
 import { type BotCounters, emptyCounters } from './loadtest-stats.ts';
 
 export interface BotWorkerInit {
@@ -23,8 +30,9 @@ export interface BotWorkerInit {
   /** Every bot opts in to frame donation after joining. */
   donate: boolean;
   /**
-   * Wire protocol (shared/protocol.ts): 3 sends each frame as one binary message, 2 as an event
-   * without acknowledgement, 1 as clients before them.
+   * Wire protocol (shared/protocol.ts): 3 and 4 send each frame as one binary message (4 also
+   * takes room patches in frame results), 2 as an event without acknowledgement, 1 as clients
+   * before them.
    */
   protocol: ProtocolVersion;
 }
@@ -155,7 +163,7 @@ class Bot {
     const data = init.faces.slice(this.face * FRAME_BYTES, (this.face + 1) * FRAME_BYTES);
     this.sentAt.set(seq, performance.now());
     c.framesSent++;
-    if (init.protocol === 3) {
+    if (sendsFramePackets(init.protocol)) {
       // As the browser client sends it (client/src/net/arena-client.ts): one binary message.
       this.socket.io.engine.send(encodeFramePacket(seq, data));
       return;

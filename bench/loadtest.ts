@@ -175,7 +175,7 @@ async function main(): Promise<void> {
     )
     .option(
       '--protocol <v>',
-      "the bots' wire protocol: 3 (each frame one binary message, one frame:result per frame), 2 (frames as Socket.IO events with an attachment) or 1 (ack + result, older clients)",
+      "the bots' wire protocol: 4 (as 3, with room patches riding on frame results), 3 (each frame one binary message, one frame:result per frame), 2 (frames as Socket.IO events with an attachment) or 1 (ack + result, older clients)",
       (v: string): ProtocolVersion => {
         const version = protocolVersionNamed(v);
         if (version === undefined) throw new InvalidArgumentError(`must be one of ${PROTOCOL_VERSIONS.join(', ')}`);

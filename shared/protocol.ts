@@ -21,10 +21,13 @@ export const PLAYER_TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
  *     state as patches between whole states;
  * 3 — as 2, but each frame is one binary message (shared/frame-packet.ts) instead of a Socket.IO
  *     event with an attachment (two messages). Everything the server sends is as in 2.
+ * 4 — as 3, but a room:patch rides on the player's next frame:result (`FrameResult.patch`)
+ *     instead of travelling as a message of its own, whenever the player is sending frames: one
+ *     message per frame where 3 takes about two (the answer and a share of the room's meters).
  */
-export const PROTOCOL_VERSIONS = [1, 2, 3] as const;
+export const PROTOCOL_VERSIONS = [1, 2, 3, 4] as const;
 export type ProtocolVersion = (typeof PROTOCOL_VERSIONS)[number];
-export const LATEST_PROTOCOL_VERSION: ProtocolVersion = 3;
+export const LATEST_PROTOCOL_VERSION: ProtocolVersion = 4;
 
 /**
  * The version `v` names: exactly a known number, or its decimal string (a query string or a
@@ -39,10 +42,20 @@ export function answersFramesInResult(v: ProtocolVersion): boolean {
   return v >= 2;
 }
 
-/** How room state reaches a client: whole states only (version 1), or patches between them. */
-export type RoomStateFormat = 'whole' | 'patches';
+/**
+ * How room state reaches a client: whole states only (version 1), patches between them (2, 3), or
+ * patches carried by the client's frame results where it has one coming, on their own otherwise (4).
+ */
+export const ROOM_STATE_FORMATS = ['whole', 'patches', 'patches-in-results'] as const;
+export type RoomStateFormat = (typeof ROOM_STATE_FORMATS)[number];
 export function roomStateFormat(v: ProtocolVersion): RoomStateFormat {
+  if (v >= 4) return 'patches-in-results';
   return v >= 2 ? 'patches' : 'whole';
+}
+
+/** Versions 3 and later send each frame as one binary message (shared/frame-packet.ts). */
+export function sendsFramePackets(v: ProtocolVersion): boolean {
+  return v >= 3;
 }
 
 export const CLIENT_FRAME_RATE = 5;
@@ -262,6 +275,11 @@ export interface FrameResult {
    * Protocol 1 clients get these on the frame:send acknowledgement instead, and no frame:result.
    */
   refused?: ProtocolError;
+  /**
+   * Protocol 4: the room's latest room:patch, which this client had not been sent yet; applied
+   * exactly as a room:patch message (before the result itself). At most one per result.
+   */
+  patch?: RoomStatePatch;
 }
 
 /**

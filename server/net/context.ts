@@ -1,6 +1,6 @@
 /** What the socket handlers share: the core, the store, limits, metrics, and socket↔player bindings. */
 
-import { type RoomStateFormat, roomStateFormat } from '../../shared/protocol.ts';
+import { ROOM_STATE_FORMATS, type RoomStateFormat, roomStateFormat } from '../../shared/protocol.ts';
 import type { Donations } from '../donations/donations.ts';
 import type { Clock } from '../game/clock.ts';
 import type { FrameTicket, Member, Room } from '../game/room.ts';
@@ -54,7 +54,7 @@ export interface NetContext {
 /** Which socket currently speaks for which room member (a player token has at most one live socket). */
 export class Sessions {
   private readonly byMember = new Map<string, string>();
-  /** Per room code: the live member sockets taking whole states or patches (what the state broadcaster must send). */
+  /** Per room code: the live member sockets by the room state format they take (what the state broadcaster must send). */
   private readonly byFormat = new Map<string, Record<RoomStateFormat, Set<string>>>();
 
   constructor(
@@ -133,7 +133,7 @@ export class Sessions {
   private formats(code: string): Record<RoomStateFormat, Set<string>> {
     let f = this.byFormat.get(code);
     if (!f) {
-      f = { whole: new Set(), patches: new Set() };
+      f = { whole: new Set(), patches: new Set(), 'patches-in-results': new Set() };
       this.byFormat.set(code, f);
     }
     return f;
@@ -142,9 +142,8 @@ export class Sessions {
   private unlist(code: string, socketId: string): void {
     const f = this.byFormat.get(code);
     if (!f) return;
-    f.whole.delete(socketId);
-    f.patches.delete(socketId);
-    if (f.whole.size === 0 && f.patches.size === 0) this.byFormat.delete(code);
+    for (const format of ROOM_STATE_FORMATS) f[format].delete(socketId);
+    if (ROOM_STATE_FORMATS.every((format) => f[format].size === 0)) this.byFormat.delete(code);
   }
 }
 

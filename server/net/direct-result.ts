@@ -11,20 +11,27 @@
  *
  * A cluster stand-in (RemoteSocket: the player's connection is on another node) has no
  * connection here and keeps its own emit.
+ *
+ * Protocol 4: a room patch may ride along (state-broadcaster.ts patchFor); its JSON was encoded
+ * once for every result it rides on, and is spliced in as the result's last field.
  */
 import { Socket } from 'socket.io';
 import type { FrameResult } from '../../shared/protocol.ts';
+import type { RidingPatch } from './state-broadcaster.ts';
 import type { ArenaSocket } from './types.ts';
 
 /** socket.io-parser's EVENT packet type, as the first character of an encoded packet. */
 const EVENT_PREFIX = '2';
 
-export function sendFrameResult(socket: ArenaSocket, result: FrameResult): void {
+export function sendFrameResult(socket: ArenaSocket, result: FrameResult, riding?: RidingPatch): void {
   if (!(socket instanceof Socket) || socket.nsp.name !== '/') {
-    socket.emit('frame:result', result);
+    socket.emit('frame:result', riding ? { ...result, patch: riding.patch } : result);
     return;
   }
   // A socket that disconnected (or was never connected) hears nothing, as with emit.
   if (!socket.connected) return;
-  socket.conn.write(EVENT_PREFIX + JSON.stringify(['frame:result', result]));
+  const body = JSON.stringify(result);
+  // body ends with the object's closing brace; `patch` is not one of FrameResult's other fields.
+  const withPatch = riding ? `${body.slice(0, -1)},"patch":${riding.json}}` : body;
+  socket.conn.write(`${EVENT_PREFIX}["frame:result",${withPatch}]`);
 }

@@ -87,13 +87,17 @@ export function deliverFrameResult(ctx: NetContext, job: FrameJob, probabilities
   if (!outcome.counted) ctx.metrics.framesUncounted.inc();
   const sender = senderOf(ctx, job);
   if (sender) {
-    sendFrameResult(sender, {
-      seq: job.seq,
-      probabilities: Array.from(probabilities, (p) => Math.round(p * 10_000) / 10_000),
-      match: Math.round(outcome.match * 10_000) / 10_000,
-      counted: outcome.counted,
-      ...(outcome.reason ? { reason: outcome.reason } : {}),
-    });
+    sendFrameResult(
+      sender,
+      {
+        seq: job.seq,
+        probabilities: Array.from(probabilities, (p) => Math.round(p * 10_000) / 10_000),
+        match: Math.round(outcome.match * 10_000) / 10_000,
+        counted: outcome.counted,
+        ...(outcome.reason ? { reason: outcome.reason } : {}),
+      },
+      ctx.broadcaster.patchFor(job.roomCode, sender.id),
+    );
   }
   ctx.metrics.frameResultLatency.observe((ctx.clock.now() - job.ticket.receivedAt) / 1000);
   // After the result is sent: a consenting player's crop is only remembered here, stored at round end.
@@ -107,7 +111,8 @@ export function deliverFrameResult(ctx: NetContext, job: FrameJob, probabilities
 export function frameNotScored(ctx: NetContext, job: FrameJob, code: ErrorCode, message: string): void {
   if (!job.answerInResult) return;
   const sender = senderOf(ctx, job);
-  if (sender) sendFrameResult(sender, refusedFrame(job.seq, code, message));
+  if (sender)
+    sendFrameResult(sender, refusedFrame(job.seq, code, message), ctx.broadcaster.patchFor(job.roomCode, sender.id));
 }
 
 /**

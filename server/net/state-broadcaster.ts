@@ -6,8 +6,14 @@
  * — the meters of a running round, most broadcasts — and a whole room:state otherwise, and at
  * least every KEYFRAME_EVERY broadcasts, so a client that missed or could not apply a patch is
  * whole again within a second. Protocol 1 sockets get every broadcast as a whole room:state.
+ *
+ * Protocol 4 sockets take the same patches, but a patch waits for the socket's next frame:result
+ * and rides on it (patchFor): a player sending frames gets one message per frame instead of about
+ * two. Whoever has not had a patch when the next broadcast is due (no frame answered meanwhile: a
+ * camera that stopped, a spectator) gets it on its own then, before anything newer, so a patch
+ * is never later than one broadcast interval and the revisions still arrive in order.
  */
-import type { RoomState, RoomStateFormat } from '../../shared/protocol.ts';
+import type { RoomState, RoomStateFormat, RoomStatePatch } from '../../shared/protocol.ts';
 import { roomStateChange } from '../../shared/room-patch.ts';
 import type { Clock, TimerHandle } from '../game/clock.ts';
 import type { Room } from '../game/room.ts';
@@ -25,8 +31,23 @@ interface Sent {
   patches: number;
 }
 
+/** A room's latest patch on its way to protocol 4 sockets in their frame results. */
+export interface RidingPatch {
+  readonly patch: RoomStatePatch;
+  /** The patch as JSON: encoded once for every result it rides on (server/net/direct-result.ts). */
+  readonly json: string;
+}
+
+interface Riding extends RidingPatch {
+  /** Protocol 4 sockets that have not had it yet. */
+  waiting: Set<string>;
+  /** Sends it on its own to those still waiting, one broadcast interval after it was made. */
+  timer: TimerHandle;
+}
+
 export class StateBroadcaster {
   private readonly lastSent = new Map<string, number>();
+  private readonly riding = new Map<string, Riding>();
   private readonly timers = new Map<string, TimerHandle>();
   private readonly sent = new Map<string, Sent>();
   private readonly intervalMs: number;
@@ -88,17 +109,45 @@ export class StateBroadcaster {
     };
   }
 
+  /**
+   * Protocol 4: the room's latest patch when `socketId` has not had it yet, to send with the
+   * frame:result about to go to that socket; from now on it counts as had.
+   */
+  patchFor(code: string, socketId: string): RidingPatch | undefined {
+    const r = this.riding.get(code);
+    if (!r?.waiting.delete(socketId)) return undefined;
+    if (r.waiting.size === 0) this.dropRiding(code);
+    return r;
+  }
+
   forget(code: string): void {
     const t = this.timers.get(code);
     if (t) this.clock.clearTimeout(t);
     this.timers.delete(code);
     this.lastSent.delete(code);
     this.sent.delete(code);
+    this.dropRiding(code);
   }
 
   close(): void {
     for (const t of this.timers.values()) this.clock.clearTimeout(t);
     this.timers.clear();
+    for (const code of [...this.riding.keys()]) this.dropRiding(code);
+  }
+
+  /** The riding patch, on its own, to the sockets that have not had it (none once this returns). */
+  private sendRiding(code: string): void {
+    const r = this.riding.get(code);
+    if (!r) return;
+    this.dropRiding(code);
+    if (r.waiting.size > 0) this.io.to([...r.waiting]).emit('room:patch', r.patch);
+  }
+
+  private dropRiding(code: string): void {
+    const r = this.riding.get(code);
+    if (!r) return;
+    this.clock.clearTimeout(r.timer);
+    this.riding.delete(code);
   }
 
   private send(room: Room, whole: boolean): void {
@@ -113,16 +162,29 @@ export class StateBroadcaster {
     const state: RoomState = { ...next, rev };
     const all = this.io.to(roomChannel(room.code));
     if (whole || change.kind !== 'patch' || (prev?.patches ?? 0) + 1 >= KEYFRAME_EVERY) {
+      // The whole state supersedes a patch still riding: nobody needs it any more.
+      this.dropRiding(room.code);
       all.emit('room:state', state);
       this.sent.set(room.code, { state, patches: 0 });
       return;
     }
+    // Before the new patch, whose base is the one still riding.
+    this.sendRiding(room.code);
+    const patch: RoomStatePatch = { ...change.patch, base: prev?.state.rev as number, rev };
     const patched = this.members(room.code, 'patches');
-    if (patched.length > 0) {
-      this.io.to(patched).emit('room:patch', { ...change.patch, base: prev?.state.rev as number, rev });
-    }
+    if (patched.length > 0) this.io.to(patched).emit('room:patch', patch);
     const classic = this.members(room.code, 'whole');
     if (classic.length > 0) this.io.to(classic).emit('room:state', state);
+    const riders = this.members(room.code, 'patches-in-results');
+    if (riders.length > 0) {
+      const code = room.code;
+      this.riding.set(code, {
+        patch,
+        json: JSON.stringify(patch),
+        waiting: new Set(riders),
+        timer: this.clock.setTimeout(() => this.sendRiding(code), this.intervalMs),
+      });
+    }
     this.sent.set(room.code, { state, patches: (prev?.patches ?? 0) + 1 });
   }
 }

@@ -55,8 +55,9 @@ export class ArenaClient {
     url?: string,
   ) {
     // websocket first: on a LAN the polling upgrade only adds a round trip; polling stays as fallback.
-    // Protocol 3: each frame one binary message, and one frame:result per frame, refusals
-    // included, with no acknowledgement to wait for (docs/protocol.md).
+    // Protocol 4: each frame one binary message, and one frame:result per frame, refusals
+    // included, with no acknowledgement to wait for; room patches mostly ride on those results
+    // (docs/protocol.md).
     this.socket = io(url ?? '/', {
       transports: ['websocket', 'polling'],
       reconnectionDelayMax: 3000,
@@ -168,6 +169,8 @@ export class ArenaClient {
 
   /** Scores go on the bus; refusals to the sender's callback, as the acknowledgement's errors did. */
   private frameAnswered(r: FrameResult): void {
+    // The patch is room news that rode along: the room's meters first, as a room:patch would have been.
+    if (r.patch) this.showRoom(this.roomState.patch(r.patch));
     if (!r.refused) {
       this.bus.emit('frameResult', r);
       return;

@@ -21,10 +21,13 @@ interface Sent {
 
 /**
  * The room has one member socket of each state format (Sessions.socketsTaking): 'v1' takes whole
- * states, 'v2' patches (as protocol 1 and protocols 2–3 do).
+ * states, 'v2' patches (as protocol 1 and protocols 2–3 do); 'v4' patches riding on its frame
+ * results, in the tests that say so.
  */
-const versionOf = (format: RoomStateFormat) => (format === 'whole' ? 1 : 2);
-const members = (_code: string, format: RoomStateFormat) => [`v${versionOf(format)}`];
+const VERSION_OF: Record<RoomStateFormat, 1 | 2 | 4> = { whole: 1, patches: 2, 'patches-in-results': 4 };
+const versionOf = (format: RoomStateFormat) => VERSION_OF[format];
+const members = (_code: string, format: RoomStateFormat) =>
+  format === 'patches-in-results' ? [] : [`v${versionOf(format)}`];
 
 function fakeIo() {
   const sent: Sent[] = [];
@@ -86,14 +89,14 @@ function fakeRoom(clock: ManualClock, players = 4) {
 const shown = (s: RoomState | null) =>
   s && { ...s, serverTime: 0, rev: 0, round: s.round && { ...s.round, timeLeftMs: 0 } };
 
-/** A client of either protocol fed with what its channels carry. */
-function client(protocol: 1 | 2) {
+/** A client of any protocol fed with what its channels carry (`id`: its socket id, default `v<protocol>`). */
+function client(protocol: 1 | 2 | 4, id = `v${protocol}`) {
   const sync = new RoomStateSync();
   return {
     sync,
     protocol,
     receive(m: Sent) {
-      if (m.to !== roomChannel('ABCDE') && m.to !== `v${protocol}`) return;
+      if (m.to !== roomChannel('ABCDE') && !m.to.split(',').includes(id)) return;
       if (m.event === 'room:state') sync.whole(m.payload as RoomState);
       else sync.patch(m.payload as RoomStatePatch);
     },
@@ -247,7 +250,7 @@ describe('StateBroadcaster', () => {
   });
 
   it('encodes nothing for a protocol nobody in the room speaks', () => {
-    for (const only of [1, 2] as const) {
+    for (const only of [1, 2, 4] as const) {
       const clock = createManualClock();
       const { io, sent } = fakeIo();
       const { room, state } = fakeRoom(clock);
@@ -259,9 +262,136 @@ describe('StateBroadcaster', () => {
         b.changed(room);
         clock.advance(100);
       }
+      clock.advance(100); // protocol 4: the last patch's wait for a frame result to ride on
       const after = sent.slice(1);
       expect(after).toHaveLength(KEYFRAME_EVERY - 1);
-      expect(after.every((m) => m.event === (only === 2 ? 'room:patch' : 'room:state'))).toBe(true);
+      // Protocol 4: with no frame result to ride on, each patch goes on its own.
+      expect(after.every((m) => m.event === (only === 1 ? 'room:state' : 'room:patch'))).toBe(true);
     }
+  });
+
+  describe('protocol 4: patches ride on frame results', () => {
+    const withRiders =
+      (...riders: string[]) =>
+      (_code: string, format: RoomStateFormat) =>
+        format === 'patches-in-results' ? riders : [`v${versionOf(format)}`];
+
+    it('a patch rides on the next result of each rider once, and goes on its own to the others before the next one', () => {
+      const clock = createManualClock();
+      const { io, sent } = fakeIo();
+      const { room, state } = fakeRoom(clock);
+      const b = new StateBroadcaster(io, clock, 10, withRiders('a', 'b'));
+      b.flush(room);
+      clock.advance(100);
+      (state.players[1] as PlayerView).meter = 0.25;
+      b.changed(room);
+      const first = sent.at(-2)?.payload as RoomStatePatch;
+      expect(sent.map((m) => `${m.event} to ${m.to}`)).toEqual([
+        `room:state to ${roomChannel('ABCDE')}`,
+        'room:patch to v2',
+        'room:state to v1',
+      ]);
+      // 'a' sends a frame: its answer carries the patch, the same one protocol 2 got, as JSON.
+      const riding = b.patchFor('ABCDE', 'a');
+      expect(riding?.patch).toEqual(first);
+      expect(JSON.parse(riding?.json ?? 'null')).toEqual(first);
+      expect(b.patchFor('ABCDE', 'a')).toBeUndefined(); // its next answer: nothing new
+      expect(b.patchFor('ABCDE', 'nobody')).toBeUndefined();
+      expect(b.patchFor('OTHER', 'b')).toBeUndefined();
+      // 'b' answers no frame; when the next broadcast is due, it gets the first patch on its own, before the second.
+      clock.advance(99);
+      (state.players[2] as PlayerView).meter = 0.5;
+      const before = sent.length;
+      b.changed(room);
+      expect(sent).toHaveLength(before);
+      clock.advance(1);
+      const next = sent.slice(before);
+      expect(next.map((m) => `${m.event} to ${m.to}`)).toEqual([
+        'room:patch to b',
+        'room:patch to v2',
+        'room:state to v1',
+      ]);
+      expect(next[0]?.payload).toEqual(first);
+      const second = next[1]?.payload as RoomStatePatch;
+      expect(second.base).toBe(first.rev);
+      // Nothing changes any more and nobody sends frames: one interval later, both get it on their own.
+      clock.advance(99);
+      expect(sent).toHaveLength(before + 3);
+      clock.advance(1);
+      expect(sent.slice(before + 3).map((m) => `${m.event} to ${m.to}`)).toEqual(['room:patch to a,b']);
+      expect(sent.at(-1)?.payload).toEqual(second);
+      expect(b.patchFor('ABCDE', 'a')).toBeUndefined();
+      clock.advance(1000);
+      expect(sent).toHaveLength(before + 4);
+    });
+
+    it('a patch every rider took is not sent again, and a whole state replaces the one riding', () => {
+      const clock = createManualClock();
+      const { io, sent } = fakeIo();
+      const { room, state } = fakeRoom(clock);
+      const b = new StateBroadcaster(io, clock, 10, withRiders('a'));
+      b.flush(room);
+      for (let i = 1; i < KEYFRAME_EVERY; i++) {
+        clock.advance(100);
+        (state.players[0] as PlayerView).meter = i / 10;
+        b.changed(room);
+        expect(b.patchFor('ABCDE', 'a')?.patch.players).toEqual([[0, { meter: i / 10 }]]);
+      }
+      expect(sent.filter((m) => m.to.includes('a'))).toEqual([]);
+      // The keyframe goes to everyone; a patch not yet taken (here by a rider that stopped) is dropped.
+      b.flush(room);
+      clock.advance(100);
+      (state.players[0] as PlayerView).meter = 0.9;
+      b.changed(room);
+      expect(sent.at(-2)).toMatchObject({ event: 'room:patch', to: 'v2' });
+      clock.advance(50);
+      b.flush(room);
+      expect(sent.at(-1)).toMatchObject({ event: 'room:state', to: roomChannel('ABCDE') });
+      expect(b.patchFor('ABCDE', 'a')).toBeUndefined();
+      clock.advance(1000);
+      expect(sent.filter((m) => m.to.includes('a'))).toEqual([]);
+    });
+
+    it('riders that answer frames at any moment apply every patch they get and show the room', () => {
+      const clock = createManualClock();
+      const { io, sent } = fakeIo();
+      const { room, state } = fakeRoom(clock, 6);
+      const riders = ['r0', 'r1', 'r2'];
+      const b = new StateBroadcaster(io, clock, 5, withRiders(...riders));
+      const clients = riders.map((id) => client(4, id));
+      const v2 = client(2);
+      b.flush(room);
+      for (const c of [...clients, v2]) c.sync.whole(b.current(room));
+      let delivered = sent.length;
+      let applied = 0;
+      let random = 7;
+      const next = () => {
+        random = (random * 1103515245 + 12345) % 2 ** 31;
+        return random / 2 ** 31;
+      };
+      for (let step = 1; step <= 400; step++) {
+        // Frames scored at random moments: each moves a meter, and its answer goes to its sender.
+        clock.advance(Math.floor(next() * 60));
+        const sender = Math.floor(next() * 8); // 6 and 7: a frame of a protocol 2 player
+        (state.players[sender % 6] as PlayerView).meter = Math.round(next() * 100) / 100;
+        b.changed(room);
+        for (; delivered < sent.length; delivered++)
+          for (const c of [...clients, v2]) c.receive(sent[delivered] as Sent);
+        const rider = clients[sender];
+        // r2 stops sending frames half-way (camera lost): it still gets every patch, on its own.
+        if (rider && !(sender === 2 && step > 200)) {
+          const riding = b.patchFor('ABCDE', riders[sender] as string);
+          if (riding) {
+            expect(rider.sync.patch(JSON.parse(riding.json))).not.toBeNull();
+            applied++;
+          }
+        }
+      }
+      clock.advance(1000);
+      for (; delivered < sent.length; delivered++) for (const c of [...clients, v2]) c.receive(sent[delivered] as Sent);
+      const truth = shown(room.snapshot());
+      for (const c of [...clients, v2]) expect(shown(c.sync.current)).toEqual(truth);
+      expect(applied).toBeGreaterThan(50);
+    });
   });
 });
