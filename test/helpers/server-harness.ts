@@ -195,15 +195,18 @@ export function markerFrame(emotionIndex: number, n: number): Uint8Array {
 
 /**
  * A bot that follows room:state and streams frames at 5 frames/s during rounds. Protocol 1 (the
- * default) sends `frame:send` with an acknowledgement; protocol 3 sends each frame as one binary
- * message, as the browser does, and hears refusals in frame:result. The socket must have said
- * that version in its handshake (`auth: { v: 3 }`).
+ * default) sends `frame:send` with an acknowledgement; protocols 3 and 4 send each frame as one
+ * binary message, as the browser does, and hear refusals in frame:result (4: with room patches
+ * riding on the results, counted in `patchesRiding`). The socket must have said that version in
+ * its handshake (`auth: { v: 4 }`).
  */
 export class PlayerBot {
   state: import('../../shared/protocol.ts').RoomState | null = null;
   readonly latenciesMs: number[] = [];
   readonly errors: string[] = [];
   resultsReceived = 0;
+  /** Protocol 4: frame results that brought a room patch. */
+  patchesRiding = 0;
   private seq = 0;
   private readonly sentAt = new Map<number, number>();
   private timer: NodeJS.Timeout | null = null;
@@ -211,7 +214,7 @@ export class PlayerBot {
   constructor(
     public socket: Bot,
     private readonly pick: (prompt: Emotion, n: number) => Uint8Array,
-    private readonly protocol: 1 | 3 = 1,
+    private readonly protocol: 1 | 3 | 4 = 1,
   ) {
     this.attach(socket);
   }
@@ -222,6 +225,7 @@ export class PlayerBot {
       this.state = s;
     });
     socket.on('frame:result', (r) => {
+      if (r.patch) this.patchesRiding++;
       if (r.refused) {
         // Protocol 3's refusals (protocol 1 hears them on the acknowledgement); STALE is not one.
         if (r.refused.code !== 'STALE') this.errors.push(r.refused.code);
@@ -244,7 +248,7 @@ export class PlayerBot {
       this.sentAt.set(seq, performance.now());
       if (this.sentAt.size > 200) this.sentAt.delete(this.sentAt.keys().next().value as number);
       const data = this.pick(s.round.prompt, seq);
-      if (this.protocol === 3) {
+      if (this.protocol >= 3) {
         this.socket.io.engine.send(encodeFramePacket(seq, data));
         return;
       }

@@ -54,15 +54,15 @@ describe('a room on one node, players on two', () => {
     await b?.close();
   });
 
-  it('a player connected to node B joins a room of node A by its code and plays the whole game (protocol 3 frames)', async () => {
+  it('a player connected to node B joins a room of node A by its code and plays the whole game (protocol 4)', async () => {
     const host = await createRoomOn(a.url, 'Host', { rounds: 2, roundSeconds: 2, emotions: ['happy'] });
     const code = host.join.state.code;
     expect(await redis.get(`${prefix}room:${code}`)).toBe('node-a');
 
     const hostSeesGuest = waitFor(host.socket, 'room:state', (s: RoomState) => s.players.length === 2);
-    // The guest speaks protocol 3, as the browser does: its one-message frames are parsed on node B
-    // and forwarded to node A like any other event.
-    const guest = await joinRoomOn(b.url, code, 'Guest', { protocol: 3 });
+    // The guest speaks protocol 4, as the browser does: its one-message frames are parsed on node B
+    // and forwarded to node A like any other event, and room patches ride back on its results.
+    const guest = await joinRoomOn(b.url, code, 'Guest', { protocol: 4 });
     expect(guest.r.ok).toBe(true);
     if (!guest.r.ok) return;
     expect(guest.r.data.state.code).toBe(code);
@@ -70,7 +70,7 @@ describe('a room on one node, players on two', () => {
     await hostSeesGuest;
 
     const frames = (prompt: Parameters<typeof emotionId>[0], n: number) => markerFrame(emotionId(prompt), n);
-    const bots = [new PlayerBot(host.socket, frames), new PlayerBot(guest.socket, frames, 3)];
+    const bots = [new PlayerBot(host.socket, frames), new PlayerBot(guest.socket, frames, 4)];
     for (const bot of bots) bot.start();
     const finals = bots.map((bot) => waitFor(bot.socket, 'game:final', () => true, 40_000));
     const guestRound = waitFor(guest.socket, 'round:results');
@@ -84,6 +84,8 @@ describe('a room on one node, players on two', () => {
     expect(guestFinal?.entries.map((e) => e.nickname).sort()).toEqual(['Guest', 'Host']);
     // The guest's frames went to node A and their results came back through node B.
     expect(bots[1]?.resultsReceived).toBeGreaterThan(0);
+    // Node A's room patches rode on those results to the player on node B.
+    expect(bots[1]?.patchesRiding).toBeGreaterThan(0);
     // A frame sent as a round ends may arrive after it (WRONG_PHASE); nothing else may go wrong.
     expect(bots[1]?.errors.filter((e) => e !== 'WRONG_PHASE')).toEqual([]);
     const stored = await a.server.store.getGame(guestFinal?.gameId as string);
