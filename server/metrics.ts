@@ -28,6 +28,7 @@ export interface ServerMetrics {
   gamesUnsaved: Counter;
   modelReloads: Counter<'result'>;
   rejectedConnections: Counter<'reason'>;
+  protocol4Patches: Counter<'way'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): ServerMetrics {
@@ -96,6 +97,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Serve
       name: 'emotion_arena_rejected_connections_total',
       help: 'Connections refused, by reason',
       labelNames: ['reason'] as const,
+      registers,
+    }),
+    protocol4Patches: new Counter({
+      name: 'emotion_arena_protocol4_patches_total',
+      help: 'Room patches to protocol 4 sockets: way="result" rode on a frame:result, way="alone" went as a room:patch message (no frame answered in time)',
+      labelNames: ['way'] as const,
       registers,
     }),
   };

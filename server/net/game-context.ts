@@ -45,8 +45,12 @@ export function createGameContext(
   const now = () => clock.now();
   const remoteSockets = new Map<string, ArenaSocket>();
   const sessions = new Sessions(io, (id) => remoteSockets.get(id));
-  const broadcaster = new StateBroadcaster(io, clock, STATE_BROADCAST_HZ, (code, format) =>
-    sessions.socketsTaking(code, format),
+  const broadcaster = new StateBroadcaster(
+    io,
+    clock,
+    STATE_BROADCAST_HZ,
+    (code, format) => sessions.socketsTaking(code, format),
+    (way, sockets) => metrics.protocol4Patches.inc({ way }, sockets),
   );
   const frames = createFramePipeline({
     engine: deps.engine,

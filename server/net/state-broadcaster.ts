@@ -63,6 +63,8 @@ export class StateBroadcaster {
      * keeps one channel per socket.
      */
     private readonly members: (code: string, format: RoomStateFormat) => string[],
+    /** Protocol 4 patches delivered: on a frame result, or alone (for /metrics). */
+    private readonly delivered: (way: 'result' | 'alone', sockets: number) => void = () => {},
   ) {
     this.intervalMs = 1000 / hz;
   }
@@ -116,6 +118,7 @@ export class StateBroadcaster {
   patchFor(code: string, socketId: string): RidingPatch | undefined {
     const r = this.riding.get(code);
     if (!r?.waiting.delete(socketId)) return undefined;
+    this.delivered('result', 1);
     if (r.waiting.size === 0) this.dropRiding(code);
     return r;
   }
@@ -140,7 +143,9 @@ export class StateBroadcaster {
     const r = this.riding.get(code);
     if (!r) return;
     this.dropRiding(code);
-    if (r.waiting.size > 0) this.io.to([...r.waiting]).emit('room:patch', r.patch);
+    if (r.waiting.size === 0) return;
+    this.delivered('alone', r.waiting.size);
+    this.io.to([...r.waiting]).emit('room:patch', r.patch);
   }
 
   private dropRiding(code: string): void {

@@ -176,5 +176,15 @@ describe('protocol 4: room patches ride on frame results', () => {
     expect(v3.riding).toBe(0);
     // Fewer messages for the same frames and the same room: a protocol 3 player gets about two a frame.
     expect(four.messages).toBeLessThan(0.8 * v3.messages);
+
+    // /metrics counts the same deliveries the protocol 4 clients saw (operators' view of it).
+    const v4Clients = ['host', 'four', 'idle'].map((n) => views.get(n) as ReturnType<typeof follow>);
+    const counted = async (way: string) => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const m = text.match(new RegExp(`^emotion_arena_protocol4_patches_total\\{way="${way}"\\} (\\d+)`, 'm'));
+      return Number(m?.[1] ?? 0);
+    };
+    expect(await counted('result')).toBe(v4Clients.reduce((n, v) => n + v.seen.ridingPatches, 0));
+    expect(await counted('alone')).toBe(v4Clients.reduce((n, v) => n + v.seen.patchMessages, 0));
   });
 });
