@@ -3,9 +3,12 @@
  * player's frame results. What a player of each version sees in one room during a round: every
  * revision of the room, the same at each revision whatever way it came, and — for the protocol 4
  * player who sends frames — about one message per frame instead of two. A protocol 4 member who
- * sends no frames (camera off) still gets every patch, on its own.
+ * sends no frames (camera off) still gets every patch, on its own. And the browser's own network
+ * client (client/src/net/arena-client.ts) shows every revision from the patches on its results.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BusEvents, EventBus } from '../../../client/src/core/event-bus.ts';
+import { ArenaClient } from '../../../client/src/net/arena-client.ts';
 import { RoomStateSync } from '../../../client/src/net/room-state-sync.ts';
 import { emotionId } from '../../../shared/emotions.ts';
 import { encodeFramePacket } from '../../../shared/frame-packet.ts';
@@ -186,5 +189,56 @@ describe('protocol 4: room patches ride on frame results', () => {
     };
     expect(await counted('result')).toBe(v4Clients.reduce((n, v) => n + v.seen.ridingPatches, 0));
     expect(await counted('alone')).toBe(v4Clients.reduce((n, v) => n + v.seen.patchMessages, 0));
+  });
+  it("the browser's client shows the room at every broadcast while its patches ride on its frames' results", async () => {
+    const bus = new EventBus<BusEvents>();
+    const shownStates: RoomState[] = [];
+    bus.on('room', (state) => shownStates.push(state));
+    const browser = new ArenaClient(bus, newToken('browser'), server.url);
+    sockets.push(browser.socket as unknown as Bot);
+    await until(() => browser.connected);
+    const created = await browser.createRoom('Browser', 'player', { rounds: 1, roundSeconds: 3, emotions: ['happy'] });
+    // A protocol 3 player in the same room: it gets every patch as a message of its own.
+    const other = await connect({ auth: { v: 3 } });
+    const view = follow(other);
+    const joined = await ask<JoinResult>(other, 'room:join', {
+      code: created.state.code,
+      nickname: 'Other',
+      playerToken: newToken('other'),
+    });
+    if (!joined.ok) throw new Error(joined.error.message);
+    view.sync.whole(joined.data.state);
+    let browserRiding = 0;
+    browser.socket.on('frame:result', (r: FrameResult) => {
+      if (r.patch) browserRiding++;
+    });
+    const round = waitFor(other, 'room:state', (st: RoomState) => st.phase === 'round');
+    await browser.startGame();
+    await round;
+    const happy = emotionId('happy');
+    const sad = emotionId('sad');
+    for (let seq = 1; seq <= 12; seq++) {
+      browser.sendFrame(seq, markerFrame(seq % 2 === 0 ? happy : sad, seq));
+      other.io.engine.send(encodeFramePacket(seq, markerFrame(seq % 2 === 0 ? sad : happy, 1000 + seq)));
+      await sleep(200);
+    }
+    await sleep(300);
+    const inRound = (revs: Iterable<number>) => [...revs].filter((rev) => view.byRev.get(rev)?.phase === 'round');
+    const otherRevs = inRound(view.byRev.keys());
+    const browserByRev = new Map(shownStates.filter((st) => st.rev !== undefined).map((st) => [st.rev as number, st]));
+    expect(otherRevs.length).toBeGreaterThan(8);
+    expect(browserRiding).toBeGreaterThan(4);
+    // The page showed each of those revisions, as the protocol 3 player had it (a patch dropped for a
+    // whole state that replaced it aside).
+    let missing = 0;
+    for (const rev of otherRevs) {
+      const st = browserByRev.get(rev);
+      if (!st) {
+        missing++;
+        continue;
+      }
+      expect(shown(st), `rev ${rev}`).toEqual(view.byRev.get(rev));
+    }
+    expect(missing).toBeLessThanOrEqual(1);
   });
 });
