@@ -12,8 +12,10 @@
  * A cluster stand-in (RemoteSocket: the player's connection is on another node) has no
  * connection here and keeps its own emit.
  *
- * Protocol 4: a room patch may ride along (state-broadcaster.ts patchFor); its JSON was encoded
- * once for every result it rides on, and is spliced in as the result's last field.
+ * Protocol 4: a room patch may ride along (`takePatch`: state-broadcaster.ts patchFor, asked only
+ * once the result will really be written, so a disconnected socket does not use up its patch);
+ * its JSON was encoded once for every result it rides on, and is spliced in as the result's last
+ * field.
  */
 import { Socket } from 'socket.io';
 import type { FrameResult } from '../../shared/protocol.ts';
@@ -23,13 +25,19 @@ import type { ArenaSocket } from './types.ts';
 /** socket.io-parser's EVENT packet type, as the first character of an encoded packet. */
 const EVENT_PREFIX = '2';
 
-export function sendFrameResult(socket: ArenaSocket, result: FrameResult, riding?: RidingPatch): void {
+export function sendFrameResult(
+  socket: ArenaSocket,
+  result: FrameResult,
+  takePatch: () => RidingPatch | undefined = () => undefined,
+): void {
   if (!(socket instanceof Socket) || socket.nsp.name !== '/') {
+    const riding = takePatch();
     socket.emit('frame:result', riding ? { ...result, patch: riding.patch } : result);
     return;
   }
   // A socket that disconnected (or was never connected) hears nothing, as with emit.
   if (!socket.connected) return;
+  const riding = takePatch();
   const body = JSON.stringify(result);
   // body ends with the object's closing brace; `patch` is not one of FrameResult's other fields.
   const withPatch = riding ? `${body.slice(0, -1)},"patch":${riding.json}}` : body;

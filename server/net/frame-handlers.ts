@@ -96,7 +96,7 @@ export function deliverFrameResult(ctx: NetContext, job: FrameJob, probabilities
         counted: outcome.counted,
         ...(outcome.reason ? { reason: outcome.reason } : {}),
       },
-      ctx.broadcaster.patchFor(job.roomCode, sender.id),
+      () => ctx.broadcaster.patchFor(job.roomCode, sender.id),
     );
   }
   ctx.metrics.frameResultLatency.observe((ctx.clock.now() - job.ticket.receivedAt) / 1000);
@@ -111,8 +111,11 @@ export function deliverFrameResult(ctx: NetContext, job: FrameJob, probabilities
 export function frameNotScored(ctx: NetContext, job: FrameJob, code: ErrorCode, message: string): void {
   if (!job.answerInResult) return;
   const sender = senderOf(ctx, job);
-  if (sender)
-    sendFrameResult(sender, refusedFrame(job.seq, code, message), ctx.broadcaster.patchFor(job.roomCode, sender.id));
+  if (sender) {
+    sendFrameResult(sender, refusedFrame(job.seq, code, message), () =>
+      ctx.broadcaster.patchFor(job.roomCode, sender.id),
+    );
+  }
 }
 
 /**
