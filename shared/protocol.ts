@@ -15,7 +15,7 @@ export const PLAYER_TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 
 /**
  * Wire protocol versions, chosen by the client in its handshake: `io(url, { auth: { v: 4 } })`
- * (or `?v=3`); absent means 1. They differ only in how frames travel (docs/protocol.md):
+ * (or `?v=4`); absent means 1. They differ only in how frames travel (docs/protocol.md):
  * 1 — `frame:send` with an acknowledgement (accepted or refused), then `frame:result` when scored;
  * 2 — `frame:send` without one, and exactly one `frame:result` per frame, scored or refused; room
  *     state as patches between whole states;

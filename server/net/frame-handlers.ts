@@ -85,20 +85,13 @@ export function deliverFrameResult(ctx: NetContext, job: FrameJob, probabilities
   }
   ctx.metrics.framesScored.inc();
   if (!outcome.counted) ctx.metrics.framesUncounted.inc();
-  const sender = senderOf(ctx, job);
-  if (sender) {
-    sendFrameResult(
-      sender,
-      {
-        seq: job.seq,
-        probabilities: Array.from(probabilities, (p) => Math.round(p * 10_000) / 10_000),
-        match: Math.round(outcome.match * 10_000) / 10_000,
-        counted: outcome.counted,
-        ...(outcome.reason ? { reason: outcome.reason } : {}),
-      },
-      () => ctx.broadcaster.patchFor(job.roomCode, sender.id),
-    );
-  }
+  answerSender(ctx, job, {
+    seq: job.seq,
+    probabilities: Array.from(probabilities, (p) => Math.round(p * 10_000) / 10_000),
+    match: Math.round(outcome.match * 10_000) / 10_000,
+    counted: outcome.counted,
+    ...(outcome.reason ? { reason: outcome.reason } : {}),
+  });
   ctx.metrics.frameResultLatency.observe((ctx.clock.now() - job.ticket.receivedAt) / 1000);
   // After the result is sent: a consenting player's crop is only remembered here, stored at round end.
   if (room) ctx.donations?.frameScored(job, outcome, probabilities, room.roundStartedAtMs);
@@ -110,12 +103,13 @@ export function deliverFrameResult(ctx: NetContext, job: FrameJob, probabilities
  */
 export function frameNotScored(ctx: NetContext, job: FrameJob, code: ErrorCode, message: string): void {
   if (!job.answerInResult) return;
+  answerSender(ctx, job, refusedFrame(job.seq, code, message));
+}
+
+/** A queued frame's frame:result to its sender, with the room's patch riding on it for protocol 4. */
+function answerSender(ctx: NetContext, job: FrameJob, result: FrameResult): void {
   const sender = senderOf(ctx, job);
-  if (sender) {
-    sendFrameResult(sender, refusedFrame(job.seq, code, message), () =>
-      ctx.broadcaster.patchFor(job.roomCode, sender.id),
-    );
-  }
+  if (sender) sendFrameResult(sender, result, () => ctx.broadcaster.patchFor(job.roomCode, sender.id));
 }
 
 /**
