@@ -15,7 +15,7 @@ import { EMOTION_COUNT, EMOTIONS, type Emotion } from '../../shared/emotions.ts'
 import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/events.ts';
 import { FRAME_BYTES } from '../../shared/frame.ts';
 import { encodeFramePacket } from '../../shared/frame-packet.ts';
-import type { Ack, FrameResult } from '../../shared/protocol.ts';
+import { type Ack, type FrameResult, sendsFramePackets } from '../../shared/protocol.ts';
 import { PROJECT_ROOT } from '../../training/data/dataset.ts';
 import { readFer2013 } from '../../training/data/fer2013-reader.ts';
 
@@ -138,6 +138,39 @@ export function sharedTestEngine(testName: string): () => EmotionEngine {
   };
 }
 
+/**
+ * One test server for the calling describe block: started before its tests, closed after them
+ * (registers beforeAll and afterAll in the calling scope, as sharedTestEngine does). `connect`
+ * opens a bot on it and `disconnectAtEnd` takes any other client socket; all are disconnected
+ * before the server closes.
+ */
+export function serverForSuite(options: Parameters<typeof startTestServer>[0]) {
+  let server: TestServer | undefined;
+  const sockets: { disconnect(): unknown }[] = [];
+  beforeAll(async () => {
+    server = await startTestServer(options);
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.disconnect();
+    await server?.close();
+  });
+  const suite = {
+    get server(): TestServer {
+      if (!server) throw new Error('the suite server is not started yet (use it inside a hook or test)');
+      return server;
+    },
+    async connect(clientOptions: Parameters<typeof connectBot>[1] = {}): Promise<Bot> {
+      const s = await connectBot(suite.server.url, clientOptions);
+      sockets.push(s);
+      return s;
+    },
+    disconnectAtEnd(socket: { disconnect(): unknown }): void {
+      sockets.push(socket);
+    },
+  };
+  return suite;
+}
+
 /** PublicTest faces of the committed fixture, by emotion. */
 export async function publicTestFaces(): Promise<Map<Emotion, Uint8Array[]>> {
   const data = await readFer2013(join(PROJECT_ROOT, 'test/fixtures/fer2013-sample.csv'));
@@ -248,7 +281,7 @@ export class PlayerBot {
       this.sentAt.set(seq, performance.now());
       if (this.sentAt.size > 200) this.sentAt.delete(this.sentAt.keys().next().value as number);
       const data = this.pick(s.round.prompt, seq);
-      if (this.protocol >= 3) {
+      if (sendsFramePackets(this.protocol)) {
         this.socket.io.engine.send(encodeFramePacket(seq, data));
         return;
       }

@@ -4,20 +4,17 @@
  * frame — its score, or why it was refused — and takes the room's state as patches; a protocol 1
  * client in the same room keeps acknowledgements and whole states.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RoomStateSync } from '../../../client/src/net/room-state-sync.ts';
 import { emotionId } from '../../../shared/emotions.ts';
 import type { JoinResult, RoomState, RoomStatePatch } from '../../../shared/protocol.ts';
 import {
   ask,
-  type Bot,
-  connectBot,
   frameResults,
   markerEngine,
   markerFrame,
   newToken,
-  startTestServer,
-  type TestServer,
+  serverForSuite,
   until,
   waitFor,
 } from '../../helpers/server-harness.ts';
@@ -27,22 +24,9 @@ const v2 = { auth: { v: 2 } };
 const frame = (seq: number, n = seq) => ({ seq, data: markerFrame(emotionId('happy'), n) });
 
 describe('protocol 2: one frame:result per frame, room state as patches', () => {
-  let server: TestServer;
-  const sockets: Bot[] = [];
-  beforeAll(async () => {
-    // A slow model, so that a burst of frames has some superseded before it is scored.
-    server = await startTestServer({ engine: markerEngine(40) });
-  });
-  afterAll(async () => {
-    for (const s of sockets) s.disconnect();
-    await server.close();
-  });
-
-  const connect = async (options = {}) => {
-    const s = await connectBot(server.url, options);
-    sockets.push(s);
-    return s;
-  };
+  // A slow model, so that a burst of frames has some superseded before it is scored.
+  const suite = serverForSuite({ engine: markerEngine(40) });
+  const connect = suite.connect;
 
   it('refuses frames in one frame:result with the reason, never on silence; protocol 1 keeps its acknowledgement', async () => {
     const outsider = await connect(v2);

@@ -5,7 +5,7 @@
  * choosing gets: a refusal naming what is wrong, or — for binary that is not a frame at all —
  * the end of its own connection only.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EMOTIONS, emotionId } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
 import { encodeFramePacket, FRAME_PACKET_TAG } from '../../../shared/frame-packet.ts';
@@ -13,13 +13,11 @@ import type { JoinResult, RoomState } from '../../../shared/protocol.ts';
 import {
   ask,
   type Bot,
-  connectBot,
   frameResults,
   markerEngine,
   markerFrame,
   newToken,
-  startTestServer,
-  type TestServer,
+  serverForSuite,
   until,
   waitFor,
 } from '../../helpers/server-harness.ts';
@@ -40,21 +38,8 @@ function messagesSent(socket: Bot): () => number {
 }
 
 describe('protocol 3: one binary message per frame', () => {
-  let server: TestServer;
-  const sockets: Bot[] = [];
-  beforeAll(async () => {
-    server = await startTestServer({ engine: markerEngine(5) });
-  });
-  afterAll(async () => {
-    for (const s of sockets) s.disconnect();
-    await server.close();
-  });
-
-  const connect = async (options = {}) => {
-    const s = await connectBot(server.url, options);
-    sockets.push(s);
-    return s;
-  };
+  const suite = serverForSuite({ engine: markerEngine(5) });
+  const connect = suite.connect;
 
   /** A room with a 1-round game of `roundSeconds`; the host (protocol 3) and its results. */
   const roomWithHost = async (roundSeconds = 3) => {
@@ -184,7 +169,7 @@ describe('protocol 3: one binary message per frame', () => {
       expect(['scored', 'FRAME_INVALID', 'INVALID_PAYLOAD', 'RATE_LIMITED', 'STALE']).toContain(code);
     expect(codes.has('FRAME_INVALID')).toBe(true);
     expect(host.connected).toBe(true);
-    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${suite.server.url}/healthz`)).status).toBe(200);
     expect((await ask(host, 'leaderboard:get', { period: 'all' })).ok).toBe(true);
   });
 

@@ -6,7 +6,7 @@
  * sends no frames (camera off) still gets every patch, on its own. And the browser's own network
  * client (client/src/net/arena-client.ts) shows every revision from the patches on its results.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type BusEvents, EventBus } from '../../../client/src/core/event-bus.ts';
 import { ArenaClient } from '../../../client/src/net/arena-client.ts';
 import { RoomStateSync } from '../../../client/src/net/room-state-sync.ts';
@@ -16,12 +16,10 @@ import type { FrameResult, JoinResult, RoomState } from '../../../shared/protoco
 import {
   ask,
   type Bot,
-  connectBot,
   markerEngine,
   markerFrame,
   newToken,
-  startTestServer,
-  type TestServer,
+  serverForSuite,
   until,
   waitFor,
 } from '../../helpers/server-harness.ts';
@@ -66,21 +64,8 @@ function follow(socket: Bot) {
 }
 
 describe('protocol 4: room patches ride on frame results', () => {
-  let server: TestServer;
-  const sockets: Bot[] = [];
-  beforeAll(async () => {
-    server = await startTestServer({ engine: markerEngine(3) });
-  });
-  afterAll(async () => {
-    for (const s of sockets) s.disconnect();
-    await server.close();
-  });
-
-  const connect = async (options = {}) => {
-    const s = await connectBot(server.url, options);
-    sockets.push(s);
-    return s;
-  };
+  const suite = serverForSuite({ engine: markerEngine(3) });
+  const connect = suite.connect;
 
   it('players of protocols 1, 3 and 4 see the same room at every revision; a sending v4 player gets one message per frame', async () => {
     const host = await connect({ auth: { v: 4 } });
@@ -183,7 +168,7 @@ describe('protocol 4: room patches ride on frame results', () => {
     // /metrics counts the same deliveries the protocol 4 clients saw (operators' view of it).
     const v4Clients = ['host', 'four', 'idle'].map((n) => views.get(n) as ReturnType<typeof follow>);
     const counted = async (way: string) => {
-      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const text = await (await fetch(`${suite.server.url}/metrics`)).text();
       const m = text.match(new RegExp(`^emotion_arena_protocol4_patches_total\\{way="${way}"\\} (\\d+)`, 'm'));
       return Number(m?.[1] ?? 0);
     };
@@ -194,8 +179,8 @@ describe('protocol 4: room patches ride on frame results', () => {
     const bus = new EventBus<BusEvents>();
     const shownStates: RoomState[] = [];
     bus.on('room', (state) => shownStates.push(state));
-    const browser = new ArenaClient(bus, newToken('browser'), server.url);
-    sockets.push(browser.socket as unknown as Bot);
+    const browser = new ArenaClient(bus, newToken('browser'), suite.server.url);
+    suite.disconnectAtEnd(browser.socket);
     await until(() => browser.connected);
     const created = await browser.createRoom('Browser', 'player', { rounds: 1, roundSeconds: 3, emotions: ['happy'] });
     // A protocol 3 player in the same room: it gets every patch as a message of its own.
