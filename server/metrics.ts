@@ -15,6 +15,7 @@ export type FrameDropReason = (typeof FRAME_DROP_REASONS)[number];
 export interface ServerMetrics {
   registry: Registry;
   framesReceived: Counter;
+  framesTapped: Counter;
   framesScored: Counter;
   framesDropped: Counter<'reason'>;
   framesUncounted: Counter;
@@ -47,6 +48,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Serve
     framesReceived: new Counter({
       name: 'emotion_arena_frames_received_total',
       help: 'frame:send events received',
+      registers,
+    }),
+    framesTapped: new Counter({
+      name: 'emotion_arena_frames_tapped_total',
+      help: 'Frames of frames_received that came the short way, straight from the WebSocket (protocol 3+ frame messages of room members on this node); the rest went through Socket.IO',
       registers,
     }),
     framesScored: new Counter({

@@ -136,6 +136,7 @@ export class Room {
   private gameId: string | null = null;
   private gameStartedAt = 0;
   private roundIndex = -1;
+  private roundKeyCache: { gameId: string | null; roundIndex: number; key: string } | null = null;
   private prompt: Emotion | null = null;
   private roundStartedAt = 0;
   private lastRoundValue: RoundResults | null = null;
@@ -424,8 +425,17 @@ export class Room {
 
   // ── internals ───────────────────────────────────────────────────────────────
 
+  /**
+   * The same string object for as long as the round lasts: recordFrame compares every frame's
+   * ticket with it, and two equal strings built separately are compared character by character
+   * (V8 builds a template literal as a rope, which is slower still to read).
+   */
   private roundKey(): string {
-    return `${this.gameId}:${this.roundIndex}`;
+    const cached = this.roundKeyCache;
+    if (cached && cached.gameId === this.gameId && cached.roundIndex === this.roundIndex) return cached.key;
+    const key = `${this.gameId}:${this.roundIndex}`;
+    this.roundKeyCache = { gameId: this.gameId, roundIndex: this.roundIndex, key };
+    return key;
   }
 
   private countRole(role: PlayerRole): number {

@@ -216,15 +216,17 @@ export class RoundScorer {
 export type MeterMap = (emotion: number, probability: number) => number;
 
 /**
- * Model outputs that carry their model's meter map. Kept beside the output rather than in
- * the room so that a frame is always mapped with the model that scored it, also across a
- * hot reload; weak, so the entry goes with the output.
+ * Model outputs carry their model's meter map, in a symbol-keyed property of the output, rather
+ * than the room holding one, so that a frame is always mapped with the model that scored it, also
+ * across a hot reload. A property rather than a WeakMap entry: one is set for every frame, and
+ * V8's write barrier for a WeakMap key cost more than the rest of the frame's scoring.
  */
-const meterMaps = new WeakMap<object, MeterMap>();
+const METER_MAP = Symbol('meterMap');
+type WithMeterMap = { [METER_MAP]?: MeterMap };
 
 /** Marks a model output (7 probabilities) with the meter map of the model that produced it. */
 export function attachMeterMap<T extends ArrayLike<number> & object>(probabilities: T, map: MeterMap): T {
-  meterMaps.set(probabilities, map);
+  (probabilities as T & WithMeterMap)[METER_MAP] = map;
   return probabilities;
 }
 
@@ -236,6 +238,6 @@ export function attachMeterMap<T extends ArrayLike<number> & object>(probabiliti
  */
 export function frameMatch(probabilities: ArrayLike<number>, emotion: number): number {
   const p = Number(probabilities[emotion] ?? 0);
-  const map = typeof probabilities === 'object' ? meterMaps.get(probabilities) : undefined;
+  const map = typeof probabilities === 'object' ? (probabilities as WithMeterMap)[METER_MAP] : undefined;
   return map && Number.isFinite(p) ? map(emotion, p) : p;
 }

@@ -53,7 +53,12 @@ export interface NetContext {
 
 /** Which socket currently speaks for which room member (a player token has at most one live socket). */
 export class Sessions {
-  private readonly byMember = new Map<string, string>();
+  /**
+   * Room code → player id → socket id. Nested rather than keyed by `${code}/${playerId}`: a frame
+   * looks a member up several times, and a key built per look-up must be flattened and hashed
+   * each time, where the code and id strings the maps hold keep their hashes.
+   */
+  private readonly byMember = new Map<string, Map<string, string>>();
   /** Per room code: the live member sockets by the room state format they take (what the state broadcaster must send). */
   private readonly byFormat = new Map<string, Record<RoomStateFormat, Set<string>>>();
 
@@ -63,12 +68,24 @@ export class Sessions {
     private readonly lookup: (id: string) => ArenaSocket | undefined = () => undefined,
   ) {}
 
-  private key(code: string, playerId: string): string {
-    return `${code}/${playerId}`;
+  socketIdOf(code: string, playerId: string): string | undefined {
+    return this.byMember.get(code)?.get(playerId);
   }
 
-  socketIdOf(code: string, playerId: string): string | undefined {
-    return this.byMember.get(this.key(code, playerId));
+  private setMember(code: string, playerId: string, socketId: string): void {
+    let room = this.byMember.get(code);
+    if (!room) {
+      room = new Map();
+      this.byMember.set(code, room);
+    }
+    room.set(playerId, socketId);
+  }
+
+  private deleteMember(code: string, playerId: string): void {
+    const room = this.byMember.get(code);
+    if (!room) return;
+    room.delete(playerId);
+    if (room.size === 0) this.byMember.delete(code);
   }
 
   socketOf(code: string, playerId: string): ArenaSocket | undefined {
@@ -95,7 +112,7 @@ export class Sessions {
         });
       }
     }
-    this.byMember.set(this.key(room.code, member.id), socket.id);
+    this.setMember(room.code, member.id, socket.id);
     this.formats(room.code)[roomStateFormat(protocolOf(socket))].add(socket.id);
     socket.data.roomCode = room.code;
     socket.data.playerId = member.id;
@@ -107,7 +124,7 @@ export class Sessions {
   detach(socket: ArenaSocket): void {
     const { roomCode, playerId } = socket.data;
     if (roomCode && playerId && this.socketIdOf(roomCode, playerId) === socket.id) {
-      this.byMember.delete(this.key(roomCode, playerId));
+      this.deleteMember(roomCode, playerId);
     }
     if (roomCode) this.unlist(roomCode, socket.id);
     if (roomCode) socket.leave(roomChannel(roomCode));
@@ -117,7 +134,7 @@ export class Sessions {
 
   forgetMember(code: string, playerId: string): void {
     const id = this.socketIdOf(code, playerId);
-    this.byMember.delete(this.key(code, playerId));
+    this.deleteMember(code, playerId);
     if (id) this.unlist(code, id);
   }
 

@@ -19,6 +19,7 @@
  */
 import { Socket } from 'socket.io';
 import type { FrameResult } from '../../shared/protocol.ts';
+import { FrameTapWebSocket } from './frame-tap.ts';
 import type { RidingPatch } from './state-broadcaster.ts';
 import type { ArenaSocket } from './types.ts';
 
@@ -41,5 +42,42 @@ export function sendFrameResult(
   const body = JSON.stringify(result);
   // body ends with the object's closing brace; `patch` is not one of FrameResult's other fields.
   const withPatch = riding ? `${body.slice(0, -1)},"patch":${riding.json}}` : body;
-  socket.conn.write(`${EVENT_PREFIX}["frame:result",${withPatch}]`);
+  writeMessage(socket.conn, `${EVENT_PREFIX}["frame:result",${withPatch}]`);
 }
+
+/** The parts of an Engine.IO connection writeMessage reads (public fields of engine.io 6). */
+interface EngineConnection {
+  readyState: string;
+  transport: { name: string; writable: boolean; socket?: unknown };
+  write(data: string): unknown;
+}
+
+/**
+ * One Engine.IO message. On a writable WebSocket transport the text goes straight to the `ws`
+ * connection with Engine.IO's message prefix (`4`): the bytes Engine.IO itself would send after a
+ * packet object, three events and its encoder. Engine.IO only holds messages back while its
+ * transport is not writable (its own write in progress; it flushes them when the transport turns
+ * writable again), and `ws` sends messages in the order it gets them, so this cannot overtake
+ * anything sent before. Otherwise (not writable, polling, closing) the message goes through
+ * `write`, behind what Engine.IO holds.
+ */
+function writeMessage(conn: EngineConnection, text: string): void {
+  const ws = conn.transport.socket;
+  if (
+    conn.transport.writable &&
+    conn.readyState === 'open' &&
+    conn.transport.name === 'websocket' &&
+    ws instanceof FrameTapWebSocket &&
+    ws.readyState === FrameTapWebSocket.OPEN
+  ) {
+    ws.send(`${ENGINE_MESSAGE_PREFIX}${text}`, noCallback);
+    return;
+  }
+  conn.write(text);
+}
+
+/** Engine.IO's MESSAGE packet type, as the first character of an encoded text packet. */
+const ENGINE_MESSAGE_PREFIX = '4';
+// ws reports a failed write to the callback, or else emits it as an error on the connection;
+// Engine.IO's transport already handles the connection's errors and close.
+const noCallback = () => {};

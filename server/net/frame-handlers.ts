@@ -8,12 +8,16 @@
  * `refused` with the code — so a client learns everything from one message per frame. Protocol 3
  * frames arrive here as the same event (server/net/frame-parser.ts).
  */
+
+import { Socket } from 'socket.io';
 import { validateFrame } from '../../shared/frame.ts';
+import { decodeFramePacket } from '../../shared/frame-packet.ts';
 import { answersFramesInResult, ERROR_CODES, type ErrorCode, type FrameResult } from '../../shared/protocol.ts';
 import type { FrameDropReason } from '../metrics.ts';
-import { err, handle, ok } from './ack.ts';
+import { err, handle, ok, type Reply } from './ack.ts';
 import { boundMember, type FrameJob, type NetContext } from './context.ts';
 import { sendFrameResult } from './direct-result.ts';
+import { tapFrames } from './frame-tap.ts';
 import { protocolOf } from './protocol-version.ts';
 import type { ArenaSocket } from './types.ts';
 
@@ -27,52 +31,131 @@ export function refusedFrame(seq: number, code: ErrorCode, message: string): Fra
 }
 
 export function registerFrameHandlers(ctx: NetContext, socket: ArenaSocket): void {
-  const drop = (reason: FrameDropReason) => ctx.metrics.framesDropped.inc({ reason });
-
-  handle(socket, 'frame:send', ctx.log, (args, reply, hasAck) => {
-    ctx.metrics.framesReceived.inc();
-    // Without an acknowledgement, only a protocol 2+ client is told about a refusal (in frame:result).
-    const answerInResult = !hasAck && answersFramesInResult(protocolOf(socket));
-    const payload = args[0];
-    const rawSeq = typeof payload === 'object' && payload !== null ? (payload as { seq?: unknown }).seq : undefined;
-    const refuse = (reason: FrameDropReason, code: ErrorCode, message: string) => {
-      drop(reason);
-      if (hasAck) return reply(err(code, message));
-      if (answerInResult) {
-        // An unusable seq is echoed as -1: the client still learns that something it sent was refused.
-        const seq = Number.isSafeInteger(rawSeq) && (rawSeq as number) >= 0 ? (rawSeq as number) : -1;
-        sendFrameResult(socket, refusedFrame(seq, code, message));
+  const keys = new FrameKeys();
+  const onFrame = (args: unknown[], reply: Reply<null>, hasAck: boolean): void =>
+    takeFrame(ctx, socket, keys, args[0], reply, hasAck);
+  handle(socket, 'frame:send', ctx.log, onFrame);
+  // A local connection's frame messages skip Engine.IO and Socket.IO (frame-tap.ts) while it is
+  // the live connection of a member of a room here. Any other frame goes the Socket.IO way: a
+  // socket in no room is refused there as ever, and in cluster mode the gateway's middleware
+  // forwards the frames of a room on another node. A cluster stand-in has no connection here.
+  if (socket instanceof Socket) {
+    const untap = tapFrames(socket.conn, (bytes) => {
+      if (!ctx.sessions.isCurrent(socket)) return false;
+      ctx.metrics.framesTapped.inc();
+      try {
+        takeFrame(ctx, socket, keys, decodeFramePacket(bytes), noReply, false);
+      } catch (e) {
+        ctx.log.error({ err: e, socket: socket.id }, 'frame handler failed');
       }
-    };
-    if (typeof payload !== 'object' || payload === null) {
-      return refuse('invalid', ERROR_CODES.INVALID_PAYLOAD, 'frame:send expects { seq, data }');
-    }
-    const { data } = payload as { data?: unknown };
-    const seqCheck = ctx.validators.frameSeq(rawSeq);
-    if (!seqCheck.ok) return refuse('invalid', ERROR_CODES.INVALID_PAYLOAD, `seq: ${seqCheck.message}`);
-    const frame = validateFrame(data);
-    if (!frame.ok) return refuse('invalid', ERROR_CODES.FRAME_INVALID, frame.reason);
-    if (!ctx.frameLimiter(socket).tryTake()) {
-      return refuse('rate_limited', ERROR_CODES.RATE_LIMITED, 'more than 10 frames per second; frame dropped');
-    }
-    const bound = boundMember(ctx, socket);
-    if (!bound) return refuse('not_in_room', ERROR_CODES.NOT_IN_ROOM, 'join a room before sending frames');
-    const ticket = bound.room.acceptFrame(bound.member.id, frame.bytes);
-    if (!ticket.ok) return refuse('outside_round', ticket.code, ticket.message);
-    const job: FrameJob = {
-      socketId: socket.id,
-      roomCode: bound.room.code,
-      playerId: bound.member.id,
-      seq: seqCheck.value,
-      ticket: ticket.value,
-      // Copy: the Buffer may be a view into a larger socket.io packet.
-      crop: Uint8Array.from(frame.bytes),
-      answerInResult,
-    };
-    ctx.frames.push(frameKey(job.roomCode, job.playerId), job.crop, job);
-    reply(ok(null));
-  });
+      return true;
+    });
+    socket.once('disconnect', untap);
+  }
 }
+
+/**
+ * One socket's frame queue key, built once per room and player rather than per frame: the queue
+ * looks it up in a Map, and a string built afresh must be flattened and hashed every time.
+ */
+class FrameKeys {
+  private roomCode = '';
+  private playerId = '';
+  private key = '';
+
+  of(roomCode: string, playerId: string): string {
+    if (roomCode !== this.roomCode || playerId !== this.playerId) {
+      this.roomCode = roomCode;
+      this.playerId = playerId;
+      this.key = frameKey(roomCode, playerId);
+    }
+    return this.key;
+  }
+}
+
+/**
+ * One frame:send, from an event or the tap. The steps are written out here rather than through a
+ * closure per frame: a frame is handled a few thousand times a second, and each closure is an
+ * allocation (and under tsx, which keeps function names, an Object.defineProperty as well).
+ */
+function takeFrame(
+  ctx: NetContext,
+  socket: ArenaSocket,
+  keys: FrameKeys,
+  payload: unknown,
+  reply: Reply<null>,
+  hasAck: boolean,
+): void {
+  ctx.metrics.framesReceived.inc();
+  // Without an acknowledgement, only a protocol 2+ client is told about a refusal (in frame:result).
+  const answerInResult = !hasAck && answersFramesInResult(protocolOf(socket));
+  const refusal = { ctx, socket, reply, hasAck, answerInResult, rawSeq: undefined as unknown };
+  if (typeof payload !== 'object' || payload === null) {
+    refuseFrame(refusal, 'invalid', ERROR_CODES.INVALID_PAYLOAD, 'frame:send expects { seq, data }');
+    return;
+  }
+  const { seq: rawSeq, data } = payload as { seq?: unknown; data?: unknown };
+  refusal.rawSeq = rawSeq;
+  const seqCheck = ctx.validators.frameSeq(rawSeq);
+  if (!seqCheck.ok) {
+    refuseFrame(refusal, 'invalid', ERROR_CODES.INVALID_PAYLOAD, `seq: ${seqCheck.message}`);
+    return;
+  }
+  const frame = validateFrame(data);
+  if (!frame.ok) {
+    refuseFrame(refusal, 'invalid', ERROR_CODES.FRAME_INVALID, frame.reason);
+    return;
+  }
+  if (!ctx.frameLimiter(socket).tryTake()) {
+    refuseFrame(refusal, 'rate_limited', ERROR_CODES.RATE_LIMITED, 'more than 10 frames per second; frame dropped');
+    return;
+  }
+  const bound = boundMember(ctx, socket);
+  if (!bound) {
+    refuseFrame(refusal, 'not_in_room', ERROR_CODES.NOT_IN_ROOM, 'join a room before sending frames');
+    return;
+  }
+  const ticket = bound.room.acceptFrame(bound.member.id, frame.bytes);
+  if (!ticket.ok) {
+    refuseFrame(refusal, 'outside_round', ticket.code, ticket.message);
+    return;
+  }
+  const job: FrameJob = {
+    socketId: socket.id,
+    roomCode: bound.room.code,
+    playerId: bound.member.id,
+    seq: seqCheck.value,
+    ticket: ticket.value,
+    // Copy: the Buffer may be a view into a larger message.
+    crop: Uint8Array.from(frame.bytes),
+    answerInResult,
+  };
+  ctx.frames.push(keys.of(job.roomCode, job.playerId), job.crop, job);
+  reply(ok(null));
+}
+
+interface Refusal {
+  ctx: NetContext;
+  socket: ArenaSocket;
+  reply: Reply<null>;
+  hasAck: boolean;
+  answerInResult: boolean;
+  rawSeq: unknown;
+}
+
+/** A frame refused before it reached the queue: counted, and the sender told as its protocol says. */
+function refuseFrame(r: Refusal, reason: FrameDropReason, code: ErrorCode, message: string): void {
+  r.ctx.metrics.framesDropped.inc({ reason });
+  if (r.hasAck) {
+    r.reply(err(code, message));
+  } else if (r.answerInResult) {
+    // An unusable seq is echoed as -1: the client still learns that something it sent was refused.
+    const seq = Number.isSafeInteger(r.rawSeq) && (r.rawSeq as number) >= 0 ? (r.rawSeq as number) : -1;
+    sendFrameResult(r.socket, refusedFrame(seq, code, message));
+  }
+}
+
+const noReply: Reply<null> = () => {};
 
 /** Called by the frame queue with a model output: scores it and answers the sender. */
 export function deliverFrameResult(ctx: NetContext, job: FrameJob, probabilities: Float32Array): void {

@@ -9,6 +9,7 @@ import { MAX_MESSAGE_BYTES, RECONNECT_GRACE_MS } from '../../shared/protocol.ts'
 import type { Logger } from '../logging.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import { arenaParser } from './frame-parser.ts';
+import { FrameTapServer } from './frame-tap.ts';
 import { withLocalDelivery } from './local-delivery.ts';
 import { originGuard } from './origin-check.ts';
 import type { ArenaServer } from './types.ts';
@@ -25,6 +26,8 @@ export function createSocketServer(
     serveClient: false,
     // Protocol 3's one-message frames (frame-parser.ts); every other packet is parsed as by default.
     parser: arenaParser,
+    // ...and, once a socket is connected, the short way in for them (frame-tap.ts).
+    wsEngine: FrameTapServer,
     allowRequest: originGuard(options.allowedOrigins, (origin) => {
       options.metrics.rejectedConnections.inc({ reason: 'origin' });
       options.log.debug({ origin }, 'socket refused: foreign origin');

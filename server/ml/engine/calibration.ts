@@ -20,7 +20,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EMOTION_COUNT, EMOTIONS, type Emotion } from '../../../shared/emotions.ts';
-import { attachMeterMap } from '../../game/scoring.ts';
+import { attachMeterMap, type MeterMap } from '../../game/scoring.ts';
 
 export const CALIBRATION_FILE = 'calibration.json';
 export const CALIBRATION_VERSION = 2;
@@ -151,5 +151,16 @@ export function meterFor(cal: Pick<Calibration, 'meter'>, emotion: number, p: nu
  * (a hot reload may swap models between two frames).
  */
 export function applyCalibration(cal: ServedCalibration, probs: ArrayLike<number>): Float32Array {
-  return attachMeterMap(applyTemperature(cal.temperature, probs), (emotion, p) => meterFor(cal, emotion, p));
+  return attachMeterMap(applyTemperature(cal.temperature, probs), meterMapOf(cal));
+}
+
+/** One meter map per calibration, not one closure per frame. */
+const meterMaps = new WeakMap<ServedCalibration, MeterMap>();
+function meterMapOf(cal: ServedCalibration): MeterMap {
+  let map = meterMaps.get(cal);
+  if (!map) {
+    map = (emotion, p) => meterFor(cal, emotion, p);
+    meterMaps.set(cal, map);
+  }
+  return map;
 }

@@ -193,5 +193,25 @@ describe('protocol 3: one binary message per frame', () => {
     await until(() => got.length === 1 && v2Results.length === 1);
     expect(got[0]).toMatchObject({ seq: 1, counted: true });
     expect(v2Results[0]).toMatchObject({ seq: 1, counted: true });
+
+    // A crop whose first pixel has the frame tag's value (0xF7) is still just an attachment of
+    // the protocol 1 or 2 frame that announced it: the short way in (server/net/frame-tap.ts)
+    // must leave it to Socket.IO, or the frame is lost and the connection's parser stalls.
+    const tagged = (n: number) => {
+      const f = markerFrame(happy, n);
+      f[0] = FRAME_PACKET_TAG;
+      return f;
+    };
+    v2.emit('frame:send', { seq: 2, data: tagged(4) });
+    expect(await ask(v1, 'frame:send', { seq: 2, data: tagged(5) })).toEqual({ ok: true, data: null });
+    await until(() => v2Results.length === 2);
+    expect(v2Results[1]?.seq).toBe(2);
+    expect(v2Results[1]?.refused).toBeUndefined();
+    expect(v2Results[1]?.probabilities).toHaveLength(7);
+    // ...and both connections go on working: a control event and a frame after it are answered.
+    expect((await ask(v1, 'game:start')).ok).toBe(false);
+    v2.emit('frame:send', { seq: 3, data: markerFrame(happy, 6) });
+    await until(() => v2Results.length === 3);
+    expect(v2Results[2]).toMatchObject({ seq: 3, counted: true });
   });
 });

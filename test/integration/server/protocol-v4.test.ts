@@ -174,6 +174,14 @@ describe('protocol 4: room patches ride on frame results', () => {
     };
     expect(await counted('result')).toBe(v4Clients.reduce((n, v) => n + v.seen.ridingPatches, 0));
     expect(await counted('alone')).toBe(v4Clients.reduce((n, v) => n + v.seen.patchMessages, 0));
+
+    // Every frame message of the protocol 3 and 4 players came the short way (server/net/frame-tap.ts);
+    // the protocol 1 player's frames are Socket.IO events with attachments, which never do.
+    const metrics = await (await fetch(`${suite.server.url}/metrics`)).text();
+    const metric = (name: string) => Number(metrics.match(new RegExp(`^${name} (\\d+)`, 'm'))?.[1] ?? Number.NaN);
+    const messagesSent = ['host', 'three', 'four'].reduce((n, name) => n + (sent.get(name) ?? 0), 0);
+    expect(metric('emotion_arena_frames_tapped_total')).toBe(messagesSent);
+    expect(metric('emotion_arena_frames_received_total')).toBe(messagesSent + (sent.get('one') ?? 0));
   });
   it("the browser's client shows the room at every broadcast while its patches ride on its frames' results", async () => {
     const bus = new EventBus<BusEvents>();

@@ -6,18 +6,33 @@
 import { Socket } from 'socket.io';
 import { describe, expect, it } from 'vitest';
 import { sendFrameResult } from '../../../server/net/direct-result.ts';
+import { FrameTapWebSocket } from '../../../server/net/frame-tap.ts';
 import type { RidingPatch } from '../../../server/net/state-broadcaster.ts';
 import type { ArenaSocket } from '../../../server/net/types.ts';
 import type { FrameResult, RoomStatePatch } from '../../../shared/protocol.ts';
 
-/** A Socket.IO socket of the default namespace as far as sendFrameResult looks at it. */
-function localSocket(connected: boolean) {
+/**
+ * A Socket.IO socket of the default namespace as far as sendFrameResult looks at it, its Engine.IO
+ * connection on polling (everything goes through `write`) or on a WebSocket (what goes straight to
+ * `ws` lands in `sentToWs`, with Engine.IO's message prefix).
+ */
+function localSocket(connected: boolean, transport: 'polling' | 'websocket' = 'polling', writable = true) {
   const written: string[] = [];
+  const sentToWs: string[] = [];
+  const ws = Object.create(FrameTapWebSocket.prototype) as FrameTapWebSocket;
+  Object.defineProperty(ws, 'readyState', { value: FrameTapWebSocket.OPEN });
+  Object.defineProperty(ws, 'send', { value: (s: string) => sentToWs.push(s) });
   const socket = Object.create(Socket.prototype) as ArenaSocket;
   Object.defineProperty(socket, 'connected', { value: connected });
   Object.defineProperty(socket, 'nsp', { value: { name: '/' } });
-  Object.defineProperty(socket, 'conn', { value: { write: (s: string) => written.push(s) } });
-  return { socket, written };
+  Object.defineProperty(socket, 'conn', {
+    value: {
+      readyState: 'open',
+      transport: { name: transport, writable, socket: transport === 'websocket' ? ws : undefined },
+      write: (s: string) => written.push(s),
+    },
+  });
+  return { socket, written, sentToWs };
 }
 
 const result: FrameResult = { seq: 7, probabilities: [0.1, 0.2, 0.3, 0.1, 0.1, 0.1, 0.1], match: 0.3, counted: true };
@@ -64,6 +79,22 @@ describe('sendFrameResult', () => {
     const s = localSocket(true);
     sendFrameResult(s.socket, refused, () => riding);
     expect(decode(s.written[0] as string)).toEqual(['frame:result', { ...refused, patch }]);
+  });
+
+  it('on a writable WebSocket the same bytes go straight to ws, else through Engine.IO behind what it holds', () => {
+    const direct = localSocket(true, 'websocket', true);
+    sendFrameResult(direct.socket, result, () => riding);
+    expect(direct.written).toEqual([]);
+    expect(direct.sentToWs).toHaveLength(1);
+    const sent = direct.sentToWs[0] as string;
+    expect(sent[0]).toBe('4');
+    expect(decode(sent.slice(1))).toEqual(['frame:result', { ...result, patch }]);
+
+    // Engine.IO's own write in progress: it may hold messages, so this one queues behind them.
+    const busy = localSocket(true, 'websocket', false);
+    sendFrameResult(busy.socket, result);
+    expect(busy.sentToWs).toEqual([]);
+    expect(busy.written).toEqual([`2${JSON.stringify(['frame:result', result])}`]);
   });
 
   it('a disconnected socket hears nothing and does not take its patch', () => {
