@@ -19,6 +19,7 @@ import { boundMember, type FrameJob, type NetContext } from './context.ts';
 import { sendFrameResult } from './direct-result.ts';
 import { tapFrames } from './frame-tap.ts';
 import { protocolOf } from './protocol-version.ts';
+import type { TokenBucket } from './rate-limiter.ts';
 import type { ArenaSocket } from './types.ts';
 
 export function frameKey(roomCode: string, playerId: string): string {
@@ -31,9 +32,9 @@ export function refusedFrame(seq: number, code: ErrorCode, message: string): Fra
 }
 
 export function registerFrameHandlers(ctx: NetContext, socket: ArenaSocket): void {
-  const keys = new FrameKeys();
+  const sender = new SenderState();
   const onFrame = (args: unknown[], reply: Reply<null>, hasAck: boolean): void =>
-    takeFrame(ctx, socket, keys, args[0], reply, hasAck);
+    takeFrame(ctx, socket, sender, args[0], reply, hasAck);
   handle(socket, 'frame:send', ctx.log, onFrame);
   // A local connection's frame messages skip Engine.IO and Socket.IO (frame-tap.ts) while it is
   // the live connection of a member of a room here. Any other frame goes the Socket.IO way: a
@@ -44,7 +45,7 @@ export function registerFrameHandlers(ctx: NetContext, socket: ArenaSocket): voi
       if (!ctx.sessions.isCurrent(socket)) return false;
       ctx.metrics.framesTapped.inc();
       try {
-        takeFrame(ctx, socket, keys, decodeFramePacket(bytes), noReply, false);
+        takeFrame(ctx, socket, sender, decodeFramePacket(bytes), noReply, false);
       } catch (e) {
         ctx.log.error({ err: e, socket: socket.id }, 'frame handler failed');
       }
@@ -55,13 +56,21 @@ export function registerFrameHandlers(ctx: NetContext, socket: ArenaSocket): voi
 }
 
 /**
- * One socket's frame queue key, built once per room and player rather than per frame: the queue
- * looks it up in a Map, and a string built afresh must be flattened and hashed every time.
+ * What one socket's frames look up, found once instead of per frame: the frame queue key (built
+ * once per room and player: the queue looks it up in a Map, and a string built afresh must be
+ * flattened and hashed every time) and the frame budget.
  */
-class FrameKeys {
+class SenderState {
   private roomCode = '';
   private playerId = '';
   private key = '';
+  private bucket: TokenBucket | undefined;
+
+  /** The socket's frame budget (ctx.frameLimiter's, looked up once rather than per frame). */
+  budget(ctx: NetContext, socket: ArenaSocket): TokenBucket {
+    this.bucket ??= ctx.frameLimiter(socket);
+    return this.bucket;
+  }
 
   of(roomCode: string, playerId: string): string {
     if (roomCode !== this.roomCode || playerId !== this.playerId) {
@@ -81,7 +90,7 @@ class FrameKeys {
 function takeFrame(
   ctx: NetContext,
   socket: ArenaSocket,
-  keys: FrameKeys,
+  sender: SenderState,
   payload: unknown,
   reply: Reply<null>,
   hasAck: boolean,
@@ -106,7 +115,7 @@ function takeFrame(
     refuseFrame(refusal, 'invalid', ERROR_CODES.FRAME_INVALID, frame.reason);
     return;
   }
-  if (!ctx.frameLimiter(socket).tryTake()) {
+  if (!sender.budget(ctx, socket).tryTake()) {
     refuseFrame(refusal, 'rate_limited', ERROR_CODES.RATE_LIMITED, 'more than 10 frames per second; frame dropped');
     return;
   }
@@ -130,7 +139,7 @@ function takeFrame(
     crop: Uint8Array.from(frame.bytes),
     answerInResult,
   };
-  ctx.frames.push(keys.of(job.roomCode, job.playerId), job.crop, job);
+  ctx.frames.push(sender.of(job.roomCode, job.playerId), job.crop, job);
   reply(ok(null));
 }
 
@@ -170,7 +179,7 @@ export function deliverFrameResult(ctx: NetContext, job: FrameJob, probabilities
   if (!outcome.counted) ctx.metrics.framesUncounted.inc();
   answerSender(ctx, job, {
     seq: job.seq,
-    probabilities: Array.from(probabilities, (p) => Math.round(p * 10_000) / 10_000),
+    probabilities: rounded(probabilities),
     match: Math.round(outcome.match * 10_000) / 10_000,
     counted: outcome.counted,
     ...(outcome.reason ? { reason: outcome.reason } : {}),
@@ -187,6 +196,13 @@ export function deliverFrameResult(ctx: NetContext, job: FrameJob, probabilities
 export function frameNotScored(ctx: NetContext, job: FrameJob, code: ErrorCode, message: string): void {
   if (!job.answerInResult) return;
   answerSender(ctx, job, refusedFrame(job.seq, code, message));
+}
+
+/** Probabilities to 4 decimals for the wire (a plain loop: Array.from with a map function costs several times more). */
+function rounded(probabilities: Float32Array): number[] {
+  const out = new Array<number>(probabilities.length);
+  for (let i = 0; i < probabilities.length; i++) out[i] = Math.round((probabilities[i] as number) * 10_000) / 10_000;
+  return out;
 }
 
 /** A queued frame's frame:result to its sender, with the room's patch riding on it for protocol 4. */
