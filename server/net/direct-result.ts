@@ -70,7 +70,7 @@ function writeMessage(conn: EngineConnection, text: string): void {
     ws instanceof FrameTapWebSocket &&
     ws.readyState === FrameTapWebSocket.OPEN
   ) {
-    ws.send(`${ENGINE_MESSAGE_PREFIX}${text}`, noCallback);
+    ws.sendText(`${ENGINE_MESSAGE_PREFIX}${text}`);
     return;
   }
   conn.write(text);
@@ -78,6 +78,3 @@ function writeMessage(conn: EngineConnection, text: string): void {
 
 /** Engine.IO's MESSAGE packet type, as the first character of an encoded text packet. */
 const ENGINE_MESSAGE_PREFIX = '4';
-// ws reports a failed write to the callback, or else emits it as an error on the connection;
-// Engine.IO's transport already handles the connection's errors and close.
-const noCallback = () => {};

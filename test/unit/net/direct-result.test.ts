@@ -21,7 +21,7 @@ function localSocket(connected: boolean, transport: 'polling' | 'websocket' = 'p
   const sentToWs: string[] = [];
   const ws = Object.create(FrameTapWebSocket.prototype) as FrameTapWebSocket;
   Object.defineProperty(ws, 'readyState', { value: FrameTapWebSocket.OPEN });
-  Object.defineProperty(ws, 'send', { value: (s: string) => sentToWs.push(s) });
+  Object.defineProperty(ws, 'sendText', { value: (s: string) => sentToWs.push(s) });
   const socket = Object.create(Socket.prototype) as ArenaSocket;
   Object.defineProperty(socket, 'connected', { value: connected });
   Object.defineProperty(socket, 'nsp', { value: { name: '/' } });

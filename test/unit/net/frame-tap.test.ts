@@ -79,3 +79,58 @@ describe('announcedAttachments', () => {
     expect(announcedAttachments(42)).toBe(0);
   });
 });
+
+describe('FrameTapWebSocket.sendText', () => {
+  /** A connection whose sender records what it is given; `extensions` as negotiated. */
+  function sending(extensions: Record<string, unknown> = {}) {
+    const ws = Object.create(FrameTapWebSocket.prototype) as FrameTapWebSocket;
+    const frames: Buffer[][] = [];
+    const sent: string[] = [];
+    Object.assign(ws, {
+      _extensions: extensions,
+      _sender: { sendFrame: (list: Buffer[]) => frames.push(list) },
+    });
+    Object.defineProperty(ws, 'send', { value: (text: string) => sent.push(text) });
+    return { ws, frames, sent };
+  }
+
+  /** Reads one unmasked, final text frame as RFC 6455 lays it out. */
+  function readTextFrame(bytes: Buffer): string {
+    expect(bytes[0]).toBe(0x81);
+    const short = (bytes[1] as number) & 0x7f;
+    expect((bytes[1] as number) & 0x80).toBe(0);
+    const [length, start] = short === 126 ? [bytes.readUInt16BE(2), 4] : [short, 2];
+    expect(bytes.length).toBe(start + length);
+    return bytes.subarray(start).toString('utf8');
+  }
+
+  it('writes one complete frame, whatever the length, in UTF-8', () => {
+    const texts = [
+      '4x',
+      `4${'a'.repeat(124)}`,
+      `4${'b'.repeat(125)}`,
+      `4${'c'.repeat(5000)}`,
+      '42["frame:result",{"n":"Zoë 🙂"}]',
+    ];
+    for (const text of texts) {
+      const s = sending();
+      s.ws.sendText(text);
+      expect(s.frames).toHaveLength(1);
+      expect(s.frames[0]).toHaveLength(1);
+      expect(readTextFrame(s.frames[0]?.[0] as Buffer)).toBe(text);
+    }
+  });
+
+  it('leaves compressed connections and long texts to send', () => {
+    const deflate = sending({ 'permessage-deflate': {} });
+    deflate.ws.sendText('4hello');
+    expect(deflate.frames).toEqual([]);
+    expect(deflate.sent).toEqual(['4hello']);
+
+    const long = sending();
+    const text = `4${'d'.repeat(30_000)}`;
+    long.ws.sendText(text);
+    expect(long.frames).toEqual([]);
+    expect(long.sent).toEqual([text]);
+  });
+});
