@@ -136,7 +136,7 @@ function takeFrame(
     seq: seqCheck.value,
     ticket: ticket.value,
     // Copy: the Buffer may be a view into a larger message.
-    crop: Uint8Array.from(frame.bytes),
+    crop: new Uint8Array(frame.bytes),
     answerInResult,
   };
   ctx.frames.push(sender.of(job.roomCode, job.playerId), job.crop, job);
