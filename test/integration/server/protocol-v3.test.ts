@@ -214,4 +214,41 @@ describe('protocol 3: one binary message per frame', () => {
     await until(() => v2Results.length === 3);
     expect(v2Results[2]).toMatchObject({ seq: 3, counted: true });
   });
+
+  it('on long-polling frames go the Socket.IO way; after an upgrade to WebSocket they take the short way in', async () => {
+    const { host, code } = await roomWithHost(5);
+    // Stays on long-polling: every frame and result goes through Engine.IO's polling transport.
+    const polling = await connect({ ...v3, transports: ['polling'], upgrade: false });
+    // Starts on long-polling and upgrades to a WebSocket, as a browser behind some proxies does.
+    const upgrading = await connect({ ...v3, transports: ['polling', 'websocket'] });
+    for (const [s, name] of [
+      [polling, 'Poll'],
+      [upgrading, 'Up'],
+    ] as const) {
+      expect((await ask(s, 'room:join', { code, nickname: name, playerToken: newToken(name) })).ok).toBe(true);
+    }
+    await until(() => upgrading.io.engine.transport.name === 'websocket');
+    expect(polling.io.engine.transport.name).toBe('polling');
+    const pollingResults = frameResults(polling);
+    const upgradedResults = frameResults(upgrading);
+    await startRound(host);
+    const tapped = async () => {
+      const text = await (await fetch(`${suite.server.url}/metrics`)).text();
+      return Number(text.match(/^emotion_arena_frames_tapped_total (\d+)/m)?.[1] ?? Number.NaN);
+    };
+    const before = await tapped();
+    const happy = emotionId('happy');
+    for (let seq = 1; seq <= 4; seq++) {
+      sendRaw(polling, encodeFramePacket(seq, markerFrame(happy, seq)));
+      sendRaw(upgrading, encodeFramePacket(seq, markerFrame(happy, 10 + seq)));
+      await sleep(250);
+    }
+    await until(() => pollingResults.length === 4 && upgradedResults.length === 4);
+    for (const results of [pollingResults, upgradedResults]) {
+      expect(results.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+      for (const r of results) expect(r).toMatchObject({ counted: true });
+    }
+    // Only the upgraded connection's frames came straight from the WebSocket.
+    expect((await tapped()) - before).toBe(4);
+  });
 });
