@@ -5,10 +5,10 @@
  * How a frame is answered depends on the client (shared/protocol.ts, PROTOCOL_VERSIONS): a frame
  * sent with an acknowledgement gets it (accepted, or refused with a code) and, once scored, a
  * frame:result; a protocol 2 or 3 frame without one gets exactly one frame:result — the score, or
- * `refused` with the code — so a client learns everything from one message per frame. Protocol 3
- * frames arrive here as the same event (server/net/frame-parser.ts).
+ * `refused` with the code — so a client learns everything from one message per frame. Protocol 3+
+ * frame messages of a room member arrive straight from the WebSocket (frame-tap.ts); any other
+ * arrives as the same event through the parser (frame-parser.ts). Both end in takeFrame.
  */
-
 import { Socket } from 'socket.io';
 import { validateFrame } from '../../shared/frame.ts';
 import { decodeFramePacket } from '../../shared/frame-packet.ts';
