@@ -83,9 +83,10 @@ class SenderState {
 }
 
 /**
- * One frame:send, from an event or the tap. The steps are written out here rather than through a
- * closure per frame: a frame is handled a few thousand times a second, and each closure is an
- * allocation (and under tsx, which keeps function names, an Object.defineProperty as well).
+ * One frame:send, from an event or the tap: queued for inference, or refused and the sender told
+ * as its protocol says. Plain functions rather than a closure per frame: a frame is handled a few
+ * thousand times a second, and each closure is an allocation (and under tsx, which keeps function
+ * names, an Object.defineProperty as well).
  */
 function takeFrame(
   ctx: NetContext,
@@ -98,38 +99,59 @@ function takeFrame(
   ctx.metrics.framesReceived.inc();
   // Without an acknowledgement, only a protocol 2+ client is told about a refusal (in frame:result).
   const answerInResult = !hasAck && answersFramesInResult(protocolOf(socket));
-  const refusal = { ctx, socket, reply, hasAck, answerInResult, rawSeq: undefined as unknown };
-  if (typeof payload !== 'object' || payload === null) {
-    refuseFrame(refusal, 'invalid', ERROR_CODES.INVALID_PAYLOAD, 'frame:send expects { seq, data }');
+  const job = frameJob(ctx, socket, sender, payload, answerInResult);
+  if ('refused' in job) {
+    ctx.metrics.framesDropped.inc({ reason: job.refused });
+    const { code, message } = job;
+    if (hasAck) {
+      reply(err(code, message));
+    } else if (answerInResult) {
+      // An unusable seq is echoed as -1: the client still learns that something it sent was refused.
+      const seq = Number.isSafeInteger(job.rawSeq) && (job.rawSeq as number) >= 0 ? (job.rawSeq as number) : -1;
+      sendFrameResult(socket, refusedFrame(seq, code, message));
+    }
     return;
+  }
+  ctx.frames.push(sender.of(job.roomCode, job.playerId), job.crop, job);
+  reply(ok(null));
+}
+
+/** Why a frame was refused before it reached the queue, and the seq it came with. */
+interface Refusal {
+  refused: FrameDropReason;
+  code: ErrorCode;
+  message: string;
+  rawSeq: unknown;
+}
+
+function refusal(refused: FrameDropReason, code: ErrorCode, message: string, rawSeq: unknown): Refusal {
+  return { refused, code, message, rawSeq };
+}
+
+/** The frame's job for the queue, once it passed every check; else the first check it failed. */
+function frameJob(
+  ctx: NetContext,
+  socket: ArenaSocket,
+  sender: SenderState,
+  payload: unknown,
+  answerInResult: boolean,
+): FrameJob | Refusal {
+  if (typeof payload !== 'object' || payload === null) {
+    return refusal('invalid', ERROR_CODES.INVALID_PAYLOAD, 'frame:send expects { seq, data }', undefined);
   }
   const { seq: rawSeq, data } = payload as { seq?: unknown; data?: unknown };
-  refusal.rawSeq = rawSeq;
   const seqCheck = ctx.validators.frameSeq(rawSeq);
-  if (!seqCheck.ok) {
-    refuseFrame(refusal, 'invalid', ERROR_CODES.INVALID_PAYLOAD, `seq: ${seqCheck.message}`);
-    return;
-  }
+  if (!seqCheck.ok) return refusal('invalid', ERROR_CODES.INVALID_PAYLOAD, `seq: ${seqCheck.message}`, rawSeq);
   const frame = validateFrame(data);
-  if (!frame.ok) {
-    refuseFrame(refusal, 'invalid', ERROR_CODES.FRAME_INVALID, frame.reason);
-    return;
-  }
+  if (!frame.ok) return refusal('invalid', ERROR_CODES.FRAME_INVALID, frame.reason, rawSeq);
   if (!sender.budget(ctx, socket).tryTake()) {
-    refuseFrame(refusal, 'rate_limited', ERROR_CODES.RATE_LIMITED, 'more than 10 frames per second; frame dropped');
-    return;
+    return refusal('rate_limited', ERROR_CODES.RATE_LIMITED, 'more than 10 frames per second; frame dropped', rawSeq);
   }
   const bound = boundMember(ctx, socket);
-  if (!bound) {
-    refuseFrame(refusal, 'not_in_room', ERROR_CODES.NOT_IN_ROOM, 'join a room before sending frames');
-    return;
-  }
+  if (!bound) return refusal('not_in_room', ERROR_CODES.NOT_IN_ROOM, 'join a room before sending frames', rawSeq);
   const ticket = bound.room.acceptFrame(bound.member.id, frame.bytes);
-  if (!ticket.ok) {
-    refuseFrame(refusal, 'outside_round', ticket.code, ticket.message);
-    return;
-  }
-  const job: FrameJob = {
+  if (!ticket.ok) return refusal('outside_round', ticket.code, ticket.message, rawSeq);
+  return {
     socketId: socket.id,
     roomCode: bound.room.code,
     playerId: bound.member.id,
@@ -139,29 +161,6 @@ function takeFrame(
     crop: new Uint8Array(frame.bytes),
     answerInResult,
   };
-  ctx.frames.push(sender.of(job.roomCode, job.playerId), job.crop, job);
-  reply(ok(null));
-}
-
-interface Refusal {
-  ctx: NetContext;
-  socket: ArenaSocket;
-  reply: Reply<null>;
-  hasAck: boolean;
-  answerInResult: boolean;
-  rawSeq: unknown;
-}
-
-/** A frame refused before it reached the queue: counted, and the sender told as its protocol says. */
-function refuseFrame(r: Refusal, reason: FrameDropReason, code: ErrorCode, message: string): void {
-  r.ctx.metrics.framesDropped.inc({ reason });
-  if (r.hasAck) {
-    r.reply(err(code, message));
-  } else if (r.answerInResult) {
-    // An unusable seq is echoed as -1: the client still learns that something it sent was refused.
-    const seq = Number.isSafeInteger(r.rawSeq) && (r.rawSeq as number) >= 0 ? (r.rawSeq as number) : -1;
-    sendFrameResult(r.socket, refusedFrame(seq, code, message));
-  }
 }
 
 const noReply: Reply<null> = () => {};

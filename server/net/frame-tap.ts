@@ -3,7 +3,7 @@
  * soon as `ws` has read it, instead of walking Engine.IO (packet decoding, four events) and
  * Socket.IO (parser, client, namespace socket, middlewares, a `process.nextTick`, the listener
  * wrapper) first. At 300 players that walk was about a tenth of the main thread for an event
- * whose bytes already say everything (docs/capacity.md, "The frame tap").
+ * whose bytes already say everything (docs/capacity.md, "The frame tap and direct writes").
  *
  * How: both libraries name the extension points this uses. Engine.IO's `wsEngine` server
  * option picks the WebSocket server class, and `ws`'s `WebSocket` option picks the class of
