@@ -137,8 +137,11 @@ describe('worker pool', () => {
     const total = reqs.reduce((n, q) => n + q.n, 0);
     await new Promise((r) => setImmediate(r));
     // Far more than 4 slots × 4 frames: every slot is taken, the rest waits in the queue.
+    // A worker may already have answered a batch or two by now (it runs in parallel), so the
+    // check is that far more is pending than the lanes can hold, not an exact count.
     expect(pool.slots().busy).toBe(4);
-    expect(pool.pending()).toBe(total);
+    expect(pool.pending()).toBeGreaterThan(4 * 4 * 4);
+    expect(pool.pending()).toBeLessThanOrEqual(total);
     const outs = await all;
     reqs.forEach((q, r) => {
       for (let i = 0; i < q.n; i++) expectClose(outs[r]?.[i], reference[(q.from + i) % data.count]);
