@@ -19,6 +19,7 @@ export interface ServerMetrics {
   framesScored: Counter;
   framesDropped: Counter<'reason'>;
   framesUncounted: Counter;
+  replayChecks: Counter<'where'>;
   inferenceLatency: Histogram;
   frameResultLatency: Histogram;
   inferenceBatchSize: Histogram;
@@ -64,6 +65,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Serve
     framesUncounted: new Counter({
       name: 'emotion_arena_frames_still_total',
       help: 'Scored frames not counted because they replay a recent frame (liveness check, docs/scoring.md)',
+      registers,
+    }),
+    replayChecks: new Counter({
+      name: 'emotion_arena_replay_checks_total',
+      help: "Scored frames' replay checks by where their arithmetic ran: in the inference workers, along with the frame (where=worker), or on the main thread (where=main: an engine that cannot, or a window longer than the lanes carry)",
+      labelNames: ['where'] as const,
       registers,
     }),
     inferenceLatency: new Histogram({

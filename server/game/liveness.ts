@@ -45,49 +45,116 @@ export interface LivenessVerdict {
  * The motion basis and Gram inverse of the frame being checked. Only that frame's are ever
  * read (motionDistance fits the change onto the newer frame's gradients), so every detector
  * computes them into this one pair of arrays: they stay in cache, where 450 players' own
- * copies would not. check() is synchronous, so no two frames use them at once.
+ * copies would not. measureReplay is synchronous, so no two frames use them at once.
  */
 const motionScratch = {
   motionBasis: new Float64Array(3 * LAYOUT_GRID * LAYOUT_GRID),
   gramInverse: new Float64Array(9),
 };
 
+/**
+ * A frame's place in its player's window, taken when the frame arrives (ReplayDetector.probe):
+ * its id, its server time, and the layouts (with their ids) of the frames it is compared with.
+ * A snapshot: frames measured meanwhile do not change it.
+ */
+export interface ReplayProbe {
+  readonly frameId: number;
+  readonly t: number;
+  readonly earlier: readonly EarlierLayout[];
+  readonly earlierIds: readonly number[];
+}
+
+/**
+ * What the check computes for one frame against its probe's earlier layouts: the frame's own
+ * layout cells (they join the window) and its motion distance to each earlier layout. Pure
+ * arithmetic on bytes (measureReplay): it can run wherever the frame is, e.g. in the inference
+ * worker that already holds the crop (server/ml/engine/engine-worker.ts), off the main thread.
+ */
+export interface ReplayMeasure {
+  readonly cells: Float32Array;
+  readonly textured: boolean;
+  /** distances[k]: motion distance to probe.earlier[k]. */
+  readonly distances: ArrayLike<number>;
+}
+
+/**
+ * frameLayout + motionDistances of one frame against `earlier`: the check's whole arithmetic.
+ * `cells` / `distances`: storage to fill instead of allocating (used when the sizes fit).
+ */
+export function measureReplay(
+  frame: Uint8Array,
+  earlier: readonly EarlierLayout[],
+  into?: { cells?: Float32Array | undefined; distances?: Float64Array | undefined },
+): ReplayMeasure {
+  const layout = frameLayout(frame, LAYOUT_GRID, {
+    cells: into?.cells,
+    motionBasis: motionScratch.motionBasis,
+    gramInverse: motionScratch.gramInverse,
+  });
+  const distances =
+    into?.distances && into.distances.length >= earlier.length ? into.distances : new Float64Array(earlier.length);
+  motionDistances(layout, earlier, distances);
+  return { cells: layout.cells, textured: layout.textured, distances };
+}
+
+/**
+ * One player's window in one round. check() does it all at once; the server splits it in three
+ * so the arithmetic can ride along with inference: probe() when the frame arrives (main thread,
+ * cheap), measureReplay() wherever the crop is, complete() when the measure comes back (main
+ * thread, cheap). The window holds the frames that were completed, in time order; a frame
+ * still being measured is not in a later frame's probe (two frames in flight together are not
+ * compared with each other; each is compared with everything completed before it, so a
+ * repeated picture is still caught on its next showing).
+ */
 export class ReplayDetector {
   // The window, oldest first, as parallel arrays (motionDistances takes the layouts as they are).
   private ids: number[] = [];
   private times: number[] = [];
   private layouts: EarlierLayout[] = [];
-  /** The current frame's distance to each layout of the window; scratch, grown to the largest window. */
-  private distances = new Float64Array(0);
+  /** The current frame's distance to each layout of the window; scratch for check(), grown to the largest window. */
+  private distances: Float64Array = new Float64Array(0);
   /** Cells of the latest frame to leave the window, for frameLayout to reuse. */
   private spareCells: Float32Array | undefined;
   private nextId = 0;
 
   constructor(private readonly rules: LivenessRules = DEFAULT_LIVENESS) {}
 
+  /** All of the check at once, here (tests, tools, and engines that cannot measure). */
   check(frame: Uint8Array, t: number): LivenessVerdict {
-    const oldest = t - this.rules.windowMs;
-    while (this.times.length > 0 && (this.times[0] as number) < oldest) this.dropOldest();
-    const layout = frameLayout(frame, LAYOUT_GRID, {
-      cells: this.spareCells,
-      motionBasis: motionScratch.motionBasis,
-      gramInverse: motionScratch.gramInverse,
-    });
+    const probe = this.probe(t);
+    const m = measureReplay(frame, probe.earlier, { cells: this.spareCells, distances: this.distances });
     this.spareCells = undefined;
-    const window = this.layouts.length;
-    if (this.distances.length < window) this.distances = new Float64Array(window);
-    motionDistances(layout, this.layouts, this.distances);
+    if (m.distances !== this.distances) this.distances = m.distances as Float64Array;
+    return this.complete(probe, m);
+  }
+
+  /** A frame arrived at server time `t`: its id and what it is to be compared with. */
+  probe(t: number): ReplayProbe {
+    this.expire(t);
+    return { frameId: this.nextId++, t, earlier: this.layouts.slice(), earlierIds: this.ids.slice() };
+  }
+
+  /** The measure of a probed frame: the verdict, and the frame joins the window. */
+  complete(probe: ReplayProbe, measure: ReplayMeasure): LivenessVerdict {
     const copies: number[] = [];
-    for (let k = 0; k < window; k++) {
-      if ((this.distances[k] as number) < this.rules.minMotion) copies.push(this.ids[k] as number);
+    const n = Math.min(probe.earlier.length, measure.distances.length);
+    for (let k = 0; k < n; k++) {
+      if ((measure.distances[k] as number) < this.rules.minMotion) copies.push(probe.earlierIds[k] as number);
     }
-    const frameId = this.nextId++;
-    this.ids.push(frameId);
-    this.times.push(t);
+    this.expire(probe.t);
+    // Usually the newest: frames are measured in about the order they arrive.
+    let at = this.times.length;
+    while (at > 0 && (this.times[at - 1] as number) > probe.t) at--;
+    if (at === 0 && this.times.length > 0 && this.times.length >= this.rules.maxFrames) {
+      // Older than everything in a full window: it would leave it at once.
+      return { frameId: probe.frameId, replay: copies.length > 0, copies };
+    }
+    this.ids.splice(at, 0, probe.frameId);
+    this.times.splice(at, 0, probe.t);
     // Only the cells are kept: the motion model in the scratch arrays is the next frame's.
-    this.layouts.push({ cells: layout.cells, textured: layout.textured });
+    this.layouts.splice(at, 0, { cells: measure.cells, textured: measure.textured });
     if (this.ids.length > this.rules.maxFrames) this.dropOldest();
-    return { frameId, replay: copies.length > 0, copies };
+    return { frameId: probe.frameId, replay: copies.length > 0, copies };
   }
 
   /** A new round: nothing seen yet. */
@@ -98,9 +165,17 @@ export class ReplayDetector {
     this.nextId = 0;
   }
 
+  private expire(t: number): void {
+    const oldest = t - this.rules.windowMs;
+    while (this.times.length > 0 && (this.times[0] as number) < oldest) this.dropOldest();
+  }
+
   private dropOldest(): void {
     this.ids.shift();
     this.times.shift();
-    this.spareCells = this.layouts.shift()?.cells;
+    const cells = this.layouts.shift()?.cells;
+    // Only an array of its own is reused: cells measured elsewhere may be a view of shared
+    // memory that gets written again (server/ml/engine/layout-ring.ts).
+    this.spareCells = cells && !(cells.buffer instanceof SharedArrayBuffer) ? cells : undefined;
   }
 }

@@ -25,7 +25,7 @@ import {
 } from '../../shared/protocol.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import type { GameRecord } from './game-record.ts';
-import { ReplayDetector } from './liveness.ts';
+import { measureReplay, ReplayDetector, type ReplayMeasure, type ReplayProbe } from './liveness.ts';
 import { checkNickname, nicknamesCollide } from './nickname.ts';
 import { publicIdFromToken } from './player-id.ts';
 import { drawPrompt } from './prompts.ts';
@@ -109,10 +109,15 @@ export interface JoinOutcome {
 export interface FrameTicket {
   roundKey: string;
   receivedAt: number;
-  /** False when the liveness check found the frame to be a replay. */
-  counted: boolean;
   /** The liveness check's id of the frame in its round. */
   frameId: number;
+  /** The frame (kept, not copied: the caller hands over bytes it no longer changes). */
+  frame: Uint8Array;
+  /**
+   * The frame's replay check as it arrived: what it is compared with. The arithmetic
+   * (measureReplay) runs where the frame is scored and comes back to recordFrame.
+   */
+  replay: ReplayProbe;
 }
 
 export interface FrameOutcome {
@@ -337,31 +342,39 @@ export class Room {
     if (this.phaseValue !== 'round') return fail(ERROR_CODES.WRONG_PHASE, 'no round is running');
     if (!m.inGame) return fail(ERROR_CODES.NOT_A_PLAYER, 'you are not playing this game');
     const now = this.deps.clock.now();
-    const verdict = m.liveness.check(frame, now);
-    // The frames this one copies showed the same picture first: a held level built on them is revoked.
-    m.scorer?.revoke(verdict.copies, now);
-    if (verdict.replay) this.deps.listener.changed(this);
-    return {
-      ok: true,
-      value: { roundKey: this.roundKey(), receivedAt: now, counted: !verdict.replay, frameId: verdict.frameId },
-    };
+    const replay = m.liveness.probe(now);
+    return { ok: true, value: { roundKey: this.roundKey(), receivedAt: now, frameId: replay.frameId, frame, replay } };
   }
 
-  /** Records a frame's model output; null when its round is over (late result) or its sender left. */
-  recordFrame(id: string, ticket: FrameTicket, probabilities: ArrayLike<number>): FrameOutcome | null {
+  /**
+   * Records a frame's model output and its replay check; null when its round is over (late
+   * result) or its sender left. `measure`: measureReplay of the ticket's frame against its
+   * probe, when the engine computed it alongside the probabilities; without it, it is computed here.
+   */
+  recordFrame(
+    id: string,
+    ticket: FrameTicket,
+    probabilities: ArrayLike<number>,
+    measure?: ReplayMeasure,
+  ): FrameOutcome | null {
     const m = this.members.get(id);
     if (!m?.scorer || this.phaseValue !== 'round' || ticket.roundKey !== this.roundKey() || !this.prompt) {
       return null;
     }
+    const now = this.deps.clock.now();
+    const verdict = m.liveness.complete(ticket.replay, measure ?? measureReplay(ticket.frame, ticket.replay.earlier));
+    // The frames this one copies showed the same picture first: a held level built on them is revoked.
+    m.scorer.revoke(verdict.copies, now);
+    const counted = !verdict.replay;
     const match = frameMatch(probabilities, emotionId(this.prompt));
-    const meter = m.scorer.add(ticket.receivedAt, match, ticket.counted, ticket.frameId);
+    const meter = m.scorer.add(ticket.receivedAt, match, counted, ticket.frameId);
     this.deps.listener.changed(this);
     return {
       prompt: this.prompt,
       match: Number.isFinite(match) ? match : 0,
       meter,
-      counted: ticket.counted,
-      ...(ticket.counted ? {} : { reason: 'replay' as const }),
+      counted,
+      ...(counted ? {} : { reason: 'replay' as const }),
     };
   }
 

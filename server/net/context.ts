@@ -8,6 +8,7 @@ import type { RoomRegistry } from '../game/room-registry.ts';
 import type { Validators } from '../game/validators.ts';
 import type { Logger } from '../logging.ts';
 import type { ServerMetrics } from '../metrics.ts';
+import type { ScoredFrame } from '../ml/engine/types.ts';
 import type { LeaderboardStore } from '../store/types.ts';
 import type { LatestFrameQueue } from './latest-frame-queue.ts';
 import type { RoomProbes } from './probe-throttle.ts';
@@ -15,6 +16,9 @@ import { protocolOf } from './protocol-version.ts';
 import type { KeyedRateLimiter, TokenBucket } from './rate-limiter.ts';
 import type { StateBroadcaster } from './state-broadcaster.ts';
 import { type ArenaServer, type ArenaSocket, roomChannel } from './types.ts';
+
+/** The newest-frame queue in front of the engine (frame-pipeline.ts). */
+export type FrameQueue = LatestFrameQueue<FrameJob, ScoredFrame>;
 
 export interface FrameJob {
   socketId: string;
@@ -36,7 +40,7 @@ export interface NetContext {
   metrics: ServerMetrics;
   log: Logger;
   clock: Clock;
-  frames: LatestFrameQueue<FrameJob>;
+  frames: FrameQueue;
   broadcaster: StateBroadcaster;
   roomCreation: KeyedRateLimiter;
   frameLimiter: (socket: ArenaSocket) => TokenBucket;

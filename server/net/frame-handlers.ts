@@ -13,6 +13,7 @@ import { Socket } from 'socket.io';
 import { validateFrame } from '../../shared/frame.ts';
 import { decodeFramePacket } from '../../shared/frame-packet.ts';
 import { answersFramesInResult, ERROR_CODES, type ErrorCode, type FrameResult } from '../../shared/protocol.ts';
+import type { ReplayMeasure } from '../game/liveness.ts';
 import type { FrameDropReason } from '../metrics.ts';
 import { err, handle, ok, type Reply } from './ack.ts';
 import { boundMember, type FrameJob, type NetContext } from './context.ts';
@@ -149,16 +150,18 @@ function frameJob(
   }
   const bound = boundMember(ctx, socket);
   if (!bound) return refusal('not_in_room', ERROR_CODES.NOT_IN_ROOM, 'join a room before sending frames', rawSeq);
-  const ticket = bound.room.acceptFrame(bound.member.id, frame.bytes);
+  const member = bound.member;
+  // Copy: the Buffer may be a view into a larger message, and the ticket keeps the frame.
+  const crop = new Uint8Array(frame.bytes);
+  const ticket = bound.room.acceptFrame(member.id, crop);
   if (!ticket.ok) return refusal('outside_round', ticket.code, ticket.message, rawSeq);
   return {
     socketId: socket.id,
     roomCode: bound.room.code,
-    playerId: bound.member.id,
+    playerId: member.id,
     seq: seqCheck.value,
     ticket: ticket.value,
-    // Copy: the Buffer may be a view into a larger message.
-    crop: new Uint8Array(frame.bytes),
+    crop,
     answerInResult,
   };
 }
@@ -166,9 +169,14 @@ function frameJob(
 const noReply: Reply<null> = () => {};
 
 /** Called by the frame queue with a model output: scores it and answers the sender. */
-export function deliverFrameResult(ctx: NetContext, job: FrameJob, probabilities: Float32Array): void {
+export function deliverFrameResult(
+  ctx: NetContext,
+  job: FrameJob,
+  probabilities: Float32Array,
+  replay?: ReplayMeasure,
+): void {
   const room = ctx.rooms.get(job.roomCode);
-  const outcome = room?.recordFrame(job.playerId, job.ticket, probabilities);
+  const outcome = room?.recordFrame(job.playerId, job.ticket, probabilities, replay);
   if (!outcome) {
     ctx.metrics.framesDropped.inc({ reason: 'late' });
     frameNotScored(ctx, job, ERROR_CODES.WRONG_PHASE, 'the round ended before this frame was scored');

@@ -2,10 +2,12 @@
  * The frame path after the handler: the newest-frame queue in front of the engine, with its
  * outcomes counted (batch size, latency, stale and failed frames), and each socket's frame budget.
  */
+
+import type { ReplayMeasure } from '../game/liveness.ts';
 import type { Logger } from '../logging.ts';
 import type { ServerMetrics } from '../metrics.ts';
-import type { EmotionEngine } from '../ml/engine/types.ts';
-import type { FrameJob } from './context.ts';
+import type { EmotionEngine, ScoredFrame } from '../ml/engine/types.ts';
+import type { FrameJob, FrameQueue } from './context.ts';
 import { LatestFrameQueue } from './latest-frame-queue.ts';
 import { TokenBucket } from './rate-limiter.ts';
 import type { ArenaSocket } from './types.ts';
@@ -19,7 +21,7 @@ export interface FramePipelineOptions {
   /** A batch of fewer than GATHER_MIN_BATCH frames waits up to this long for more (0: never; tests). */
   gatherMs?: number;
   /** A scored frame's model output (frame-handlers.ts deliverFrameResult). */
-  deliver: (job: FrameJob, probabilities: Float32Array) => void;
+  deliver: (job: FrameJob, probabilities: Float32Array, replay: ReplayMeasure | undefined) => void;
   /** A frame that will not be scored: superseded by a newer one of the same player, or the model failed. */
   notScored: (job: FrameJob, why: 'superseded' | 'failed') => void;
 }
@@ -31,20 +33,32 @@ export interface FramePipelineOptions {
  */
 const GATHER_MIN_BATCH = 8;
 
-export function createFramePipeline(options: FramePipelineOptions): LatestFrameQueue<FrameJob> {
+export function createFramePipeline(options: FramePipelineOptions): FrameQueue {
   const { metrics } = options;
-  return new LatestFrameQueue<FrameJob>(
-    (batch) => {
+  return new LatestFrameQueue<FrameJob, ScoredFrame>(
+    (batch, jobs) => {
       metrics.inferenceBatchSize.observe(batch.length);
       const started = performance.now();
+      const engine = options.engine;
+      // The replay check's arithmetic rides along with inference when the engine can do it.
+      const scored: Promise<ScoredFrame[]> = engine.predictWithReplay
+        ? engine.predictWithReplay(
+            batch,
+            jobs.map((j) => j.ticket.replay.earlier),
+          )
+        : engine.predict(batch).then((outputs) => outputs.map((probabilities) => ({ probabilities })));
       // Once per micro-batch, as the metric says (it was once per frame of the batch).
-      return options.engine.predict(batch).then((outputs) => {
+      return scored.then((outputs) => {
         metrics.inferenceLatency.observe((performance.now() - started) / 1000);
+        let inWorkers = 0;
+        for (const o of outputs) if (o.replay) inWorkers++;
+        if (inWorkers > 0) metrics.replayChecks.inc({ where: 'worker' }, inWorkers);
+        if (inWorkers < outputs.length) metrics.replayChecks.inc({ where: 'main' }, outputs.length - inWorkers);
         return outputs;
       });
     },
     {
-      result: (_key, job, probabilities) => options.deliver(job, probabilities),
+      result: (_key, job, out) => options.deliver(job, out.probabilities, out.replay),
       stale: (_key, job) => {
         metrics.framesDropped.inc({ reason: 'stale' });
         options.notScored(job, 'superseded');

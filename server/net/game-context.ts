@@ -14,10 +14,9 @@ import { DEFAULT_SCORING } from '../game/scoring.ts';
 import { createValidators, DEFAULT_SETTINGS_LIMITS } from '../game/validators.ts';
 import type { Logger } from '../logging.ts';
 import type { ServerMetrics } from '../metrics.ts';
-import { type FrameJob, type NetContext, Sessions } from './context.ts';
+import { type FrameQueue, type NetContext, Sessions } from './context.ts';
 import { deliverFrameResult, frameNotScored } from './frame-handlers.ts';
 import { createFramePipeline, frameBudgets } from './frame-pipeline.ts';
-import type { LatestFrameQueue } from './latest-frame-queue.ts';
 import { ProbeThrottle } from './probe-throttle.ts';
 import { KeyedRateLimiter } from './rate-limiter.ts';
 import { newRoomSettings } from './room-defaults.ts';
@@ -29,7 +28,7 @@ import type { ArenaServer, ArenaSocket } from './types.ts';
 export interface GameContext {
   ctx: NetContext;
   rooms: RoomRegistry;
-  frames: LatestFrameQueue<FrameJob>;
+  frames: FrameQueue;
   broadcaster: StateBroadcaster;
   roomEvents: RoomEvents;
   /** Cluster mode: stand-ins for sockets on other nodes whose rooms run here, found by id like local ones. */
@@ -57,7 +56,7 @@ export function createGameContext(
     metrics,
     log,
     ...deps.inference,
-    deliver: (job, probabilities) => deliverFrameResult(ctx, job, probabilities),
+    deliver: (job, probabilities, replay) => deliverFrameResult(ctx, job, probabilities, replay),
     notScored: (job, why) =>
       why === 'superseded'
         ? frameNotScored(ctx, job, ERROR_CODES.STALE, 'a newer frame replaced this one before it was scored')

@@ -9,10 +9,11 @@
  * cross-thread wake-up costs about as much main-thread CPU as all the game logic of a frame
  * (docs/capacity.md). Under load the queue holds a full batch anyway and nothing waits.
  */
-export type Predict = (frames: Uint8Array[]) => Promise<Float32Array[]>;
+/** Scores a batch: one output per frame, in order; `jobs` are the frames' jobs, in the same order. */
+export type Predict<T, R = Float32Array> = (frames: Uint8Array[], jobs: T[]) => Promise<R[]>;
 
-export interface QueueCallbacks<T> {
-  result(key: string, job: T, probabilities: Float32Array, latencyMs: number): void;
+export interface QueueCallbacks<T, R = Float32Array> {
+  result(key: string, job: T, output: R, latencyMs: number): void;
   /** The frame was replaced by a newer one from the same key before inference took it. */
   stale(key: string, job: T): void;
   failed(key: string, job: T, error: unknown): void;
@@ -38,7 +39,7 @@ interface Pending<T> {
   at: number;
 }
 
-export class LatestFrameQueue<T> {
+export class LatestFrameQueue<T, R = Float32Array> {
   private readonly pending = new Map<string, Pending<T>>();
   private inFlight = 0;
   private scheduled = false;
@@ -47,8 +48,8 @@ export class LatestFrameQueue<T> {
   private closed = false;
 
   constructor(
-    private readonly predict: Predict,
-    private readonly callbacks: QueueCallbacks<T>,
+    private readonly predict: Predict<T, R>,
+    private readonly callbacks: QueueCallbacks<T, R>,
     private readonly options: LatestFrameQueueOptions,
   ) {}
 
@@ -131,9 +132,12 @@ export class LatestFrameQueue<T> {
       for (const [key] of batch) this.pending.delete(key);
       this.inFlight++;
       const started = this.options.now();
-      let promise: Promise<Float32Array[]>;
+      let promise: Promise<R[]>;
       try {
-        promise = this.predict(batch.map(([, p]) => p.frame));
+        promise = this.predict(
+          batch.map(([, p]) => p.frame),
+          batch.map(([, p]) => p.job),
+        );
       } catch (err) {
         promise = Promise.reject(err);
       }

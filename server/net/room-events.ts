@@ -9,9 +9,8 @@ import type { Logger } from '../logging.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import { saveFinishedGame } from '../store/spooled-store.ts';
 import type { LeaderboardStore } from '../store/types.ts';
-import type { FrameJob, Sessions } from './context.ts';
+import type { FrameQueue, Sessions } from './context.ts';
 import { frameKey } from './frame-handlers.ts';
-import type { LatestFrameQueue } from './latest-frame-queue.ts';
 import type { StateBroadcaster } from './state-broadcaster.ts';
 import { type ArenaServer, roomChannel } from './types.ts';
 
@@ -19,7 +18,7 @@ export interface RoomEventDeps {
   io: ArenaServer;
   broadcaster: StateBroadcaster;
   sessions: Sessions;
-  frames: LatestFrameQueue<FrameJob>;
+  frames: FrameQueue;
   store: LeaderboardStore;
   donations: Donations | null;
   metrics: ServerMetrics;

@@ -5,8 +5,7 @@
  */
 import { ERROR_CODES } from '../../shared/protocol.ts';
 import type { RoomRegistry } from '../game/room-registry.ts';
-import type { FrameJob } from './context.ts';
-import type { LatestFrameQueue } from './latest-frame-queue.ts';
+import type { FrameQueue } from './context.ts';
 import type { StateBroadcaster } from './state-broadcaster.ts';
 import type { ArenaServer } from './types.ts';
 
@@ -16,7 +15,7 @@ const LAST_WORDS_MS = 100;
 export async function closeGracefully(parts: {
   io: ArenaServer;
   rooms: RoomRegistry;
-  frames: LatestFrameQueue<FrameJob>;
+  frames: FrameQueue;
   broadcaster: StateBroadcaster;
   savesSettled: () => Promise<void>;
 }): Promise<void> {

@@ -9,6 +9,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { DEFAULT_LIVENESS } from '../../game/liveness.ts';
 import type { ModelMetrics } from '../model-folder/metrics.ts';
 import { readModelMetrics, servedTta } from '../model-folder/metrics.ts';
 import { architectureOf, checkModelFolder } from '../model-folder/model-json.ts';
@@ -115,6 +116,8 @@ export async function createEmotionEngine(options: {
       },
       workers,
       maxBatch,
+      // The longest window a replay check can have (liveness.ts): every check rides along.
+      replayWindow: DEFAULT_LIVENESS.maxFrames,
       ...(opts.log ? { log: opts.log } : {}),
     });
   let pool: Awaited<ReturnType<typeof start>>;
@@ -138,6 +141,13 @@ export async function createEmotionEngine(options: {
     predict: calibration
       ? async (frames) => (await served.predict(frames)).map((p) => applyCalibration(calibration, p))
       : (frames) => served.predict(frames),
+    predictWithReplay: calibration
+      ? async (frames, earlier) =>
+          (await served.predictWithReplay(frames, earlier)).map((s) => ({
+            ...s,
+            probabilities: applyCalibration(calibration, s.probabilities),
+          }))
+      : (frames, earlier) => served.predictWithReplay(frames, earlier),
     pending: () => pool.pending(),
     stats: () => pool.stats(),
     dispose: () => pool.dispose(),

@@ -4,15 +4,19 @@
  * Started by pool.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { FRAME_BYTES } from '../../../shared/frame.ts';
+import { measureReplay } from '../../game/liveness.ts';
 import { FrameLane } from './frame-lane.ts';
+import { LayoutRing } from './layout-ring.ts';
 import { createOnnxEngine } from './onnx-engine.ts';
 import type { FromWorker, ToWorker, WorkerData } from './pool-protocol.ts';
 import { createTfjsEngine } from './tfjs-engine.ts';
 
 const port = parentPort;
 if (!port) throw new Error('engine-worker.ts must run in a worker thread');
-const { init, lane: laneInit } = workerData as WorkerData;
+const { init, lane: laneInit, ring: ringInit } = workerData as WorkerData;
 const lane = new FrameLane(laneInit);
+const ring = ringInit ? new LayoutRing(ringInit) : undefined;
 const post = (m: FromWorker): void => port.postMessage(m);
 
 interface PackedEngine {
@@ -41,11 +45,28 @@ async function serve(engine: PackedEngine): Promise<void> {
     const pixels = lane.batch(seq);
     if (crashOnPoison && isPoison(pixels)) process.exit(3);
     try {
-      lane.complete(seq, { probs: await engine.predictPacked(pixels) });
+      const probs = await engine.predictPacked(pixels);
+      if (ring && lane.replayWindow > 0) measureReplays(seq, pixels, ring);
+      lane.complete(seq, { probs });
     } catch (err) {
       lane.complete(seq, { error: err instanceof Error ? err.message : String(err) });
     }
     seq++;
+  }
+}
+
+/**
+ * The replay checks that ride with batch `seq` (liveness.ts measureReplay, the same arithmetic
+ * the main thread would do), answered into the lane: the main thread only reads the numbers.
+ */
+function measureReplays(seq: number, pixels: Uint8Array, ring: LayoutRing): void {
+  const jobs = lane.replayJobs(seq, ring);
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i];
+    if (!job) continue;
+    const frame = pixels.subarray(i * FRAME_BYTES, (i + 1) * FRAME_BYTES);
+    const m = measureReplay(frame, job.earlier, { cells: job.cells, distances: job.distances });
+    lane.setReplayTextured(seq, i, m.textured);
   }
 }
 

@@ -7,10 +7,11 @@
  */
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
+import type { EarlierLayout } from '../../game/liveness-features.ts';
 import type { Logger } from '../../logging.ts';
 import { verifyModelHashes } from '../model-folder/hashes.ts';
 import type { ModelMetrics } from '../model-folder/metrics.ts';
-import type { EmotionEngine } from './types.ts';
+import type { EmotionEngine, ScoredFrame } from './types.ts';
 
 export interface ModelInfo {
   dir: string;
@@ -82,11 +83,25 @@ export class ModelHost implements EmotionEngine {
     return { ...this.current.modelInfo, engineChange: this.lastEngineChange };
   }
 
-  async predict(frames: Uint8Array[]): Promise<Float32Array[]> {
+  predict(frames: Uint8Array[]): Promise<Float32Array[]> {
+    return this.using((engine) => engine.predict(frames));
+  }
+
+  /** The current engine's predictWithReplay, or its predict() with the replay checks left to the room. */
+  predictWithReplay(frames: Uint8Array[], earlier: readonly (readonly EarlierLayout[])[]): Promise<ScoredFrame[]> {
+    return this.using(async (engine) =>
+      engine.predictWithReplay
+        ? engine.predictWithReplay(frames, earlier)
+        : (await engine.predict(frames)).map((probabilities) => ({ probabilities })),
+    );
+  }
+
+  /** Runs `use` on the current engine, which is not disposed before it settles. */
+  private async using<R>(use: (engine: LoadedEngine) => Promise<R>): Promise<R> {
     const engine = this.current;
     this.inFlight.set(engine, (this.inFlight.get(engine) ?? 0) + 1);
     try {
-      return await engine.predict(frames);
+      return await use(engine);
     } finally {
       const n = (this.inFlight.get(engine) ?? 1) - 1;
       if (n <= 0) this.inFlight.delete(engine);

@@ -4,6 +4,7 @@
  * message port carries only start-up and shutdown.
  */
 import type { LaneInit } from './frame-lane.ts';
+import type { RingInit } from './layout-ring.ts';
 
 export type EngineKind = 'onnx' | 'tfjs';
 
@@ -22,6 +23,8 @@ export interface WorkerInit {
 export interface WorkerData {
   init: WorkerInit;
   lane: LaneInit;
+  /** The pool's layout ring, when frames carry replay checks (layout-ring.ts). */
+  ring?: RingInit;
 }
 
 export type ToWorker = { type: 'close' };

@@ -20,10 +20,14 @@
 import type { Worker } from 'node:worker_threads';
 import { EMOTION_COUNT } from '../../../shared/emotions.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
+import type { ReplayMeasure } from '../../game/liveness.ts';
+import type { EarlierLayout } from '../../game/liveness-features.ts';
 import { startTsWorker } from '../../util/ts-worker.ts';
-import { FrameLane } from './frame-lane.ts';
+import { FrameLane, type ReplayAnswers, replayMeasure } from './frame-lane.ts';
+import { LayoutRing, type RingCells } from './layout-ring.ts';
 import type { FromWorker, WorkerData, WorkerInit } from './pool-protocol.ts';
 import { assertFrames } from './preprocess.ts';
+import type { ScoredFrame } from './types.ts';
 
 export interface PoolLog {
   info(o: object | string, msg?: string): void;
@@ -36,6 +40,11 @@ export interface PoolOptions {
   maxBatch: number;
   /** Batch slots per worker (default 2: one computing, one ready). */
   depth?: number;
+  /**
+   * Longest window of earlier layouts a frame's replay check may carry into the workers
+   * (predictWithReplay; default 0: none). A frame with a longer window is scored without it.
+   */
+  replayWindow?: number;
   log?: PoolLog;
   /** Worker entry; tests may override. */
   workerUrl?: URL;
@@ -46,6 +55,8 @@ export interface WorkerPool {
   readonly engineName: string;
   readonly size: number;
   predict(frames: Uint8Array[]): Promise<Float32Array[]>;
+  /** predict() with each frame's replay check measured by the worker too (EmotionEngine.predictWithReplay). */
+  predictWithReplay(frames: Uint8Array[], earlier: readonly (readonly EarlierLayout[])[]): Promise<ScoredFrame[]>;
   /** Frames waiting + in flight (for metrics / load shedding by the caller). */
   pending(): number;
   stats(): { batches: number; frames: number };
@@ -63,6 +74,10 @@ export class WorkerDiedError extends Error {
 
 interface Request {
   frames: Uint8Array[];
+  /** Each frame's replay check (predictWithReplay), or none. */
+  earlier: readonly (readonly EarlierLayout[])[] | undefined;
+  /** The replay measures that came back, by frame. */
+  measures: (ReplayMeasure | undefined)[] | undefined;
   results: Float32Array[];
   /** Frames not yet answered. */
   remaining: number;
@@ -88,6 +103,8 @@ interface Batch {
   seq: number;
   segments: Segment[];
   frames: number;
+  /** The ring slot of each frame's replay layout, by frame in the batch (frames with a replay check). */
+  replayCells: (RingCells | undefined)[] | undefined;
 }
 
 interface Slot {
@@ -103,6 +120,8 @@ interface Slot {
   exiting: boolean;
 }
 
+/** Layout ring slots per worker: about 8 s of one worker's full inference rate (~1,000 frames/s). */
+const RING_SLOTS_PER_WORKER = 8192;
 const DEFAULT_WORKER_URL = new URL('./engine-worker.ts', import.meta.url);
 const noopLog: PoolLog = { info() {}, warn() {} };
 
@@ -111,6 +130,13 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
   const workerUrl = options.workerUrl ?? DEFAULT_WORKER_URL;
   const maxBatch = Math.max(1, Math.floor(options.maxBatch));
   const depth = Math.max(1, Math.floor(options.depth ?? 2));
+  const replayWindow = Math.max(0, Math.floor(options.replayWindow ?? 0));
+  const workerCount = Math.max(1, Math.floor(options.workers));
+  // Layouts of the replay checks, shared by all workers; sized for many seconds of frames at
+  // full speed (layout-ring.ts), 4.7 MB per worker.
+  const ring = replayWindow > 0 ? LayoutRing.create(RING_SLOTS_PER_WORKER * workerCount) : undefined;
+  // Frames that may be handed a slot while a batch naming an earlier slot is still in a lane.
+  const ringMargin = workerCount * depth * maxBatch;
   const slots: Slot[] = [];
   const queue: Request[] = [];
   let queuedFrames = 0;
@@ -121,8 +147,8 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
   const counters = { batches: 0, frames: 0 };
 
   function startWorker(index: number): Promise<Slot> {
-    const lane = FrameLane.create(depth, maxBatch);
-    const data: WorkerData = { init: options.init, lane: lane.init };
+    const lane = FrameLane.create(depth, maxBatch, replayWindow);
+    const data: WorkerData = { init: options.init, lane: lane.init, ...(ring ? { ring: ring.init } : {}) };
     const worker = startTsWorker(workerUrl, { workerData: data });
     const slot: Slot = {
       index,
@@ -165,7 +191,8 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
   }
 
   /** Hands a finished batch's answers to its requests. */
-  function deliver(batch: Batch, answer: ReturnType<FrameLane['answer']>): void {
+  function deliver(batch: Batch, answer: ReturnType<FrameLane['answer']>, lane: FrameLane): void {
+    let replays: ReplayAnswers | undefined;
     for (const seg of batch.segments) {
       const req = seg.req;
       if (req.failed) continue;
@@ -179,6 +206,13 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
         // Views into the batch's one copy out of shared memory: no allocation per frame.
         req.results[seg.offset + i] = answer.probs.subarray(base, base + EMOTION_COUNT);
       }
+      if (req.measures) {
+        replays ??= lane.replayAnswers(batch.seq);
+        for (let i = 0; i < seg.count; i++) {
+          const cells = batch.replayCells?.[seg.frameInBatch + i];
+          if (cells) req.measures[seg.offset + i] = replayMeasure(replays, seg.frameInBatch + i, cells);
+        }
+      }
       req.remaining -= seg.count;
       if (req.remaining === 0) req.resolve(req.results);
     }
@@ -190,7 +224,7 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
     let any = false;
     while (slot.inFlight.length > 0 && (slot.inFlight[0] as Batch).seq < done) {
       const batch = slot.inFlight.shift() as Batch;
-      deliver(batch, slot.lane.answer(batch.seq));
+      deliver(batch, slot.lane.answer(batch.seq), slot.lane);
       any = true;
     }
     return any;
@@ -301,6 +335,7 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
       const seq = slot.lane.submitted();
       const dst = slot.lane.framesOf(seq);
       const segments: Segment[] = [];
+      let replayCells: (RingCells | undefined)[] | undefined;
       let total = 0;
       while (total < maxBatch && queue.length > 0) {
         const req = queue[0] as Request;
@@ -314,6 +349,17 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
         for (let i = 0; i < take; i++) {
           dst.set(req.frames[req.nextFrame + i] as Uint8Array, (total + i) * FRAME_BYTES);
         }
+        if (ring) {
+          for (let i = 0; i < take; i++) {
+            const earlier = req.earlier?.[req.nextFrame + i];
+            const cells = earlier && earlier.length <= replayWindow ? ring.allocate() : undefined;
+            if (cells && earlier) {
+              slot.lane.writeReplay(seq, total + i, cells.uid % ring.slots, earlier, ring, ringMargin);
+              replayCells ??= [];
+              replayCells[total + i] = cells;
+            } else slot.lane.noReplay(seq, total + i);
+          }
+        }
         req.nextFrame += take;
         total += take;
         if (req.nextFrame === req.frames.length) queue.shift();
@@ -321,7 +367,7 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
       queuedFrames -= total;
       if (total === 0) break;
       slot.lane.submit(total);
-      slot.inFlight.push({ seq, segments, frames: total });
+      slot.inFlight.push({ seq, segments, frames: total, replayCells });
       counters.batches++;
       counters.frames += total;
       void collect(slot);
@@ -340,7 +386,36 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
     for (const f of w) f();
   }
 
-  const n = Math.max(1, Math.floor(options.workers));
+  function enqueue(
+    frames: Uint8Array[],
+    earlier: Request['earlier'],
+    measures: Request['measures'],
+  ): Promise<Float32Array[]> {
+    if (disposing) return Promise.reject(new Error('emotion engine is disposed'));
+    if (frames.length === 0) return Promise.resolve([]);
+    try {
+      assertFrames(frames);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<Float32Array[]>((resolve, reject) => {
+      queue.push({
+        frames,
+        earlier,
+        measures,
+        results: new Array(frames.length),
+        remaining: frames.length,
+        nextFrame: 0,
+        failed: false,
+        resolve,
+        reject,
+      });
+      queuedFrames += frames.length;
+      scheduleFlush();
+    });
+  }
+
+  const n = workerCount;
   const started = await Promise.allSettled(Array.from({ length: n }, (_, i) => startWorker(i)));
   const failed = started.find((r) => r.status === 'rejected');
   for (const r of started) if (r.status === 'fulfilled') slots.push(r.value);
@@ -364,26 +439,19 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
     }),
     stats: () => ({ ...counters }),
     predict(frames: Uint8Array[]): Promise<Float32Array[]> {
-      if (disposing) return Promise.reject(new Error('emotion engine is disposed'));
-      if (frames.length === 0) return Promise.resolve([]);
-      try {
-        assertFrames(frames);
-      } catch (err) {
-        return Promise.reject(err);
+      return enqueue(frames, undefined, undefined);
+    },
+    predictWithReplay(frames, earlier): Promise<ScoredFrame[]> {
+      if (earlier.length !== frames.length) {
+        return Promise.reject(new RangeError(`${frames.length} frames but ${earlier.length} replay windows`));
       }
-      return new Promise<Float32Array[]>((resolve, reject) => {
-        queue.push({
-          frames,
-          results: new Array(frames.length),
-          remaining: frames.length,
-          nextFrame: 0,
-          failed: false,
-          resolve,
-          reject,
-        });
-        queuedFrames += frames.length;
-        scheduleFlush();
-      });
+      const measures: (ReplayMeasure | undefined)[] = new Array(frames.length);
+      return enqueue(frames, earlier, measures).then((probs) =>
+        probs.map((probabilities, i) => {
+          const replay = measures[i];
+          return replay ? { probabilities, replay } : { probabilities };
+        }),
+      );
     },
     async dispose(): Promise<void> {
       if (disposing) return;

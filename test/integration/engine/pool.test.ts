@@ -1,7 +1,16 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_LIVENESS,
+  measureReplay,
+  ReplayDetector,
+  type ReplayMeasure,
+  type ReplayProbe,
+} from '../../../server/game/liveness.ts';
+import { frameLayout } from '../../../server/game/liveness-features.ts';
 import { createEmotionEngine } from '../../../server/ml/engine/create-engine.ts';
+import { RingCells } from '../../../server/ml/engine/layout-ring.ts';
 import { createOnnxEngine } from '../../../server/ml/engine/onnx-engine.ts';
 import { createWorkerPool, WorkerDiedError } from '../../../server/ml/engine/pool.ts';
 import { createTfjsEngine } from '../../../server/ml/engine/tfjs-engine.ts';
@@ -149,6 +158,48 @@ describe('worker pool', () => {
     expect(pool.slots()).toEqual({ total: 4, busy: 0 });
     expect(pool.pending()).toBe(0);
     expect(pool.stats().frames).toBe(total);
+    await pool.dispose();
+  });
+
+  it('measures replay checks in the workers, to the bit of the main thread, naming earlier layouts by ring slot', async () => {
+    const pool = await createWorkerPool({
+      init: { modelDir: model.dir, engine: 'onnx', tta: false, intraOpThreads: 1 },
+      workers: 2,
+      maxBatch: 4,
+      replayWindow: 6,
+    });
+    const detector = new ReplayDetector({ ...DEFAULT_LIVENESS, maxFrames: 6 });
+    // Real faces, with a repeat (a replay) among them.
+    const rows = [0, 1, 2, 3, 2, 4, 5, 6, 7, 8, 8, 9];
+    const sequence = rows.map((i) => frame(i));
+    const verdicts: boolean[] = [];
+    // Two frames at a time: they go to both workers, each compared with what came back before.
+    for (let i = 0; i < sequence.length; i += 2) {
+      const pair = sequence.slice(i, i + 2);
+      const probes = pair.map((_, k) => detector.probe((i + k) * 200));
+      const scored = await pool.predictWithReplay(
+        pair,
+        probes.map((p) => p.earlier),
+      );
+      for (const [k, s] of scored.entries()) {
+        const probe = probes[k] as ReplayProbe;
+        if (i > 0) expect(probe.earlier.every((e) => e.cells instanceof RingCells)).toBe(true);
+        const here = measureReplay(pair[k] as Uint8Array, probe.earlier);
+        expect(s.replay).toBeDefined();
+        expect(Array.from(s.replay?.distances ?? [])).toEqual(Array.from(here.distances));
+        expect(Array.from(s.replay?.cells ?? [])).toEqual(Array.from(here.cells));
+        expect(s.replay?.textured).toBe(here.textured);
+        expectClose(s.probabilities, reference[rows[i + k] as number]);
+        verdicts.push(detector.complete(probe, s.replay as ReplayMeasure).replay);
+      }
+    }
+    // The repeats of rows 2 and 8 are caught; nothing else is.
+    expect(verdicts).toEqual([false, false, false, false, true, false, false, false, false, false, true, false]);
+    // A window longer than the lanes carry goes without a check (the room measures it itself).
+    const long = Array.from({ length: 7 }, () => frameLayout(frame(0)));
+    const [alone] = await pool.predictWithReplay([frame(1)], [long]);
+    expect(alone?.replay).toBeUndefined();
+    expect(alone?.probabilities).toHaveLength(EMOTION_COUNT);
     await pool.dispose();
   });
 

@@ -253,6 +253,14 @@ describe.skipIf(!modelDir)('replayed pictures against the shipped model', () => 
         );
       });
     }
+    // The checks ran in the inference worker, along with the frames, not on the main thread.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const checks = (where: string) =>
+      Number(
+        metrics.match(new RegExp(`^emotion_arena_replay_checks_total\\{where="${where}"\\} (\\d+)`, 'm'))?.[1] ?? 0,
+      );
+    expect(checks('worker')).toBeGreaterThan(0);
+    expect(checks('main')).toBe(0);
     // The control plays honestly with the wrong face: it scores, but less than the honest happy face.
     points('neutral (control)').forEach((p, round) => {
       expect(p).toBeLessThan(honestPoints[round] as number);

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIVENESS, ReplayDetector } from '../../../server/game/liveness.ts';
+import { DEFAULT_LIVENESS, measureReplay, ReplayDetector } from '../../../server/game/liveness.ts';
 import { frameLayout, layoutDistance, motionDistance } from '../../../server/game/liveness-features.ts';
 import { DEFAULT_SCORING, RoundScorer } from '../../../server/game/scoring.ts';
 import { FRAME_BYTES } from '../../../shared/frame.ts';
@@ -137,5 +137,68 @@ describe('replays against live crops recorded in the browser', () => {
     const quick = new ReplayDetector();
     const short = [...frames.slice(0, 10), ...frames.slice(0, 10)].map((f, i) => quick.check(f, i * 200));
     expect(short[10]).toMatchObject({ replay: true, copies: [0] });
+  });
+});
+
+describe('the check split for the inference workers: probe on arrival, measure anywhere, complete on return', () => {
+  /** Plays frames at 5 frames/s with `lag` frames measured out of turn; every frame scores 0.9. */
+  function playSplit(frames: Uint8Array[], lag: number): { points: number; flagged: number } {
+    const start = 1_000_000;
+    const detector = new ReplayDetector(DEFAULT_LIVENESS);
+    const scorer = new RoundScorer(DEFAULT_SCORING, start, 10_000);
+    let flagged = 0;
+    // Probes taken as frames arrive; each comes back `lag` frames later, newest of a group first.
+    const waiting: { probe: ReturnType<ReplayDetector['probe']>; frame: Uint8Array }[] = [];
+    const finish = (w: (typeof waiting)[number]) => {
+      const v = detector.complete(w.probe, measureReplay(w.frame, w.probe.earlier));
+      scorer.revoke(v.copies, w.probe.t);
+      if (v.replay) flagged++;
+      scorer.add(w.probe.t, 0.9, !v.replay, v.frameId);
+    };
+    frames.slice(0, 50).forEach((f, i) => {
+      waiting.push({ probe: detector.probe(start + i * 200), frame: f });
+      if (waiting.length > lag) for (const w of waiting.splice(0).reverse()) finish(w);
+    });
+    for (const w of waiting.splice(0).reverse()) finish(w);
+    return { points: scorer.result().points, flagged };
+  }
+
+  it("gives check()'s verdicts, to the bit, when each frame comes back before the next arrives", () => {
+    const frames = [...(moving[0] as Uint8Array[]).slice(0, 12), ...seq(8, () => stillPhoto[0] as Uint8Array)];
+    const whole = new ReplayDetector();
+    const split = new ReplayDetector();
+    frames.forEach((f, i) => {
+      const probe = split.probe(i * 200);
+      const m = measureReplay(f, probe.earlier);
+      expect(split.complete(probe, m)).toEqual(whole.check(f, i * 200));
+    });
+  });
+
+  it('frames measured out of turn, two or three at a time: every replay strategy still scores nothing', () => {
+    const honest = playSplit(moving[0] as Uint8Array[], 2);
+    expect(honest.points).toBeGreaterThanOrEqual(900);
+    for (const [name, frames] of replays(moving[0]?.[0] as Uint8Array, moving[0] as Uint8Array[])) {
+      for (const lag of [1, 2]) {
+        const { points, flagged } = playSplit(frames, lag);
+        expect(points, `${name}, ${lag + 1} at a time`).toBe(0);
+        expect(flagged, `${name}, ${lag + 1} at a time`).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('a probe is a snapshot: frames completed after it are not in it, and the window stays in time order', () => {
+    const frames = moving[0] as Uint8Array[];
+    const d = new ReplayDetector();
+    const p0 = d.probe(0);
+    const p1 = d.probe(200);
+    expect(p1.earlier).toHaveLength(0);
+    // The later frame comes back first; the earlier one is then placed before it.
+    d.complete(p1, measureReplay(frames[1] as Uint8Array, p1.earlier));
+    d.complete(p0, measureReplay(frames[0] as Uint8Array, p0.earlier));
+    const p2 = d.probe(400);
+    expect(p2.earlierIds).toEqual([0, 1]);
+    // A copy of frame 0 names it.
+    const v = d.complete(p2, measureReplay(frames[0] as Uint8Array, p2.earlier));
+    expect(v).toMatchObject({ frameId: 2, replay: true, copies: [0] });
   });
 });
