@@ -12,7 +12,10 @@
  * main thread can already have written the next (the worker never waits for a round
  * trip through a busy event loop). The main thread sleeps in Atomics.waitAsync (its event
  * loop stays free); an idle worker blocks in Atomics.wait. Each slot holds up to maxBatch frames in, maxBatch
- * probability vectors out, and room for an error message.
+ * probability vectors out, and room for an error message. A lane made with a replay window
+ * also carries each frame's replay check (server/game/liveness.ts): the ring slots of the
+ * earlier layouts to compare with (layout-ring.ts; layouts not in the ring are copied in), the
+ * slot for the frame's own layout, and back the distances and whether the frame was textured.
  *
  * Why not a library: nothing on npm does a typed SPSC ring of fixed-size records for
  * worker_threads with async waits; the pieces (SharedArrayBuffer, Atomics) are the API.
