@@ -116,11 +116,14 @@ export class ReplayDetector {
   /** Cells of the latest frame to leave the window, for frameLayout to reuse. */
   private spareCells: Float32Array | undefined;
   private nextId = 0;
+  /** check() is in use: every layout in the window is an array of this detector's own. */
+  private measuresHere = false;
 
   constructor(private readonly rules: LivenessRules = DEFAULT_LIVENESS) {}
 
-  /** All of the check at once, here (tests, tools, and engines that cannot measure). */
+  /** All of the check at once, here (tests and tools; the server uses probe / complete). */
   check(frame: Uint8Array, t: number): LivenessVerdict {
+    this.measuresHere = true;
     const probe = this.probe(t);
     const m = measureReplay(frame, probe.earlier, { cells: this.spareCells, distances: this.distances });
     this.spareCells = undefined;
@@ -149,10 +152,17 @@ export class ReplayDetector {
       // Older than everything in a full window: it would leave it at once.
       return { frameId: probe.frameId, replay: copies.length > 0, copies };
     }
-    this.ids.splice(at, 0, probe.frameId);
-    this.times.splice(at, 0, probe.t);
     // Only the cells are kept: the motion model in the scratch arrays is the next frame's.
-    this.layouts.splice(at, 0, { cells: measure.cells, textured: measure.textured });
+    const layout = { cells: measure.cells, textured: measure.textured };
+    if (at === this.times.length) {
+      this.ids.push(probe.frameId);
+      this.times.push(probe.t);
+      this.layouts.push(layout);
+    } else {
+      this.ids.splice(at, 0, probe.frameId);
+      this.times.splice(at, 0, probe.t);
+      this.layouts.splice(at, 0, layout);
+    }
     if (this.ids.length > this.rules.maxFrames) this.dropOldest();
     return { frameId: probe.frameId, replay: copies.length > 0, copies };
   }
@@ -174,8 +184,8 @@ export class ReplayDetector {
     this.ids.shift();
     this.times.shift();
     const cells = this.layouts.shift()?.cells;
-    // Only an array of its own is reused: cells measured elsewhere may be a view of shared
-    // memory that gets written again (server/ml/engine/layout-ring.ts).
-    this.spareCells = cells && !(cells.buffer instanceof SharedArrayBuffer) ? cells : undefined;
+    // Only check() reuses cells, and only its own: cells measured elsewhere may be a view of
+    // shared memory that gets written again (server/ml/engine/layout-ring.ts).
+    if (this.measuresHere) this.spareCells = cells;
   }
 }
