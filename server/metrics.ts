@@ -44,6 +44,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Serve
     registers,
   });
   for (const reason of FRAME_DROP_REASONS) framesDropped.inc({ reason }, 0);
+  const replayChecks = new Counter({
+    name: 'emotion_arena_replay_checks_total',
+    help: "Scored frames' replay checks by where their arithmetic ran: in the inference workers, along with the frame (where=worker), or on the main thread (where=main: an engine that cannot, or a window longer than the lanes carry)",
+    labelNames: ['where'] as const,
+    registers,
+  });
+  // Both series from the start, so a dashboard shows where=main at 0 rather than nothing.
+  for (const where of ['worker', 'main'] as const) replayChecks.inc({ where }, 0);
   return {
     registry,
     framesReceived: new Counter({
@@ -67,12 +75,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Serve
       help: 'Scored frames not counted because they replay a recent frame (liveness check, docs/scoring.md)',
       registers,
     }),
-    replayChecks: new Counter({
-      name: 'emotion_arena_replay_checks_total',
-      help: "Scored frames' replay checks by where their arithmetic ran: in the inference workers, along with the frame (where=worker), or on the main thread (where=main: an engine that cannot, or a window longer than the lanes carry)",
-      labelNames: ['where'] as const,
-      registers,
-    }),
+    replayChecks,
     inferenceLatency: new Histogram({
       name: 'emotion_arena_inference_latency_seconds',
       help: 'Time of one engine.predict call (one micro-batch)',
