@@ -127,7 +127,7 @@ export class ReplayDetector {
     const probe = this.probe(t);
     const m = measureReplay(frame, probe.earlier, { cells: this.spareCells, distances: this.distances });
     this.spareCells = undefined;
-    if (m.distances !== this.distances) this.distances = m.distances as Float64Array;
+    this.distances = m.distances as Float64Array;
     return this.complete(probe, m);
   }
 
@@ -148,7 +148,7 @@ export class ReplayDetector {
     // Usually the newest: frames are measured in about the order they arrive.
     let at = this.times.length;
     while (at > 0 && (this.times[at - 1] as number) > probe.t) at--;
-    if (at === 0 && this.times.length > 0 && this.times.length >= this.rules.maxFrames) {
+    if (at === 0 && this.times.length >= this.rules.maxFrames) {
       // Older than everything in a full window: it would leave it at once.
       return { frameId: probe.frameId, replay: copies.length > 0, copies };
     }

@@ -6,6 +6,7 @@
 import type { ReplayMeasure } from '../game/liveness.ts';
 import type { Logger } from '../logging.ts';
 import type { ServerMetrics } from '../metrics.ts';
+import { scoreFrames } from '../ml/engine/score-frames.ts';
 import type { EmotionEngine, ScoredFrame } from '../ml/engine/types.ts';
 import type { FrameJob, FrameQueue } from './context.ts';
 import { LatestFrameQueue } from './latest-frame-queue.ts';
@@ -39,14 +40,12 @@ export function createFramePipeline(options: FramePipelineOptions): FrameQueue {
     (batch, jobs) => {
       metrics.inferenceBatchSize.observe(batch.length);
       const started = performance.now();
-      const engine = options.engine;
       // The replay check's arithmetic rides along with inference when the engine can do it.
-      const scored: Promise<ScoredFrame[]> = engine.predictWithReplay
-        ? engine.predictWithReplay(
-            batch,
-            jobs.map((j) => j.ticket.replay.earlier),
-          )
-        : engine.predict(batch).then((outputs) => outputs.map((probabilities) => ({ probabilities })));
+      const scored = scoreFrames(
+        options.engine,
+        batch,
+        jobs.map((j) => j.ticket.replay.earlier),
+      );
       // Once per micro-batch, as the metric says (it was once per frame of the batch).
       return scored.then((outputs) => {
         metrics.inferenceLatency.observe((performance.now() - started) / 1000);

@@ -108,7 +108,7 @@ function layout(depth: number, maxBatch: number, window: number) {
   // Float64 first (8-byte aligned at 0 of its region), then Int32 and Float32, then bytes.
   const ctrlBytes = CTRL_WORDS * 4;
   const distAt = 0;
-  const distBytes = window > 0 ? frames * window * 8 : 0;
+  const distBytes = frames * window * 8;
   const ctrlAt = distAt + distBytes;
   const headerAt = ctrlAt + ctrlBytes;
   const headerBytes = depth * HEADER_WORDS * 4;
@@ -160,7 +160,7 @@ export class FrameLane {
     const l = layout(init.depth, init.maxBatch, w);
     if (init.buffer.byteLength !== l.total) throw new RangeError('lane buffer does not match its depth and maxBatch');
     const frames = init.depth * init.maxBatch;
-    this.replayDistances = new Float64Array(init.buffer, l.distAt, w > 0 ? frames * w : 0);
+    this.replayDistances = new Float64Array(init.buffer, l.distAt, frames * w);
     this.replayWords = new Int32Array(init.buffer, l.replayWordsAt, w > 0 ? frames * replayWords(w) : 0);
     this.earlierCells = new Float32Array(init.buffer, l.earlierAt, frames * w * LAYOUT_CELLS);
     this.ctrl = new Int32Array(init.buffer, l.ctrlAt, CTRL_WORDS);

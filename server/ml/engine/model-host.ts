@@ -11,6 +11,7 @@ import type { EarlierLayout } from '../../game/liveness-features.ts';
 import type { Logger } from '../../logging.ts';
 import { verifyModelHashes } from '../model-folder/hashes.ts';
 import type { ModelMetrics } from '../model-folder/metrics.ts';
+import { scoreFrames } from './score-frames.ts';
 import type { EmotionEngine, ScoredFrame } from './types.ts';
 
 export interface ModelInfo {
@@ -89,11 +90,7 @@ export class ModelHost implements EmotionEngine {
 
   /** The current engine's predictWithReplay, or its predict() with the replay checks left to the room. */
   predictWithReplay(frames: Uint8Array[], earlier: readonly (readonly EarlierLayout[])[]): Promise<ScoredFrame[]> {
-    return this.using(async (engine) =>
-      engine.predictWithReplay
-        ? engine.predictWithReplay(frames, earlier)
-        : (await engine.predict(frames)).map((probabilities) => ({ probabilities })),
-    );
+    return this.using((engine) => scoreFrames(engine, frames, earlier));
   }
 
   /** Runs `use` on the current engine, which is not disposed before it settles. */

@@ -415,8 +415,7 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
     });
   }
 
-  const n = workerCount;
-  const started = await Promise.allSettled(Array.from({ length: n }, (_, i) => startWorker(i)));
+  const started = await Promise.allSettled(Array.from({ length: workerCount }, (_, i) => startWorker(i)));
   const failed = started.find((r) => r.status === 'rejected');
   for (const r of started) if (r.status === 'fulfilled') slots.push(r.value);
   if (failed) {
@@ -429,7 +428,7 @@ export async function createWorkerPool(options: PoolOptions): Promise<WorkerPool
     get engineName() {
       return engineName;
     },
-    size: n,
+    size: workerCount,
     pending(): number {
       return queuedFrames + slots.reduce((n, s) => n + s.inFlight.reduce((m, b) => m + b.frames, 0), 0);
     },
