@@ -1,7 +1,8 @@
 /**
  * Three game nodes as three processes on loopback ports, one Redis and one PostgreSQL (the
  * machine's; own key prefix and schema). Bots spread over the nodes, several in rooms owned by
- * another node. One node is killed with SIGKILL mid-game, one drained with SIGTERM; the
+ * another node. One node is killed with SIGKILL mid-game, one drained with SIGTERM, then all
+ * three restarted one at a time (a rolling restart) with games running on every node; the
  * assertions are what players see: who is told what, how fast they can play again, whose game
  * goes on untouched, and which games end up in PostgreSQL.
  */
@@ -229,7 +230,107 @@ describe('three nodes behind one address', () => {
     expect(await redis.exists(`${prefix}node:node-b`)).toBe(0);
     for (const p of players) p.bot.stop();
   }, 120_000);
+
+  it('a rolling restart of all three nodes loses no finished game and cuts no running game', async () => {
+    const ids = ['node-a', 'node-b', 'node-c'];
+    // The nodes the tests above killed or drained come back under the same ids, as after a restart.
+    const ended = (id: string) => {
+      const child = nodes.get(id)?.child;
+      return !child || child.exitCode !== null || child.signalCode !== null;
+    };
+    await Promise.all(ids.filter(ended).map(restartNode));
+    const finished: string[] = [];
+    const report: string[] = [];
+    for (const [i, victim] of ids.entries()) {
+      const before = ids[(i + 2) % 3] as string;
+      const after = ids[(i + 1) % 3] as string;
+      // A room on every node, each with a guest connected through the next node. The games on the
+      // nodes that stay up outlast the drain, so the restart happens in the middle of them.
+      const rooms = await Promise.all(
+        ids.map(async (owner, k) => {
+          const long = owner !== victim;
+          const settings = { rounds: long ? 5 : 2, roundSeconds: 2, emotions: ['happy'] };
+          const host = await createRoomOn(url(owner), `Host${k}${i}`, settings);
+          const guest = await joinRoomOn(url(ids[(k + 1) % 3] as string), host.join.state.code, `Guest${k}${i}`);
+          expect(guest.r.ok).toBe(true);
+          const players = [player(host.socket), player(guest.socket)];
+          const final = waitFor(host.socket, 'game:final', () => true, 90_000) as Promise<FinalStandings>;
+          return {
+            owner,
+            k,
+            code: host.join.state.code,
+            guestToken: guest.token,
+            players,
+            final,
+            rounds: settings.rounds,
+          };
+        }),
+      );
+      for (const r of rooms) expect((await ask(r.players[0]?.socket as Bot, 'game:start')).ok).toBe(true);
+      await Promise.all(
+        rooms.map((r) => waitFor(r.players[1]?.socket as Bot, 'room:state', (s: RoomState) => s.phase === 'round')),
+      );
+      const own = rooms.find((r) => r.owner === victim) as (typeof rooms)[number];
+      const relayed = rooms.find((r) => r.owner === before) as (typeof rooms)[number];
+      const untouched = rooms.find((r) => r.owner === after) as (typeof rooms)[number];
+      const drainedNode = nodes.get(victim) as NodeProcess;
+      drainedNode.child.kill('SIGTERM');
+
+      // The guest connected through the restarting node loses its connection once that node's game
+      // is over; its client reconnects through the one address and rejoins the room mid-game.
+      const rejoining = relayed.players[1] as ReturnType<typeof player>;
+      await waitUntil(() => rejoining.told.disconnects === 1, 60_000);
+      const back = await connectBot(url(after));
+      bots.push(back);
+      const rejoin = await ask<JoinResult>(back, 'room:join', {
+        code: relayed.code,
+        nickname: `Guest${relayed.k}${i}`,
+        playerToken: relayed.guestToken,
+      });
+      expect(rejoin.ok).toBe(true);
+      const resultsAtRejoin = rejoining.bot.resultsReceived;
+      rejoining.bot.attach(back);
+
+      // The draining node's own game ran to its end, was stored, and its players were told.
+      const ownFinal = await own.final;
+      expect(ownFinal.rounds).toBe(own.rounds);
+      expect(await drainedNode.exited).toBe(0);
+      expect((await drainedNode.drained).gamesCut).toBe(0);
+      expect(own.players[1]?.told.kicked[0]).toMatch(/restarting.*saved/);
+      // Both games on the nodes that stay up ran every round with both players in the standings.
+      for (const r of [relayed, untouched]) {
+        const final = await r.final;
+        expect(final.rounds).toBe(r.rounds);
+        expect(final.entries.map((e) => e.nickname).sort()).toEqual([`Guest${r.k}${i}`, `Host${r.k}${i}`]);
+        expect(r.players[0]?.told).toEqual({ kicked: [], disconnects: 0 });
+      }
+      expect(untouched.players[1]?.told).toEqual({ kicked: [], disconnects: 0 });
+      expect(rejoining.told.kicked).toEqual([]);
+      expect(rejoining.bot.resultsReceived).toBeGreaterThan(resultsAtRejoin);
+      for (const r of rooms) finished.push((await r.final).gameId);
+      for (const r of rooms) for (const p of r.players) p.bot.stop();
+
+      // The node comes back and takes rooms again before the next one restarts.
+      const t0 = Date.now();
+      await restartNode(victim);
+      const fresh = await createRoomOn(url(victim), `Back${i}`);
+      bots.push(fresh.socket);
+      expect(await redis.get(`${prefix}room:${fresh.join.state.code}`)).toBe(victim);
+      report.push(`${victim} back in ${Date.now() - t0} ms`);
+    }
+    // Every game that finished during the restarts is in PostgreSQL.
+    expect(new Set(finished).size).toBe(9);
+    for (const id of finished) expect(await store.getGame(id)).not.toBeNull();
+    console.log(`rolling restart: 9 games finished, 9 stored, none cut; ${report.join(', ')}`);
+  }, 420_000);
 });
+
+/** Starts `id` again after its process ended (a restart keeps the node's id). */
+async function restartNode(id: string): Promise<void> {
+  await nodes.get(id)?.exited;
+  nodes.delete(id);
+  await startNode(id);
+}
 
 async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
