@@ -249,7 +249,7 @@ describe('three nodes behind one address', () => {
       const rooms = await Promise.all(
         ids.map(async (owner, k) => {
           const long = owner !== victim;
-          const settings = { rounds: long ? 5 : 2, roundSeconds: 2, emotions: ['happy'] };
+          const settings = { rounds: long ? 6 : 2, roundSeconds: 2, emotions: ['happy'] };
           const host = await createRoomOn(url(owner), `Host${k}${i}`, settings);
           const guest = await joinRoomOn(url(ids[(k + 1) % 3] as string), host.join.state.code, `Guest${k}${i}`);
           expect(guest.r.ok).toBe(true);
